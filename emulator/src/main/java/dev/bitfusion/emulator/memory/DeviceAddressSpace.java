@@ -1,0 +1,88 @@
+package dev.bitfusion.emulator.memory;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The virtual address space of one emulated GPU, shared by every tenant on it.
+ * <p>
+ * Hands out non-overlapping ranges at addresses that look like a real GPU's unified addresses, so that
+ * programs which print or compare pointers see plausible values and two tenants never receive the same
+ * pointer. Freed ranges are reused (first fit), so a long-running server does not exhaust the range.
+ * <p>
+ * Thread safety: all methods are synchronized; reservation happens on allocation, never on a hot path.
+ */
+public final class DeviceAddressSpace
+{
+    /** Where device addresses start: a typical CUDA UVA device address on x86-64 Linux. */
+    public static final long BASE_ADDRESS = 0x7f4a_0000_0000L;
+
+    /** Alignment of every reservation; cuMemAlloc guarantees at least 256 bytes, real drivers give 512. */
+    public static final long ALIGNMENT = 512;
+
+    private static final long SPACE_BYTES = 1L << 44;
+
+    private final TreeMap<Long, Long> freeRangesByStart = new TreeMap<>();
+
+    public DeviceAddressSpace()
+    {
+        freeRangesByStart.put(BASE_ADDRESS, SPACE_BYTES);
+    }
+
+    /**
+     * Reserve a range of at least {@code bytes}.
+     *
+     * @param bytes the size wanted, greater than zero.
+     * @return the start address of the range, or 0 when the space is exhausted.
+     */
+    public synchronized long reserve(final long bytes)
+    {
+        final long size = alignedSize(bytes);
+        for (final Map.Entry<Long, Long> range : freeRangesByStart.entrySet())
+        {
+            if (range.getValue() >= size)
+            {
+                final long start = range.getKey();
+                final long remaining = range.getValue() - size;
+                freeRangesByStart.remove(start);
+                if (remaining > 0)
+                {
+                    freeRangesByStart.put(start + size, remaining);
+                }
+                return start;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Return a range obtained from {@link #reserve(long)}, merging it with free neighbours.
+     *
+     * @param start the address {@link #reserve(long)} returned.
+     * @param bytes the size that was asked for.
+     */
+    public synchronized void release(final long start, final long bytes)
+    {
+        long mergedStart = start;
+        long mergedSize = alignedSize(bytes);
+
+        final Map.Entry<Long, Long> before = freeRangesByStart.floorEntry(start);
+        if (before != null && before.getKey() + before.getValue() == start)
+        {
+            mergedStart = before.getKey();
+            mergedSize += before.getValue();
+            freeRangesByStart.remove(before.getKey());
+        }
+        final Long afterSize = freeRangesByStart.remove(start + alignedSize(bytes));
+        if (afterSize != null)
+        {
+            mergedSize += afterSize;
+        }
+        freeRangesByStart.put(mergedStart, mergedSize);
+    }
+
+    static long alignedSize(final long bytes)
+    {
+        return (Math.max(bytes, 1) + ALIGNMENT - 1) & -ALIGNMENT;
+    }
+}
