@@ -1,0 +1,102 @@
+package dev.bitfusion.health;
+
+import dev.bitfusion.health.check.CudaToolkitCheck;
+import dev.bitfusion.health.check.CudnnCheck;
+import dev.bitfusion.health.check.InstallCheck;
+import dev.bitfusion.health.check.LibraryDependencyCheck;
+import dev.bitfusion.health.check.MtuCheck;
+import dev.bitfusion.health.check.NetworkErrorsCheck;
+import dev.bitfusion.health.check.OpenFilesLimitCheck;
+import dev.bitfusion.health.check.PcieLinkWidthCheck;
+import dev.bitfusion.health.check.ShadowMemoryCheck;
+import dev.bitfusion.health.check.SubnetCompatibilityCheck;
+import dev.bitfusion.health.check.XidErrorCheck;
+import dev.bitfusion.health.host.HostView;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The localhost section of {@code bitfusion health}, and all of {@code bitfusion localhealth}.
+ * <p>
+ * Use from the CLI:
+ * <pre>{@code
+ * HostView host = HostView.system();
+ * LocalHealthOptions options = LocalHealthOptions.forInstall(installRoot)   // or defaults()
+ *     .withServers(servers, totalServerGpuMemoryBytes);                     // health only
+ * List<HealthReport> reports = new ArrayList<>();
+ * reports.add(...one ServerHealth section per server...);
+ * reports.add(LocalHealth.run(host, options));
+ * (json ? new JsonReportWriter() : new TextReportWriter()).write(reports, System.out);
+ * System.exit(HealthReport.exitCode(reports));
+ * }</pre>
+ * A server runs {@link #hostChecks(HostView, HealthThresholds)} on its own host and ships the results in
+ * {@link dev.bitfusion.health.server.ServerFacts#hostChecks()}.
+ * <p>
+ * Stateless and thread-safe.
+ */
+public final class LocalHealth
+{
+    private LocalHealth()
+    {
+    }
+
+    /**
+     * @param host the host to probe, {@link HostView#system()} for real.
+     * @return the localhost section with default options: no servers, no install root.
+     */
+    public static HealthReport run(final HostView host)
+    {
+        return run(host, LocalHealthOptions.defaults());
+    }
+
+    /**
+     * @param host    the host to probe.
+     * @param options servers, install root, native libraries and thresholds.
+     * @return the localhost section.
+     */
+    public static HealthReport run(final HostView host, final LocalHealthOptions options)
+    {
+        final List<CheckResult> results = new ArrayList<>();
+
+        results.add(LibraryDependencyCheck.jvm(host));
+        for (final String library : options.nativeLibraries())
+        {
+            results.add(LibraryDependencyCheck.nativeLibrary(host, library));
+        }
+        results.add(new CudaToolkitCheck().run(host));
+        results.add(new CudnnCheck().run(host));
+
+        results.add(InstallCheck.run(host, options.installRoot()));
+        results.add(ShadowMemoryCheck.run(host, options.gpuMemoryBytes()));
+
+        if (options.servers().isEmpty())
+        {
+            results.add(SubnetCompatibilityCheck.noServers());
+        }
+        for (final ServerAddress server : options.servers())
+        {
+            results.add(SubnetCompatibilityCheck.run(host, server));
+        }
+        results.addAll(hostChecks(host, options.thresholds()));
+
+        return new HealthReport(HealthReport.LOCALHOST, results);
+    }
+
+    /**
+     * The checks of a host's own hardware and settings, the same on a client and a server.
+     *
+     * @param host       the host to probe.
+     * @param thresholds the limits to check against.
+     * @return PCIe link width, ulimit -n, MTU, network errors and Xid errors, in that order.
+     */
+    public static List<CheckResult> hostChecks(final HostView host, final HealthThresholds thresholds)
+    {
+        return List.of(
+            new PcieLinkWidthCheck().run(host),
+            new OpenFilesLimitCheck(thresholds.minOpenFiles()).run(host),
+            new MtuCheck(thresholds.minMtuBytes(), thresholds.highSpeedMbps()).run(host),
+            new NetworkErrorsCheck().run(host),
+            new XidErrorCheck().run(host));
+    }
+}
