@@ -1,0 +1,119 @@
+package dev.bitfusion.server.backend;
+
+import org.agrona.DirectBuffer;
+
+import java.util.function.Consumer;
+
+/**
+ * One tenant's view of a GPU: its memory, contexts, streams, events and modules, by client-chosen handle.
+ * <p>
+ * Every method returns a CUresult; out values go into the {@link CallResult} the caller passes. Device
+ * addresses are checked against this tenant's own allocations: anything else is CUDA_ERROR_INVALID_VALUE.
+ * <p>
+ * Thread safety: not thread safe; the session's executor is its only caller, which is what keeps a
+ * tenant's calls in order.
+ */
+public interface BackendSession extends AutoCloseable
+{
+    /**
+     * Receives device-to-host data as it is read, so a copy of any size streams without a second buffer.
+     */
+    @FunctionalInterface
+    interface DeviceDataSink
+    {
+        /**
+         * @param offset     offset of this piece from the start of the copy.
+         * @param hostMemory address of the bytes, valid only during the call.
+         * @param length     number of bytes.
+         * @return false to abandon the copy (the receiver is gone).
+         */
+        boolean onData(long offset, long hostMemory, int length);
+    }
+
+    /**
+     * @return the bytes this tenant may hold.
+     */
+    long sliceBytes();
+
+    /**
+     * @return the bytes this tenant holds now.
+     */
+    long allocatedBytes();
+
+    int memAlloc(long bytes, CallResult result);
+
+    int memFree(long deviceAddress);
+
+    int copyHostToDevice(long streamHandle, long deviceAddress, DirectBuffer source, int offset, int length);
+
+    /**
+     * @param maxChunkBytes the largest piece {@code sink} takes at once.
+     */
+    int copyDeviceToHost(long streamHandle, long deviceAddress, long bytes, int maxChunkBytes, DeviceDataSink sink);
+
+    int copyDeviceToDevice(long streamHandle, long dstDeviceAddress, long srcDeviceAddress, long bytes);
+
+    int memset(long streamHandle, long deviceAddress, int value, int elementSize, long width, long height, long pitch);
+
+    int contextCreate(long contextHandle, int flags);
+
+    int contextDestroy(long contextHandle);
+
+    int streamCreate(long streamHandle, long contextHandle, int flags, int priority);
+
+    int streamDestroy(long streamHandle);
+
+    int streamWaitEvent(long streamHandle, long eventHandle);
+
+    /**
+     * @param kind   a {@code SyncKind} value.
+     * @param handle the context, stream or event.
+     */
+    int synchronize(int kind, long handle);
+
+    int eventCreate(long eventHandle, long contextHandle, int flags);
+
+    int eventRecord(long eventHandle, long streamHandle);
+
+    int eventDestroy(long eventHandle);
+
+    /**
+     * Result value1 holds the elapsed milliseconds as float bits.
+     */
+    int eventElapsedTime(long startEventHandle, long endEventHandle, CallResult result);
+
+    /**
+     * Result message holds the reason when the image cannot be loaded.
+     */
+    int moduleLoad(long moduleHandle, long contextHandle, byte[] image, CallResult result);
+
+    int moduleUnload(long moduleHandle);
+
+    /**
+     * @param layout receives the kernel's parameter offsets and sizes.
+     */
+    int moduleGetFunction(long moduleHandle, long functionHandle, String name, ParameterLayout layout);
+
+    /**
+     * Result value1 is the device address, value2 the size.
+     */
+    int moduleGetGlobal(long moduleHandle, String name, CallResult result);
+
+    /**
+     * Result value1 is the attribute's value.
+     */
+    int functionGetAttribute(long functionHandle, int attribute, CallResult result);
+
+    int launchKernel(
+        long functionHandle, long streamHandle,
+        int gridX, int gridY, int gridZ,
+        int blockX, int blockY, int blockZ,
+        int sharedMemBytes,
+        DirectBuffer parameters, int parametersOffset, int parametersLength,
+        Consumer<String> printfSink);
+
+    /**
+     * Free everything the tenant holds; called when its session ends for any reason.
+     */
+    void close();
+}

@@ -1,0 +1,32 @@
+package dev.bitfusion.server.backend;
+
+import java.util.List;
+
+/**
+ * Where the server's GPU work executes: the real NVIDIA driver or the emulated GPU.
+ * <p>
+ * Thread safety: {@link #openSession(int, long)} may be called from the control thread while sessions run.
+ */
+public interface GpuBackend extends AutoCloseable
+{
+    /**
+     * @return "emulated" or "cuda", for start-up messages, list_gpus and health.
+     */
+    String kind();
+
+    /**
+     * @return the GPUs this server offers.
+     */
+    List<GpuDescriptor> gpus();
+
+    /**
+     * Open a tenant on one GPU.
+     *
+     * @param gpuIndex   which GPU.
+     * @param sliceBytes the most memory the tenant may hold at once.
+     * @return the tenant's session, used from one thread only.
+     */
+    BackendSession openSession(int gpuIndex, long sliceBytes);
+
+    void close();
+}

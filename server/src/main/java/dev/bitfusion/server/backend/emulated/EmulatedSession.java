@@ -1,0 +1,462 @@
+package dev.bitfusion.server.backend.emulated;
+
+import dev.bitfusion.emulator.EmulatedFunction;
+import dev.bitfusion.emulator.EmulatedModule;
+import dev.bitfusion.emulator.Emulator;
+import dev.bitfusion.emulator.EmulatorException;
+import dev.bitfusion.emulator.GlobalSymbol;
+import dev.bitfusion.emulator.memory.DeviceAddressSpace;
+import dev.bitfusion.emulator.memory.DeviceMemory;
+import dev.bitfusion.server.backend.BackendSession;
+import dev.bitfusion.server.backend.CallResult;
+import dev.bitfusion.server.backend.ParameterLayout;
+import dev.bitfusion.transport.SyncKind;
+import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
+
+import java.util.function.Consumer;
+
+import static dev.bitfusion.transport.CuResult.*;
+
+/**
+ * One tenant on an emulated GPU.
+ * <p>
+ * The session's executor runs every call to completion in arrival order, which is a valid schedule for
+ * any set of CUDA streams: work on one stream stays ordered, and by the time a query or synchronize
+ * executes, everything sent before it is done. Events therefore record the time they execute at.
+ * <p>
+ * Thread safety: used by the session's executor only.
+ */
+final class EmulatedSession implements BackendSession
+{
+    private static final int CU_EVENT_DISABLE_TIMING = 0x2;
+    private static final long NO_CONTEXT = -1;
+
+    private static final class EventState
+    {
+        final int flags;
+        long recordedAtNs;
+        boolean recorded;
+
+        EventState(final int flags)
+        {
+            this.flags = flags;
+        }
+    }
+
+    private final DeviceMemory memory;
+    private final LongHashSet contexts = new LongHashSet();
+    private final Long2LongHashMap streamContexts = new Long2LongHashMap(NO_CONTEXT);
+    private final Long2ObjectHashMap<EventState> events = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<EmulatedModule> modules = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<EmulatedFunction> functions = new Long2ObjectHashMap<>();
+    private final Long2LongHashMap functionModules = new Long2LongHashMap(NO_CONTEXT);
+
+    EmulatedSession(final DeviceAddressSpace addressSpace, final long sliceBytes)
+    {
+        memory = new DeviceMemory(addressSpace, sliceBytes);
+        contexts.add(0L);
+    }
+
+    public long sliceBytes()
+    {
+        return memory.quotaBytes();
+    }
+
+    public long allocatedBytes()
+    {
+        return memory.usedBytes();
+    }
+
+    public int memAlloc(final long bytes, final CallResult result)
+    {
+        if (bytes <= 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final long address = memory.allocate(bytes);
+        if (address == 0)
+        {
+            result.message = "allocation of " + bytes + " bytes exceeds the slice: " +
+                memory.usedBytes() + " of " + memory.quotaBytes() + " bytes in use";
+            return CUDA_ERROR_OUT_OF_MEMORY;
+        }
+        result.value1 = address;
+        return CUDA_SUCCESS;
+    }
+
+    public int memFree(final long deviceAddress)
+    {
+        if (deviceAddress == 0)
+        {
+            return CUDA_SUCCESS;
+        }
+        return memory.free(deviceAddress) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+    }
+
+    public int copyHostToDevice(
+        final long streamHandle, final long deviceAddress, final DirectBuffer source, final int offset, final int length)
+    {
+        if (!isStream(streamHandle))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final long host = memory.hostAddress(deviceAddress, length);
+        if (host == 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        source.getBytes(offset, new org.agrona.concurrent.UnsafeBuffer(host, length), 0, length);
+        return CUDA_SUCCESS;
+    }
+
+    public int copyDeviceToHost(
+        final long streamHandle,
+        final long deviceAddress,
+        final long bytes,
+        final int maxChunkBytes,
+        final DeviceDataSink sink)
+    {
+        if (!isStream(streamHandle))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final long host = memory.hostAddress(deviceAddress, bytes);
+        if (host == 0 || bytes < 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        for (long offset = 0; offset < bytes; offset += maxChunkBytes)
+        {
+            final int length = (int)Math.min(maxChunkBytes, bytes - offset);
+            if (!sink.onData(offset, host + offset, length))
+            {
+                return CUDA_ERROR_UNKNOWN;
+            }
+        }
+        return CUDA_SUCCESS;
+    }
+
+    public int copyDeviceToDevice(
+        final long streamHandle, final long dstDeviceAddress, final long srcDeviceAddress, final long bytes)
+    {
+        if (!isStream(streamHandle))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final long dst = memory.hostAddress(dstDeviceAddress, bytes);
+        final long src = memory.hostAddress(srcDeviceAddress, bytes);
+        if (dst == 0 || src == 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        UnsafeApi.copyMemory(src, dst, bytes);
+        return CUDA_SUCCESS;
+    }
+
+    public int memset(
+        final long streamHandle,
+        final long deviceAddress,
+        final int value,
+        final int elementSize,
+        final long width,
+        final long height,
+        final long pitch)
+    {
+        if (!isStream(streamHandle))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        if ((elementSize != 1 && elementSize != 2 && elementSize != 4) || width < 0 || height < 1 ||
+            (height > 1 && pitch < width * elementSize) || deviceAddress % elementSize != 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final long rowBytes = width * elementSize;
+        final long span = (height - 1) * pitch + rowBytes;
+        final long host = memory.hostAddress(deviceAddress, span);
+        if (host == 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        for (long row = 0; row < height; row++)
+        {
+            fill(host + row * pitch, rowBytes, value, elementSize);
+        }
+        return CUDA_SUCCESS;
+    }
+
+    public int contextCreate(final long contextHandle, final int flags)
+    {
+        return contexts.add(contextHandle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+    }
+
+    public int contextDestroy(final long contextHandle)
+    {
+        if (contextHandle == 0 || !contexts.remove(contextHandle))
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        streamContexts.entrySet().removeIf(entry -> entry.getValue() == contextHandle);
+        return CUDA_SUCCESS;
+    }
+
+    public int streamCreate(final long streamHandle, final long contextHandle, final int flags, final int priority)
+    {
+        if (!contexts.contains(contextHandle))
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        if (streamHandle == 0 || streamContexts.containsKey(streamHandle))
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        streamContexts.put(streamHandle, contextHandle);
+        return CUDA_SUCCESS;
+    }
+
+    public int streamDestroy(final long streamHandle)
+    {
+        return streamHandle != 0 && streamContexts.remove(streamHandle) != NO_CONTEXT ?
+            CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    }
+
+    public int streamWaitEvent(final long streamHandle, final long eventHandle)
+    {
+        return isStream(streamHandle) && events.containsKey(eventHandle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    }
+
+    public int synchronize(final int kind, final long handle)
+    {
+        switch (kind)
+        {
+            case SyncKind.CONTEXT_SYNCHRONIZE:
+                return contexts.contains(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+            case SyncKind.STREAM_SYNCHRONIZE:
+            case SyncKind.STREAM_QUERY:
+                return isStream(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+            case SyncKind.EVENT_SYNCHRONIZE:
+            case SyncKind.EVENT_QUERY:
+                return events.containsKey(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+            default:
+                return CUDA_ERROR_INVALID_VALUE;
+        }
+    }
+
+    public int eventCreate(final long eventHandle, final long contextHandle, final int flags)
+    {
+        if (!contexts.contains(contextHandle))
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        if (events.containsKey(eventHandle))
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        events.put(eventHandle, new EventState(flags));
+        return CUDA_SUCCESS;
+    }
+
+    public int eventRecord(final long eventHandle, final long streamHandle)
+    {
+        final EventState event = events.get(eventHandle);
+        if (event == null || !isStream(streamHandle))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        event.recordedAtNs = System.nanoTime();
+        event.recorded = true;
+        return CUDA_SUCCESS;
+    }
+
+    public int eventDestroy(final long eventHandle)
+    {
+        return events.remove(eventHandle) != null ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    }
+
+    public int eventElapsedTime(final long startEventHandle, final long endEventHandle, final CallResult result)
+    {
+        final EventState start = events.get(startEventHandle);
+        final EventState end = events.get(endEventHandle);
+        if (start == null || end == null || !start.recorded || !end.recorded ||
+            (start.flags & CU_EVENT_DISABLE_TIMING) != 0 || (end.flags & CU_EVENT_DISABLE_TIMING) != 0)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final float milliseconds = (end.recordedAtNs - start.recordedAtNs) / 1_000_000.0f;
+        result.value1 = Float.floatToRawIntBits(milliseconds);
+        return CUDA_SUCCESS;
+    }
+
+    public int moduleLoad(final long moduleHandle, final long contextHandle, final byte[] image, final CallResult result)
+    {
+        if (!contexts.contains(contextHandle))
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        if (modules.containsKey(moduleHandle))
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        try
+        {
+            modules.put(moduleHandle, Emulator.load(image, memory));
+            return CUDA_SUCCESS;
+        }
+        catch (final EmulatorException ex)
+        {
+            result.message = ex.getMessage();
+            return ex.cudaError();
+        }
+    }
+
+    public int moduleUnload(final long moduleHandle)
+    {
+        final EmulatedModule module = modules.remove(moduleHandle);
+        if (module == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        functionModules.entrySet().removeIf(entry ->
+        {
+            if (entry.getValue() == moduleHandle)
+            {
+                functions.remove(entry.getKey());
+                return true;
+            }
+            return false;
+        });
+        module.unload();
+        return CUDA_SUCCESS;
+    }
+
+    public int moduleGetFunction(
+        final long moduleHandle, final long functionHandle, final String name, final ParameterLayout layout)
+    {
+        final EmulatedModule module = modules.get(moduleHandle);
+        if (module == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final EmulatedFunction function = module.function(name);
+        if (function == null)
+        {
+            return CUDA_ERROR_NOT_FOUND;
+        }
+        functions.put(functionHandle, function);
+        functionModules.put(functionHandle, moduleHandle);
+
+        layout.reset(function.parameterCount());
+        layout.bufferSize = function.parameterBufferSize();
+        for (int i = 0; i < layout.count; i++)
+        {
+            layout.offsets[i] = function.parameterOffset(i);
+            layout.sizes[i] = function.parameterSize(i);
+        }
+        return CUDA_SUCCESS;
+    }
+
+    public int moduleGetGlobal(final long moduleHandle, final String name, final CallResult result)
+    {
+        final EmulatedModule module = modules.get(moduleHandle);
+        if (module == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final GlobalSymbol global = module.global(name);
+        if (global == null)
+        {
+            return CUDA_ERROR_NOT_FOUND;
+        }
+        result.value1 = global.deviceAddress();
+        result.value2 = global.sizeBytes();
+        return CUDA_SUCCESS;
+    }
+
+    public int functionGetAttribute(final long functionHandle, final int attribute, final CallResult result)
+    {
+        final EmulatedFunction function = functions.get(functionHandle);
+        if (function == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final int value = function.attribute(attribute);
+        if (value == Integer.MIN_VALUE)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        result.value1 = value;
+        return CUDA_SUCCESS;
+    }
+
+    public int launchKernel(
+        final long functionHandle,
+        final long streamHandle,
+        final int gridX, final int gridY, final int gridZ,
+        final int blockX, final int blockY, final int blockZ,
+        final int sharedMemBytes,
+        final DirectBuffer parameters, final int parametersOffset, final int parametersLength,
+        final Consumer<String> printfSink)
+    {
+        final EmulatedFunction function = functions.get(functionHandle);
+        if (function == null || !isStream(streamHandle))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        if (parametersLength < function.parameterBufferSize())
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        return function.launch(
+            gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, parameters, parametersOffset, printfSink);
+    }
+
+    public void close()
+    {
+        for (final EmulatedModule module : modules.values())
+        {
+            module.unload();
+        }
+        modules.clear();
+        functions.clear();
+        memory.close();
+    }
+
+    private boolean isStream(final long streamHandle)
+    {
+        return streamHandle == 0 || streamContexts.containsKey(streamHandle);
+    }
+
+    private static void fill(final long address, final long bytes, final int value, final int elementSize)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+        if (elementSize == 1)
+        {
+            UnsafeApi.setMemory(address, bytes, (byte)value);
+            return;
+        }
+
+        // Write one pattern element, then double the filled prefix with bulk copies: O(log n) copy calls.
+        if (elementSize == 2)
+        {
+            UnsafeApi.putShort(address, (short)value);
+        }
+        else
+        {
+            UnsafeApi.putInt(address, value);
+        }
+        long filled = elementSize;
+        while (filled < bytes)
+        {
+            final long chunk = Math.min(filled, bytes - filled);
+            UnsafeApi.copyMemory(address, address + filled, chunk);
+            filled += chunk;
+        }
+    }
+}

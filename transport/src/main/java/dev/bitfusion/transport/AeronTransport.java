@@ -1,0 +1,147 @@
+package dev.bitfusion.transport;
+
+import io.aeron.Aeron;
+import io.aeron.CommonContext;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.NoOpIdleStrategy;
+
+import java.io.File;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An Aeron client with, when this process owns one, its embedded media driver.
+ * <p>
+ * The server always embeds a driver; a client embeds one for UDP or attaches to the server's driver
+ * for IPC when both share a host. The shared profile runs the driver's three agents on one thread with
+ * backoff, which leaves the cores of a 2-core machine to the application; the low-latency profile gives
+ * them dedicated busy-spinning threads.
+ * <p>
+ * Thread safety: the {@link Aeron} client is thread safe; create and close on one thread.
+ */
+public final class AeronTransport implements AutoCloseable
+{
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private final TransportSettings settings;
+
+    private AeronTransport(final MediaDriver driver, final Aeron aeron, final TransportSettings settings)
+    {
+        this.driver = driver;
+        this.aeron = aeron;
+        this.settings = settings;
+    }
+
+    /**
+     * Start a media driver in this process and connect to it.
+     *
+     * @param settings concluded settings; the directory is (re)created and deleted on close.
+     * @return the transport.
+     */
+    public static AeronTransport launchEmbedded(final TransportSettings settings)
+    {
+        settings.conclude();
+        final long livenessNs = settings.livenessTimeoutNs();
+        final MediaDriver.Context driverContext = new MediaDriver.Context()
+            .aeronDirectoryName(settings.aeronDirectoryName())
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .clientLivenessTimeoutNs(livenessNs)
+            .imageLivenessTimeoutNs(livenessNs)
+            .publicationUnblockTimeoutNs(livenessNs + TimeUnit.SECONDS.toNanos(1))
+            .publicationConnectionTimeoutNs(livenessNs)
+            .publicationLingerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500))
+            .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))
+            .socketRcvbufLength(TransportSettings.SOCKET_BUFFER_LENGTH)
+            .socketSndbufLength(TransportSettings.SOCKET_BUFFER_LENGTH)
+            .initialWindowLength(TransportSettings.INITIAL_WINDOW_LENGTH)
+            .warnIfDirectoryExists(false);
+
+        if (settings.lowLatency())
+        {
+            driverContext
+                .threadingMode(ThreadingMode.DEDICATED)
+                .conductorIdleStrategy(new BusySpinIdleStrategy())
+                .senderIdleStrategy(new NoOpIdleStrategy())
+                .receiverIdleStrategy(new NoOpIdleStrategy());
+        }
+        else
+        {
+            driverContext
+                .threadingMode(ThreadingMode.SHARED)
+                .sharedIdleStrategy(new BackoffIdleStrategy(
+                    100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100)));
+        }
+
+        final MediaDriver driver = MediaDriver.launch(driverContext);
+        try
+        {
+            return new AeronTransport(driver, connectClient(settings), settings);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(driver);
+            throw ex;
+        }
+    }
+
+    /**
+     * Connect to a media driver another process runs, as a client on the server's host does for IPC.
+     *
+     * @param settings concluded settings naming that driver's directory.
+     * @return the transport, owning no driver.
+     */
+    public static AeronTransport connect(final TransportSettings settings)
+    {
+        settings.conclude();
+        return new AeronTransport(null, connectClient(settings), settings);
+    }
+
+    /**
+     * @param aeronDirectoryName a driver directory.
+     * @return true when a live media driver owns it, so IPC with its users is possible.
+     */
+    public static boolean isDriverActive(final String aeronDirectoryName)
+    {
+        if (!new File(aeronDirectoryName).isDirectory())
+        {
+            return false;
+        }
+        return CommonContext.isDriverActive(new File(aeronDirectoryName), 1000, message -> {});
+    }
+
+    public Aeron aeron()
+    {
+        return aeron;
+    }
+
+    public TransportSettings settings()
+    {
+        return settings;
+    }
+
+    /**
+     * @return true when this process runs the media driver (and so other local processes may attach).
+     */
+    public boolean ownsDriver()
+    {
+        return driver != null;
+    }
+
+    public void close()
+    {
+        CloseHelper.closeAll(aeron, driver);
+    }
+
+    private static Aeron connectClient(final TransportSettings settings)
+    {
+        return Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(settings.aeronDirectoryName())
+            .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(settings.livenessTimeoutNs()) * 2)
+            .keepAliveIntervalNs(settings.livenessTimeoutNs() / 4)
+            .useConductorAgentInvoker(false));
+    }
+}
