@@ -91,18 +91,30 @@ public final class DriverChecks
      */
     public static int compareDotted(final String left, final String right)
     {
-        final String[] a = left.trim().split("\\.");
-        final String[] b = right.trim().split("\\.");
+        // Parse every part before comparing, so "550.x" is rejected rather than judged by its first part.
+        final long[] a = parts(left);
+        final long[] b = parts(right);
         for (int i = 0; i < Math.max(a.length, b.length); i++)
         {
-            final long x = i < a.length ? Long.parseLong(a[i]) : 0;
-            final long y = i < b.length ? Long.parseLong(b[i]) : 0;
+            final long x = i < a.length ? a[i] : 0;
+            final long y = i < b.length ? b[i] : 0;
             if (x != y)
             {
                 return Long.compare(x, y);
             }
         }
         return 0;
+    }
+
+    private static long[] parts(final String version)
+    {
+        final String[] text = version.trim().split("\\.");
+        final long[] parts = new long[text.length];
+        for (int i = 0; i < text.length; i++)
+        {
+            parts[i] = Long.parseLong(text[i]);
+        }
+        return parts;
     }
 
     private static CheckResult result(
