@@ -30,8 +30,17 @@ import java.util.List;
  * (json ? new JsonReportWriter() : new TextReportWriter()).write(reports, System.out);
  * System.exit(HealthReport.exitCode(reports));
  * }</pre>
- * A server runs {@link #hostChecks(HostView, HealthThresholds)} on its own host and ships the results in
- * {@link dev.bitfusion.health.server.ServerFacts#hostChecks()}.
+ * What each check reads: {@code /proc/self/limits} (ulimit -n), {@code /proc/meminfo} (shadow memory),
+ * {@code /sys/class/net/*}{@code /{mtu,speed,statistics}} (MTU, network errors),
+ * {@code /sys/bus/pci/devices/*}{@code /{vendor,class,current_link_width,max_link_width}} (PCIe),
+ * {@code dmesg} through the command runner (Xid errors), LD_LIBRARY_PATH, CUDA_HOME and
+ * {@code /usr/local/cuda*}{@code /version.{json,txt}} (CUDA toolkit), {@code libcudnn.so*} in the library
+ * directories (cuDNN), the install root (install check), the native loader (library dependency) and the
+ * {@link dev.bitfusion.health.host.NetworkView} (interface/subnet). All go through the {@link HostView}.
+ * <p>
+ * A server runs {@link #hostChecks(HostView, HealthThresholds)} on its own host, adds
+ * {@link dev.bitfusion.health.check.LibraryDependencyCheck} lines for its JCuda natives if it likes, and
+ * ships the results in {@link dev.bitfusion.health.server.ServerFacts#hostChecks()}.
  * <p>
  * Stateless and thread-safe.
  */
@@ -78,22 +87,24 @@ public final class LocalHealth
         {
             results.add(SubnetCompatibilityCheck.run(host, server));
         }
+        results.add(new PcieLinkWidthCheck().run(host));
         results.addAll(hostChecks(host, options.thresholds()));
 
         return new HealthReport(HealthReport.LOCALHOST, results);
     }
 
     /**
-     * The checks of a host's own hardware and settings, the same on a client and a server.
+     * The checks of a host's own settings and logs, the same on a client and a server. PCIe link width
+     * is not among them: a server reports it per GPU in {@link dev.bitfusion.health.server.GpuFacts}, so
+     * its section would otherwise show it twice.
      *
      * @param host       the host to probe.
      * @param thresholds the limits to check against.
-     * @return PCIe link width, ulimit -n, MTU, network errors and Xid errors, in that order.
+     * @return ulimit -n, MTU, network errors and Xid errors, in that order.
      */
     public static List<CheckResult> hostChecks(final HostView host, final HealthThresholds thresholds)
     {
         return List.of(
-            new PcieLinkWidthCheck().run(host),
             new OpenFilesLimitCheck(thresholds.minOpenFiles()).run(host),
             new MtuCheck(thresholds.minMtuBytes(), thresholds.highSpeedMbps()).run(host),
             new NetworkErrorsCheck().run(host),

@@ -1,6 +1,7 @@
 package dev.bitfusion.health;
 
 import dev.bitfusion.health.host.CommandResult;
+import dev.bitfusion.health.host.HostView;
 import dev.bitfusion.health.report.TextReportWriter;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +20,7 @@ class LocalHealthTest
             .withCommandRunner((command) -> new CommandResult(0, "[ 1.0] clean\n", "")));
 
         assertEquals(HealthReport.LOCALHOST, report.target());
-        assertEquals(0, report.counts().get(HealthStatus.MARGINAL), () -> new TextReportWriter().toString(List.of(report)));
+        assertEquals(0, report.counts().get(HealthStatus.MARGINAL), () -> new TextReportWriter().render(List.of(report)));
         assertEquals(0, report.counts().get(HealthStatus.FATAL));
         for (final CheckGroup group : CheckGroup.values())
         {
@@ -63,6 +64,18 @@ class LocalHealthTest
         assertEquals(HealthStatus.FATAL, status(report, "interface/subnet compatibility for 10.9.9.9:56001"));
         assertEquals(HealthStatus.INFO, status(report, "library dependency: libcuda.so.1"));
         assertEquals(HealthStatus.PASS, status(report, "shadow memory (host memory >= GPU memory)"));
+    }
+
+    @Test
+    void shouldReportEveryGroupWhenRunOnThisHost()
+    {
+        final HealthReport report = LocalHealth.run(HostView.system());
+
+        for (final CheckGroup group : CheckGroup.values())
+        {
+            assertTrue(report.results().stream().anyMatch((r) -> r.group() == group), group::title);
+        }
+        assertEquals(HealthStatus.PASS, status(report, "library dependency: Java >= 17"));
     }
 
     private static HealthStatus status(final HealthReport report, final String name)

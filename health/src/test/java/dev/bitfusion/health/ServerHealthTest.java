@@ -41,7 +41,7 @@ class ServerHealthTest
 
         assertEquals("Health report for server: 172.16.31.206:56001", report.title());
         assertEquals(16, report.results().size());
-        assertEquals(16, report.counts().get(HealthStatus.PASS), () -> new TextReportWriter().toString(List.of(report)));
+        assertEquals(16, report.counts().get(HealthStatus.PASS), () -> new TextReportWriter().render(List.of(report)));
         assertEquals(hostCheck, report.results().get(15));
     }
 

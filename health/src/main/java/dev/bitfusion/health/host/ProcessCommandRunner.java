@@ -37,7 +37,9 @@ public final class ProcessCommandRunner implements CommandRunner
         final Process process;
         try
         {
-            process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.DISCARD).start();
+            process = new ProcessBuilder(command).start();
+            // A probe never reads its input; closing it makes one that tries see EOF instead of waiting.
+            process.getOutputStream().close();
         }
         catch (final IOException ex)
         {
@@ -45,8 +47,11 @@ public final class ProcessCommandRunner implements CommandRunner
         }
 
         // Both streams are drained concurrently: a child blocked on a full stderr pipe would never exit.
-        final CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> drain(process.getInputStream()));
-        final CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
+        // Own daemon threads, not the common pool, since the reads block for as long as the child runs.
+        final CompletableFuture<String> stdout =
+            CompletableFuture.supplyAsync(() -> drain(process.getInputStream()), ProcessCommandRunner::startDaemon);
+        final CompletableFuture<String> stderr =
+            CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()), ProcessCommandRunner::startDaemon);
         try
         {
             if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS))
@@ -63,6 +68,13 @@ public final class ProcessCommandRunner implements CommandRunner
             Thread.currentThread().interrupt();
             return new CommandResult(NOT_RUN_EXIT_CODE, "", command.get(0) + " interrupted");
         }
+    }
+
+    private static void startDaemon(final Runnable task)
+    {
+        final Thread thread = new Thread(task, "bitfusion-health-probe-output");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     private static String drain(final InputStream in)

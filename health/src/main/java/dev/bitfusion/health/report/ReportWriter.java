@@ -21,7 +21,7 @@ public interface ReportWriter
      * @param reports the sections.
      * @return what {@link #write} prints.
      */
-    default String toString(final List<HealthReport> reports)
+    default String render(final List<HealthReport> reports)
     {
         final StringBuilder builder = new StringBuilder();
         try

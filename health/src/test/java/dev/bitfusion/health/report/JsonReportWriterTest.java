@@ -24,12 +24,12 @@ class JsonReportWriterTest
             "\"detail\":\"said \\\"no\\\"\\n\\\\ done\\u0001\"}]," +
             "\"counts\":{\"PASS\":0,\"INFO\":0,\"SKIPPED\":0,\"MARGINAL\":0,\"FATAL\":1}}],\"exitCode\":1}\n";
 
-        assertEquals(expected, new JsonReportWriter().toString(List.of(report)));
+        assertEquals(expected, new JsonReportWriter().render(List.of(report)));
     }
 
     @Test
     void shouldWriteEmptyListWhenNoSections()
     {
-        assertEquals("{\"reports\":[],\"exitCode\":0}\n", new JsonReportWriter().toString(List.of()));
+        assertEquals("{\"reports\":[],\"exitCode\":0}\n", new JsonReportWriter().render(List.of()));
     }
 }

@@ -79,6 +79,6 @@ class TextReportWriterTest
             FATAL: 0
             """;
 
-        assertEquals(expected, new TextReportWriter().toString(List.of(server, local)));
+        assertEquals(expected, new TextReportWriter().render(List.of(server, local)));
     }
 }
