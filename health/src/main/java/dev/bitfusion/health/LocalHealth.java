@@ -19,16 +19,11 @@ import java.util.List;
 /**
  * The localhost section of {@code bitfusion health}, and all of {@code bitfusion localhealth}.
  * <p>
- * Use from the CLI:
+ * {@code bitfusion localhealth} from the CLI ({@link HealthRun} does {@code bitfusion health}):
  * <pre>{@code
- * HostView host = HostView.system();
- * LocalHealthOptions options = LocalHealthOptions.forInstall(installRoot)   // or defaults()
- *     .withServers(servers, totalServerGpuMemoryBytes);                     // health only
- * List<HealthReport> reports = new ArrayList<>();
- * reports.add(...one ServerHealth section per server...);
- * reports.add(LocalHealth.run(host, options));
+ * List<HealthReport> reports = List.of(LocalHealth.run(HostView.system(), LocalHealthOptions.forInstall(root)));
  * (json ? new JsonReportWriter() : new TextReportWriter()).write(reports, System.out);
- * System.exit(HealthReport.exitCode(reports));
+ * return HealthReport.exitCode(reports);
  * }</pre>
  * What each check reads: {@code /proc/self/limits} (ulimit -n), {@code /proc/meminfo} (shadow memory),
  * {@code /sys/class/net/*}{@code /{mtu,speed,statistics}} (MTU, network errors),
