@@ -1,0 +1,218 @@
+package dev.bitfusion.agent;
+
+import dev.bitfusion.transport.Endpoint;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a client asks for: which server, how many GPUs, how big a slice of each, and how to reach it.
+ * <p>
+ * Thread safety: configure on one thread, then treat as immutable.
+ */
+public final class ClientSettings
+{
+    /** Environment variable holding the token a server started with --token-file expects. */
+    public static final String TOKEN_ENV_NAME = "BITFUSION_TOKEN";
+
+    /** Transport choice: "auto" (IPC when the server shares this host, else UDP), "udp" or "ipc". */
+    public static final String TRANSPORT_PROP_NAME = "bitfusion.client.transport";
+    public static final String TRANSPORT_DEFAULT = "auto";
+
+    /** How long to wait for a server to answer a session open. */
+    public static final long OPEN_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(5);
+
+    private final List<Endpoint> servers = new ArrayList<>();
+    private int gpuCount = 1;
+    private double memoryFraction;
+    private long memoryMb;
+    private String token;
+    private String transport = System.getProperty(TRANSPORT_PROP_NAME, TRANSPORT_DEFAULT);
+    private String clientId = defaultClientId();
+    private long openTimeoutNs = OPEN_TIMEOUT_NS_DEFAULT;
+
+    public ClientSettings server(final Endpoint endpoint)
+    {
+        servers.add(endpoint);
+        return this;
+    }
+
+    public List<Endpoint> servers()
+    {
+        return servers;
+    }
+
+    /**
+     * @param gpuCount how many GPUs (one session each).
+     * @return this.
+     */
+    public ClientSettings gpuCount(final int gpuCount)
+    {
+        this.gpuCount = gpuCount;
+        return this;
+    }
+
+    public int gpuCount()
+    {
+        return gpuCount;
+    }
+
+    /**
+     * @param memoryFraction the fraction of each GPU's memory wanted, in (0, 1]; 0 when MB are given.
+     * @return this.
+     */
+    public ClientSettings memoryFraction(final double memoryFraction)
+    {
+        this.memoryFraction = memoryFraction;
+        return this;
+    }
+
+    public double memoryFraction()
+    {
+        return memoryFraction;
+    }
+
+    /**
+     * @param memoryMb the MiB of each GPU's memory wanted; 0 when a fraction is given.
+     * @return this.
+     */
+    public ClientSettings memoryMb(final long memoryMb)
+    {
+        this.memoryMb = memoryMb;
+        return this;
+    }
+
+    public long memoryMb()
+    {
+        return memoryMb;
+    }
+
+    public ClientSettings token(final String token)
+    {
+        this.token = token;
+        return this;
+    }
+
+    /**
+     * @return the token: as set, else from BITFUSION_TOKEN, else from ~/.bitfusion/token, else empty.
+     */
+    public String token()
+    {
+        if (token == null)
+        {
+            token = discoverToken();
+        }
+        return token;
+    }
+
+    public ClientSettings transport(final String transport)
+    {
+        this.transport = transport;
+        return this;
+    }
+
+    public String transport()
+    {
+        return transport;
+    }
+
+    public ClientSettings clientId(final String clientId)
+    {
+        this.clientId = clientId;
+        return this;
+    }
+
+    public String clientId()
+    {
+        return clientId;
+    }
+
+    public ClientSettings openTimeoutNs(final long openTimeoutNs)
+    {
+        this.openTimeoutNs = openTimeoutNs;
+        return this;
+    }
+
+    public long openTimeoutNs()
+    {
+        return openTimeoutNs;
+    }
+
+    /**
+     * Validate once before use.
+     *
+     * @return this.
+     */
+    public ClientSettings conclude()
+    {
+        if (servers.isEmpty())
+        {
+            throw new IllegalArgumentException("no server given: use --server_list HOST:PORT or BITFUSION_SERVERS");
+        }
+        if (gpuCount < 1)
+        {
+            throw new IllegalArgumentException("-n must be at least 1, got " + gpuCount);
+        }
+        if (memoryFraction > 0 && memoryMb > 0)
+        {
+            throw new IllegalArgumentException("give -p (fraction) or -m (MB), not both");
+        }
+        if (memoryFraction < 0 || memoryFraction > 1 || Double.isNaN(memoryFraction))
+        {
+            throw new IllegalArgumentException("-p must be a fraction in (0, 1], got " + memoryFraction);
+        }
+        if (memoryMb < 0)
+        {
+            throw new IllegalArgumentException("-m must be a positive number of MB, got " + memoryMb);
+        }
+        if (!transport.equals("auto") && !transport.equals("udp") && !transport.equals("ipc"))
+        {
+            throw new IllegalArgumentException("transport must be auto, udp or ipc, got " + transport);
+        }
+        return this;
+    }
+
+    private static String discoverToken()
+    {
+        final String fromEnv = System.getenv(TOKEN_ENV_NAME);
+        if (fromEnv != null && !fromEnv.isBlank())
+        {
+            return fromEnv.strip();
+        }
+        final Path tokenFile = Path.of(System.getProperty("user.home"), ".bitfusion", "token");
+        if (Files.isReadable(tokenFile))
+        {
+            try
+            {
+                return Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+            }
+            catch (final IOException ignore)
+            {
+                // An unreadable token file means no token; the server says so if it needs one.
+            }
+        }
+        return "";
+    }
+
+    private static String defaultClientId()
+    {
+        String host;
+        try
+        {
+            host = InetAddress.getLocalHost().getHostName();
+        }
+        catch (final IOException ex)
+        {
+            host = "unknown-host";
+        }
+        return System.getProperty("user.name", "user") + "@" + host + ":" + ProcessHandle.current().pid() +
+            " (" + ManagementFactory.getRuntimeMXBean().getName() + ")";
+    }
+}

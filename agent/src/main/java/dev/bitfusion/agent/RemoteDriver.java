@@ -1,0 +1,1190 @@
+package dev.bitfusion.agent;
+
+import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.SyncKind;
+import dev.bitfusion.transport.protocol.*;
+import org.agrona.UnsafeApi;
+
+import java.io.PrintStream;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import static dev.bitfusion.transport.CuResult.*;
+
+/**
+ * The CUDA driver API, executed on remote GPU slices. Method names, arguments and return values follow
+ * the driver API (out parameters are one-element arrays), so the native interposer can forward to it
+ * one to one, and Java programs can use it directly.
+ * <p>
+ * Calls whose effect the program cannot observe at once (launches, memsets, host-to-device copies, frees,
+ * event records, stream and event creation) are sent without waiting; a failure on the server is returned
+ * by the next synchronizing call, and faults that corrupt a context (illegal address, trap) stick, as on
+ * real GPUs. Streams, events, modules, functions and contexts get handles chosen here, with the device in
+ * the top bits, so no call needs a round trip to create one.
+ * <p>
+ * Thread safety: thread safe; each thread has its own context stack, as CUDA specifies.
+ */
+public final class RemoteDriver implements AutoCloseable
+{
+    /** The CUDA version this driver implements, as cuDriverGetVersion reports it. */
+    public static final int DRIVER_VERSION = 13000;
+
+    /** Flag of cuEventCreate that turns timing off. */
+    public static final int CU_EVENT_DISABLE_TIMING = 0x2;
+
+    private static final int DEVICE_SHIFT = 48;
+    private static final long SEQUENCE_MASK = (1L << DEVICE_SHIFT) - 1;
+    private static final long FIRST_HANDLE = 0x1000;
+    private static final long PRIMARY_CONTEXT_TAG = 0xC0L << 40;
+    private static final long CU_STREAM_LEGACY = 0x1;
+    private static final long CU_STREAM_PER_THREAD = 0x2;
+    private static final long MAX_COPY_PIECE = 1L << 30;
+    private static final int VAR_LENGTH_BYTES = 4;
+    private static final int HTOD_HEAD_LENGTH =
+        MessageHeaderEncoder.ENCODED_LENGTH + MemcpyHtoDChunkEncoder.BLOCK_LENGTH + VAR_LENGTH_BYTES;
+    private static final int IMAGE_HEAD_LENGTH =
+        MessageHeaderEncoder.ENCODED_LENGTH + ModuleImageChunkEncoder.BLOCK_LENGTH + VAR_LENGTH_BYTES;
+
+    private final ClientSettings settings;
+    private final PrintStream deviceOutput;
+    private final AtomicReferenceArray<ServerConnection> connections;
+    private final AtomicReferenceArray<KernelLayout[]> kernelLayouts;
+    private final AtomicInteger[] primaryContextRefs;
+    private final AtomicLong nextHandle = new AtomicLong(FIRST_HANDLE);
+    private final AtomicInteger nextFunctionIndex = new AtomicInteger();
+    private final Map<Long, Integer> createdContextDevices = new ConcurrentHashMap<>();
+    private final ThreadLocal<ContextStack> contextStacks = ThreadLocal.withInitial(ContextStack::new);
+    private volatile boolean initialised;
+    private volatile String lastError;
+
+    /**
+     * @param settings     which servers, how many GPUs, what slice.
+     * @param deviceOutput where device printf output goes.
+     */
+    public RemoteDriver(final ClientSettings settings, final PrintStream deviceOutput)
+    {
+        this.settings = settings.conclude();
+        this.deviceOutput = deviceOutput;
+        connections = new AtomicReferenceArray<>(settings.gpuCount());
+        kernelLayouts = new AtomicReferenceArray<>(settings.gpuCount());
+        primaryContextRefs = new AtomicInteger[settings.gpuCount()];
+        for (int i = 0; i < settings.gpuCount(); i++)
+        {
+            kernelLayouts.set(i, new KernelLayout[0]);
+            primaryContextRefs[i] = new AtomicInteger();
+        }
+    }
+
+    /**
+     * @return why the last call that failed for a reason beyond its CUresult failed (refusals, load errors).
+     */
+    public String lastError()
+    {
+        return lastError;
+    }
+
+    /**
+     * @param device a device ordinal.
+     * @return the session behind it, for tools and tests (session id, transport).
+     */
+    public ServerConnection connection(final int device)
+    {
+        return connections.get(device);
+    }
+
+    // ---------------------------------------------------------------- initialisation and devices
+
+    /**
+     * Open one session per requested GPU: the slices are reserved from here on.
+     */
+    public synchronized int cuInit(final int flags)
+    {
+        if (flags != 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        if (initialised)
+        {
+            return CUDA_SUCCESS;
+        }
+        final Endpoint server = settings.servers().get(0);
+        for (int device = 0; device < settings.gpuCount(); device++)
+        {
+            try
+            {
+                connections.set(device, ServerConnection.open(server, device, settings, deviceOutput));
+            }
+            catch (final RuntimeException ex)
+            {
+                lastError = ex.getMessage();
+                for (int opened = 0; opened < device; opened++)
+                {
+                    connections.get(opened).close();
+                    connections.set(opened, null);
+                }
+                return CUDA_ERROR_NO_DEVICE;
+            }
+        }
+        initialised = true;
+        return CUDA_SUCCESS;
+    }
+
+    public int cuDriverGetVersion(final int[] version)
+    {
+        version[0] = DRIVER_VERSION;
+        return CUDA_SUCCESS;
+    }
+
+    public int cuDeviceGetCount(final int[] count)
+    {
+        if (!initialised)
+        {
+            return CUDA_ERROR_NOT_INITIALIZED;
+        }
+        count[0] = connections.length();
+        return CUDA_SUCCESS;
+    }
+
+    public int cuDeviceGet(final int[] device, final int ordinal)
+    {
+        if (!initialised)
+        {
+            return CUDA_ERROR_NOT_INITIALIZED;
+        }
+        if (ordinal < 0 || ordinal >= connections.length())
+        {
+            return CUDA_ERROR_INVALID_DEVICE;
+        }
+        device[0] = ordinal;
+        return CUDA_SUCCESS;
+    }
+
+    public int cuDeviceGetName(final String[] name, final int device)
+    {
+        final int status = checkDevice(device);
+        if (status == CUDA_SUCCESS)
+        {
+            name[0] = connections.get(device).device().name();
+        }
+        return status;
+    }
+
+    public int cuDeviceTotalMem(final long[] bytes, final int device)
+    {
+        final int status = checkDevice(device);
+        if (status == CUDA_SUCCESS)
+        {
+            bytes[0] = connections.get(device).device().totalBytes();
+        }
+        return status;
+    }
+
+    public int cuDeviceGetAttribute(final int[] value, final int attribute, final int device)
+    {
+        final int status = checkDevice(device);
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+        final int found = connections.get(device).device().attribute(attribute);
+        if (found == Integer.MIN_VALUE)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        value[0] = found;
+        return CUDA_SUCCESS;
+    }
+
+    public int cuDeviceGetUuid(final byte[] uuid, final int device)
+    {
+        final int status = checkDevice(device);
+        if (status == CUDA_SUCCESS)
+        {
+            System.arraycopy(connections.get(device).device().uuid(), 0, uuid, 0, 16);
+        }
+        return status;
+    }
+
+    public int cuDeviceComputeCapability(final int[] major, final int[] minor, final int device)
+    {
+        final int status = checkDevice(device);
+        if (status == CUDA_SUCCESS)
+        {
+            major[0] = connections.get(device).device().computeCapabilityMajor();
+            minor[0] = connections.get(device).device().computeCapabilityMinor();
+        }
+        return status;
+    }
+
+    // ---------------------------------------------------------------- contexts
+
+    public int cuDevicePrimaryCtxRetain(final long[] context, final int device)
+    {
+        final int status = checkDevice(device);
+        if (status == CUDA_SUCCESS)
+        {
+            primaryContextRefs[device].incrementAndGet();
+            context[0] = primaryContext(device);
+        }
+        return status;
+    }
+
+    public int cuDevicePrimaryCtxRelease(final int device)
+    {
+        final int status = checkDevice(device);
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+        return primaryContextRefs[device].getAndUpdate(refs -> Math.max(0, refs - 1)) > 0 ?
+            CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+    }
+
+    /**
+     * Destroy the primary context's state: the session is closed (the server frees all its memory,
+     * modules, streams and events) and a fresh one opened on an equal slice.
+     */
+    public synchronized int cuDevicePrimaryCtxReset(final int device)
+    {
+        final int status = checkDevice(device);
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+        final ServerConnection old = connections.get(device);
+        old.close();
+        try
+        {
+            connections.set(device, ServerConnection.open(old.endpoint(), device, settings, deviceOutput));
+        }
+        catch (final RuntimeException ex)
+        {
+            lastError = ex.getMessage();
+            return CUDA_ERROR_DEVICE_UNAVAILABLE;
+        }
+        kernelLayouts.set(device, new KernelLayout[0]);
+        return CUDA_SUCCESS;
+    }
+
+    public int cuCtxCreate(final long[] context, final int flags, final int device)
+    {
+        final int status = checkDevice(device);
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+        final long handle = newHandle(device);
+        final ThreadRequestState state = connections.get(device).requestState();
+        state.contextCreate.wrapAndApplyHeader(state.buffer, 0, state.header).contextHandle(handle).flags(flags);
+        final int sent = connections.get(device).send(state.buffer, length(state.contextCreate.encodedLength()));
+        if (sent == CUDA_SUCCESS)
+        {
+            createdContextDevices.put(handle, device);
+            contextStacks.get().push(handle);
+            context[0] = handle;
+        }
+        return sent;
+    }
+
+    public int cuCtxDestroy(final long context)
+    {
+        final Integer device = createdContextDevices.remove(context);
+        if (device == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        contextStacks.get().forget(context);
+        final ServerConnection connection = connections.get(device);
+        final ThreadRequestState state = connection.requestState();
+        state.contextDestroy.wrapAndApplyHeader(state.buffer, 0, state.header).contextHandle(context);
+        return connection.send(state.buffer, length(state.contextDestroy.encodedLength()));
+    }
+
+    public int cuCtxSetCurrent(final long context)
+    {
+        if (context != 0 && deviceOfContext(context) < 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        contextStacks.get().setCurrent(context);
+        return CUDA_SUCCESS;
+    }
+
+    public int cuCtxGetCurrent(final long[] context)
+    {
+        context[0] = contextStacks.get().current();
+        return CUDA_SUCCESS;
+    }
+
+    public int cuCtxPushCurrent(final long context)
+    {
+        if (deviceOfContext(context) < 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        contextStacks.get().push(context);
+        return CUDA_SUCCESS;
+    }
+
+    public int cuCtxPopCurrent(final long[] context)
+    {
+        final long popped = contextStacks.get().pop();
+        if (popped == 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        if (context != null)
+        {
+            context[0] = popped;
+        }
+        return CUDA_SUCCESS;
+    }
+
+    public int cuCtxGetDevice(final int[] device)
+    {
+        final int current = currentDevice();
+        if (current < 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        device[0] = current;
+        return CUDA_SUCCESS;
+    }
+
+    public int cuCtxSynchronize()
+    {
+        final long context = contextStacks.get().current();
+        final int device = deviceOfContext(context);
+        if (device < 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        return synchronize(connections.get(device), SyncKind.CONTEXT_SYNCHRONIZE, wireContext(context));
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    public int cuMemAlloc(final long[] deviceAddress, final long bytes)
+    {
+        final ServerConnection connection = currentConnection();
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        if (bytes == 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.memAlloc.wrapAndApplyHeader(state.buffer, 0, state.header).correlationId(slot.arm()).bytes(bytes);
+        final int status = call(connection, slot, length(state.memAlloc.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            deviceAddress[0] = slot.value1;
+        }
+        else if (slot.message != null)
+        {
+            lastError = slot.message;
+        }
+        return status;
+    }
+
+    public int cuMemFree(final long deviceAddress)
+    {
+        final ServerConnection connection = currentConnection();
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.memFree.wrapAndApplyHeader(state.buffer, 0, state.header).deviceAddress(deviceAddress);
+        return connection.send(state.buffer, length(state.memFree.encodedLength()));
+    }
+
+    public int cuMemGetInfo(final long[] free, final long[] total)
+    {
+        final ServerConnection connection = currentConnection();
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.memGetInfo.wrapAndApplyHeader(state.buffer, 0, state.header).correlationId(slot.arm());
+        final int status = call(connection, slot, length(state.memGetInfo.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            free[0] = slot.value1;
+            total[0] = slot.value2;
+        }
+        return status;
+    }
+
+    public int cuMemcpyHtoD(final long dst, final byte[] src, final int srcOffset, final long bytes)
+    {
+        return cuMemcpyHtoDAsync(dst, src, srcOffset, bytes, 0);
+    }
+
+    /**
+     * The data is in the request stream when this returns, so the program may reuse its buffer at once.
+     */
+    public int cuMemcpyHtoDAsync(final long dst, final byte[] src, final int srcOffset, final long bytes, final long stream)
+    {
+        if (srcOffset < 0 || bytes < 0 || srcOffset + bytes > src.length)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final ServerConnection connection = connectionForStream(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        connection.requestState().userData.wrap(src);
+        return sendHostToDevice(connection, stream, dst, srcOffset, bytes);
+    }
+
+    /**
+     * Host-to-device copy from native memory, as the interposer passes it.
+     */
+    public int cuMemcpyHtoDAsync(final long dst, final long srcAddress, final long bytes, final long stream)
+    {
+        final ServerConnection connection = connectionForStream(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        long copied = 0;
+        while (copied < bytes)
+        {
+            final int piece = (int)Math.min(MAX_COPY_PIECE, bytes - copied);
+            connection.requestState().userData.wrap(srcAddress + copied, piece);
+            final int status = sendHostToDevice(connection, stream, dst + copied, 0, piece);
+            if (status != CUDA_SUCCESS)
+            {
+                return status;
+            }
+            copied += piece;
+        }
+        return CUDA_SUCCESS;
+    }
+
+    public int cuMemcpyDtoH(final byte[] dst, final int dstOffset, final long src, final long bytes)
+    {
+        return cuMemcpyDtoHAsync(dst, dstOffset, src, bytes, 0);
+    }
+
+    /**
+     * Waits for the data, as CUDA does for copies into pageable memory.
+     */
+    public int cuMemcpyDtoHAsync(final byte[] dst, final int dstOffset, final long src, final long bytes, final long stream)
+    {
+        if (dstOffset < 0 || bytes < 0 || dstOffset + bytes > dst.length)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final ServerConnection connection = connectionForStream(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final CallSlot slot = connection.slot();
+        slot.copyDestination.wrap(dst, dstOffset, (int)bytes);
+        return receiveDeviceToHost(connection, slot, stream, src, bytes);
+    }
+
+    /**
+     * Device-to-host copy into native memory, as the interposer passes it.
+     */
+    public int cuMemcpyDtoHAsync(final long dstAddress, final long src, final long bytes, final long stream)
+    {
+        final ServerConnection connection = connectionForStream(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        long copied = 0;
+        do
+        {
+            final int piece = (int)Math.min(MAX_COPY_PIECE, bytes - copied);
+            final CallSlot slot = connection.slot();
+            slot.copyDestination.wrap(dstAddress + copied, piece);
+            final int status = receiveDeviceToHost(connection, slot, stream, src + copied, piece);
+            if (status != CUDA_SUCCESS)
+            {
+                return status;
+            }
+            copied += piece;
+        }
+        while (copied < bytes);
+        return CUDA_SUCCESS;
+    }
+
+    public int cuMemcpyDtoD(final long dst, final long src, final long bytes)
+    {
+        return cuMemcpyDtoDAsync(dst, src, bytes, 0);
+    }
+
+    public int cuMemcpyDtoDAsync(final long dst, final long src, final long bytes, final long stream)
+    {
+        final ServerConnection connection = connectionForStream(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.dtoD.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .streamHandle(wireStream(stream)).dstDeviceAddress(dst).srcDeviceAddress(src).bytes(bytes);
+        return connection.send(state.buffer, length(state.dtoD.encodedLength()));
+    }
+
+    public int cuMemsetD8(final long dst, final int value, final long count)
+    {
+        return memset(dst, value & 0xff, 1, count, 1, 0, 0);
+    }
+
+    public int cuMemsetD16(final long dst, final int value, final long count)
+    {
+        return memset(dst, value & 0xffff, 2, count, 1, 0, 0);
+    }
+
+    public int cuMemsetD32(final long dst, final int value, final long count)
+    {
+        return memset(dst, value, 4, count, 1, 0, 0);
+    }
+
+    public int cuMemsetD8Async(final long dst, final int value, final long count, final long stream)
+    {
+        return memset(dst, value & 0xff, 1, count, 1, 0, stream);
+    }
+
+    public int cuMemsetD16Async(final long dst, final int value, final long count, final long stream)
+    {
+        return memset(dst, value & 0xffff, 2, count, 1, 0, stream);
+    }
+
+    public int cuMemsetD32Async(final long dst, final int value, final long count, final long stream)
+    {
+        return memset(dst, value, 4, count, 1, 0, stream);
+    }
+
+    /**
+     * cuMemsetD2D8/16/32 and their Async forms: {@code elementSize} is 1, 2 or 4.
+     */
+    public int cuMemsetD2D(
+        final long dst, final long pitch, final int value, final int elementSize, final long width, final long height,
+        final long stream)
+    {
+        return memset(dst, value, elementSize, width, height, pitch, stream);
+    }
+
+    // ---------------------------------------------------------------- streams and events
+
+    public int cuStreamCreate(final long[] stream, final int flags)
+    {
+        return cuStreamCreateWithPriority(stream, flags, 0);
+    }
+
+    public int cuStreamCreateWithPriority(final long[] stream, final int flags, final int priority)
+    {
+        final int device = currentDevice();
+        if (device < 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final ServerConnection connection = connections.get(device);
+        final long handle = newHandle(device);
+        final ThreadRequestState state = connection.requestState();
+        state.streamCreate.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .streamHandle(handle).contextHandle(wireContext(contextStacks.get().current())).flags(flags).priority(priority);
+        final int status = connection.send(state.buffer, length(state.streamCreate.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            stream[0] = handle;
+        }
+        return status;
+    }
+
+    public int cuStreamDestroy(final long stream)
+    {
+        if (isDefaultStream(stream))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final ServerConnection connection = connectionForHandle(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.streamDestroy.wrapAndApplyHeader(state.buffer, 0, state.header).streamHandle(stream);
+        return connection.send(state.buffer, length(state.streamDestroy.encodedLength()));
+    }
+
+    public int cuStreamSynchronize(final long stream)
+    {
+        final ServerConnection connection = connectionForStream(stream);
+        return connection == null ? CUDA_ERROR_INVALID_HANDLE :
+            synchronize(connection, SyncKind.STREAM_SYNCHRONIZE, wireStream(stream));
+    }
+
+    public int cuStreamQuery(final long stream)
+    {
+        final ServerConnection connection = connectionForStream(stream);
+        return connection == null ? CUDA_ERROR_INVALID_HANDLE :
+            synchronize(connection, SyncKind.STREAM_QUERY, wireStream(stream));
+    }
+
+    public int cuStreamWaitEvent(final long stream, final long event, final int flags)
+    {
+        final ServerConnection connection = connectionForStream(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.streamWaitEvent.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .streamHandle(wireStream(stream)).eventHandle(event);
+        return connection.send(state.buffer, length(state.streamWaitEvent.encodedLength()));
+    }
+
+    public int cuEventCreate(final long[] event, final int flags)
+    {
+        final int device = currentDevice();
+        if (device < 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final ServerConnection connection = connections.get(device);
+        final long handle = newHandle(device);
+        final ThreadRequestState state = connection.requestState();
+        state.eventCreate.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .eventHandle(handle).contextHandle(wireContext(contextStacks.get().current())).flags(flags);
+        final int status = connection.send(state.buffer, length(state.eventCreate.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            event[0] = handle;
+        }
+        return status;
+    }
+
+    public int cuEventRecord(final long event, final long stream)
+    {
+        final ServerConnection connection = connectionForHandle(event);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.eventRecord.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .eventHandle(event).streamHandle(wireStream(stream));
+        return connection.send(state.buffer, length(state.eventRecord.encodedLength()));
+    }
+
+    public int cuEventQuery(final long event)
+    {
+        final ServerConnection connection = connectionForHandle(event);
+        return connection == null ? CUDA_ERROR_INVALID_HANDLE :
+            synchronize(connection, SyncKind.EVENT_QUERY, event);
+    }
+
+    public int cuEventSynchronize(final long event)
+    {
+        final ServerConnection connection = connectionForHandle(event);
+        return connection == null ? CUDA_ERROR_INVALID_HANDLE :
+            synchronize(connection, SyncKind.EVENT_SYNCHRONIZE, event);
+    }
+
+    public int cuEventElapsedTime(final float[] milliseconds, final long start, final long end)
+    {
+        final ServerConnection connection = connectionForHandle(start);
+        if (connection == null || connectionForHandle(end) != connection)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.elapsedTime.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).startEventHandle(start).endEventHandle(end);
+        final int status = call(connection, slot, length(state.elapsedTime.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            milliseconds[0] = Float.intBitsToFloat((int)slot.value1);
+        }
+        return status;
+    }
+
+    public int cuEventDestroy(final long event)
+    {
+        final ServerConnection connection = connectionForHandle(event);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.eventDestroy.wrapAndApplyHeader(state.buffer, 0, state.header).eventHandle(event);
+        return connection.send(state.buffer, length(state.eventDestroy.encodedLength()));
+    }
+
+    // ---------------------------------------------------------------- modules and kernels
+
+    /**
+     * @param image PTX text, a fatbin or cubin; loaded on the server, which reports why when it cannot.
+     */
+    public int cuModuleLoadData(final long[] module, final byte[] image)
+    {
+        final int device = currentDevice();
+        if (device < 0)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        if (image == null || image.length == 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final ServerConnection connection = connections.get(device);
+        final long handle = newHandle(device);
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        final int chunkBytes = connection.maxPayloadLength() - IMAGE_HEAD_LENGTH;
+        state.userData.wrap(image);
+        for (int offset = 0; offset < image.length; offset += chunkBytes)
+        {
+            final int chunk = Math.min(chunkBytes, image.length - offset);
+            state.imageChunk.wrapAndApplyHeader(state.buffer, 0, state.header)
+                .moduleHandle(handle).byteOffset(offset).totalBytes(image.length);
+            state.buffer.putInt(IMAGE_HEAD_LENGTH - VAR_LENGTH_BYTES, chunk, ByteOrder.LITTLE_ENDIAN);
+            final int status = connection.send(state.buffer, IMAGE_HEAD_LENGTH, state.userData, offset, chunk);
+            if (status != CUDA_SUCCESS)
+            {
+                return status;
+            }
+        }
+        state.moduleLoad.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).moduleHandle(handle).contextHandle(wireContext(contextStacks.get().current()));
+        final int status = call(connection, slot, length(state.moduleLoad.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            module[0] = handle;
+        }
+        else if (slot.message != null)
+        {
+            lastError = slot.message;
+        }
+        return status;
+    }
+
+    public int cuModuleUnload(final long module)
+    {
+        final ServerConnection connection = connectionForHandle(module);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.moduleUnload.wrapAndApplyHeader(state.buffer, 0, state.header).moduleHandle(module);
+        return connection.send(state.buffer, length(state.moduleUnload.encodedLength()));
+    }
+
+    public int cuModuleGetFunction(final long[] function, final long module, final String name)
+    {
+        final ServerConnection connection = connectionForHandle(module);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        if (name == null)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final int device = deviceOfHandle(module);
+        final int index = nextFunctionIndex.getAndIncrement();
+        final long handle = ((long)device << DEVICE_SHIFT) | (FIRST_HANDLE + index);
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.getFunction.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).moduleHandle(module).functionHandle(handle).name(name);
+        final int status = call(connection, slot, length(state.getFunction.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            registerLayout(device, index, new KernelLayout(module, slot.parameterBufferSize,
+                Arrays.copyOf(slot.parameterOffsets, slot.parameterCount),
+                Arrays.copyOf(slot.parameterSizes, slot.parameterCount)));
+            function[0] = handle;
+        }
+        return status;
+    }
+
+    public int cuModuleGetGlobal(final long[] deviceAddress, final long[] bytes, final long module, final String name)
+    {
+        final ServerConnection connection = connectionForHandle(module);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.getGlobal.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).moduleHandle(module).name(name);
+        final int status = call(connection, slot, length(state.getGlobal.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            if (deviceAddress != null)
+            {
+                deviceAddress[0] = slot.value1;
+            }
+            if (bytes != null)
+            {
+                bytes[0] = slot.value2;
+            }
+        }
+        return status;
+    }
+
+    public int cuFuncGetAttribute(final int[] value, final int attribute, final long function)
+    {
+        final ServerConnection connection = connectionForHandle(function);
+        if (connection == null || layoutOf(function) == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.getAttribute.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).functionHandle(function).attribute(attribute);
+        final int status = call(connection, slot, length(state.getAttribute.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            value[0] = (int)slot.value1;
+        }
+        return status;
+    }
+
+    /**
+     * @param parameters each parameter's bytes (little endian), as many as the kernel declares.
+     */
+    public int cuLaunchKernel(
+        final long function,
+        final int gridX, final int gridY, final int gridZ,
+        final int blockX, final int blockY, final int blockZ,
+        final int sharedMemBytes, final long stream,
+        final byte[][] parameters)
+    {
+        final KernelLayout layout = layoutOf(function);
+        if (layout == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        if (parameters == null ? layout.sizes().length != 0 : parameters.length != layout.sizes().length)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final ServerConnection connection = connectionForHandle(function);
+        final ThreadRequestState state = connection.requestState();
+        final int parametersOffset = encodeLaunch(
+            state, function, stream, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, layout.bufferSize());
+        for (int i = 0; i < layout.sizes().length; i++)
+        {
+            if (parameters[i].length != layout.sizes()[i])
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            state.buffer.putBytes(parametersOffset + layout.offsets()[i], parameters[i]);
+        }
+        return connection.send(state.buffer, parametersOffset + layout.bufferSize());
+    }
+
+    /**
+     * cuLaunchKernel as the interposer calls it: {@code kernelParams} is the native {@code void**} array.
+     */
+    public int cuLaunchKernel(
+        final long function,
+        final int gridX, final int gridY, final int gridZ,
+        final int blockX, final int blockY, final int blockZ,
+        final int sharedMemBytes, final long stream,
+        final long kernelParams)
+    {
+        final KernelLayout layout = layoutOf(function);
+        if (layout == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        if (kernelParams == 0 && layout.sizes().length != 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final ServerConnection connection = connectionForHandle(function);
+        final ThreadRequestState state = connection.requestState();
+        final int parametersOffset = encodeLaunch(
+            state, function, stream, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, layout.bufferSize());
+        for (int i = 0; i < layout.sizes().length; i++)
+        {
+            final long argument = UnsafeApi.getLong(kernelParams + (long)i * Long.BYTES);
+            state.userData.wrap(argument, layout.sizes()[i]);
+            state.buffer.putBytes(parametersOffset + layout.offsets()[i], state.userData, 0, layout.sizes()[i]);
+        }
+        return connection.send(state.buffer, parametersOffset + layout.bufferSize());
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    public int cuGetErrorName(final int error, final String[] name)
+    {
+        final String found = CuResult.name(error);
+        if (found == null)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        name[0] = found;
+        return CUDA_SUCCESS;
+    }
+
+    public int cuGetErrorString(final int error, final String[] description)
+    {
+        final String found = CuResult.description(error);
+        if (found == null)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        description[0] = found;
+        return CUDA_SUCCESS;
+    }
+
+    /**
+     * Close every session: the server frees the slices and everything in them.
+     */
+    public synchronized void close()
+    {
+        for (int i = 0; i < connections.length(); i++)
+        {
+            final ServerConnection connection = connections.getAndSet(i, null);
+            if (connection != null)
+            {
+                connection.close();
+            }
+        }
+        initialised = false;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private int sendHostToDevice(
+        final ServerConnection connection, final long stream, final long dst, final int sourceOffset, final long bytes)
+    {
+        final ThreadRequestState state = connection.requestState();
+        final int chunkBytes = connection.maxPayloadLength() - HTOD_HEAD_LENGTH;
+        final long wireStream = wireStream(stream);
+        for (long done = 0; done < bytes; done += chunkBytes)
+        {
+            final int chunk = (int)Math.min(chunkBytes, bytes - done);
+            state.htoD.wrapAndApplyHeader(state.buffer, 0, state.header).streamHandle(wireStream).deviceAddress(dst + done);
+            state.buffer.putInt(HTOD_HEAD_LENGTH - VAR_LENGTH_BYTES, chunk, ByteOrder.LITTLE_ENDIAN);
+            final int status = connection.send(
+                state.buffer, HTOD_HEAD_LENGTH, state.userData, sourceOffset + (int)done, chunk);
+            if (status != CUDA_SUCCESS)
+            {
+                return status;
+            }
+        }
+        return CUDA_SUCCESS;
+    }
+
+    private int receiveDeviceToHost(
+        final ServerConnection connection, final CallSlot slot, final long stream, final long src, final long bytes)
+    {
+        final ThreadRequestState state = slot.requestState;
+        final long correlationId = slot.arm();
+        slot.copyBytes = bytes;
+        state.dtoH.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(correlationId).streamHandle(wireStream(stream)).deviceAddress(src).bytes(bytes);
+        int status = connection.send(state.buffer, length(state.dtoH.encodedLength()));
+        if (status != CUDA_SUCCESS)
+        {
+            slot.expectedCorrelationId = -1;
+            return status;
+        }
+        status = connection.await(slot);
+        if (status == CUDA_SUCCESS && slot.copyReceivedBytes != bytes)
+        {
+            lastError = "device-to-host copy delivered " + slot.copyReceivedBytes + " of " + bytes + " bytes";
+            return CUDA_ERROR_UNKNOWN;
+        }
+        return status == CUDA_SUCCESS ? connection.takeDeferredError() : status;
+    }
+
+    private int memset(
+        final long dst, final int value, final int elementSize, final long width, final long height, final long pitch,
+        final long stream)
+    {
+        final ServerConnection connection = connectionForStream(stream);
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final ThreadRequestState state = connection.requestState();
+        state.memset.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .streamHandle(wireStream(stream)).deviceAddress(dst).value(value).elementSize(elementSize)
+            .width(width).height(height).pitch(pitch);
+        return connection.send(state.buffer, length(state.memset.encodedLength()));
+    }
+
+    private int synchronize(final ServerConnection connection, final int kind, final long handle)
+    {
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.synchronize.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).kind(kind).handle(handle);
+        final int status = call(connection, slot, length(state.synchronize.encodedLength()));
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+        return connection.takeDeferredError();
+    }
+
+    private int call(final ServerConnection connection, final CallSlot slot, final int length)
+    {
+        final int sent = connection.send(slot.requestState.buffer, length);
+        if (sent != CUDA_SUCCESS)
+        {
+            slot.expectedCorrelationId = -1;
+            return sent;
+        }
+        return connection.await(slot);
+    }
+
+    private static int encodeLaunch(
+        final ThreadRequestState state,
+        final long function, final long stream,
+        final int gridX, final int gridY, final int gridZ,
+        final int blockX, final int blockY, final int blockZ,
+        final int sharedMemBytes, final int parameterBytes)
+    {
+        state.launch.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .functionHandle(function).streamHandle(wireStream(stream))
+            .gridX(gridX).gridY(gridY).gridZ(gridZ)
+            .blockX(blockX).blockY(blockY).blockZ(blockZ)
+            .sharedMemBytes(sharedMemBytes);
+        final int lengthOffset = MessageHeaderEncoder.ENCODED_LENGTH + LaunchKernelEncoder.BLOCK_LENGTH;
+        state.buffer.putInt(lengthOffset, parameterBytes, ByteOrder.LITTLE_ENDIAN);
+        state.buffer.setMemory(lengthOffset + VAR_LENGTH_BYTES, parameterBytes, (byte)0);
+        return lengthOffset + VAR_LENGTH_BYTES;
+    }
+
+    private static int length(final int encodedLength)
+    {
+        return MessageHeaderEncoder.ENCODED_LENGTH + encodedLength;
+    }
+
+    private int checkDevice(final int device)
+    {
+        if (!initialised)
+        {
+            return CUDA_ERROR_NOT_INITIALIZED;
+        }
+        return device >= 0 && device < connections.length() ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE;
+    }
+
+    private long newHandle(final int device)
+    {
+        return ((long)device << DEVICE_SHIFT) | nextHandle.getAndIncrement();
+    }
+
+    private static long primaryContext(final int device)
+    {
+        return PRIMARY_CONTEXT_TAG | device;
+    }
+
+    private int deviceOfContext(final long context)
+    {
+        if (context == 0 || !initialised)
+        {
+            return -1;
+        }
+        if ((context & ~0xffffL) == PRIMARY_CONTEXT_TAG)
+        {
+            final int device = (int)(context & 0xffff);
+            return device < connections.length() ? device : -1;
+        }
+        final Integer device = createdContextDevices.get(context);
+        return device == null ? -1 : device;
+    }
+
+    private static long wireContext(final long context)
+    {
+        return (context & ~0xffffL) == PRIMARY_CONTEXT_TAG ? 0 : context;
+    }
+
+    private static boolean isDefaultStream(final long stream)
+    {
+        return stream == 0 || stream == CU_STREAM_LEGACY || stream == CU_STREAM_PER_THREAD;
+    }
+
+    private static long wireStream(final long stream)
+    {
+        return isDefaultStream(stream) ? 0 : stream;
+    }
+
+    private int currentDevice()
+    {
+        return deviceOfContext(contextStacks.get().current());
+    }
+
+    private ServerConnection currentConnection()
+    {
+        final int device = currentDevice();
+        return device < 0 ? null : connections.get(device);
+    }
+
+    private ServerConnection connectionForStream(final long stream)
+    {
+        return isDefaultStream(stream) ? currentConnection() : connectionForHandle(stream);
+    }
+
+    private int deviceOfHandle(final long handle)
+    {
+        return (int)(handle >>> DEVICE_SHIFT);
+    }
+
+    private ServerConnection connectionForHandle(final long handle)
+    {
+        final int device = deviceOfHandle(handle);
+        if (!initialised || device >= connections.length() || (handle & SEQUENCE_MASK) < FIRST_HANDLE)
+        {
+            return null;
+        }
+        return connections.get(device);
+    }
+
+    private KernelLayout layoutOf(final long function)
+    {
+        final int device = deviceOfHandle(function);
+        if (!initialised || device >= connections.length())
+        {
+            return null;
+        }
+        final long index = (function & SEQUENCE_MASK) - FIRST_HANDLE;
+        final KernelLayout[] layouts = kernelLayouts.get(device);
+        return index >= 0 && index < layouts.length ? layouts[(int)index] : null;
+    }
+
+    private void registerLayout(final int device, final int index, final KernelLayout layout)
+    {
+        while (true)
+        {
+            final KernelLayout[] current = kernelLayouts.get(device);
+            final KernelLayout[] updated = Arrays.copyOf(current, Math.max(current.length, index + 1));
+            updated[index] = layout;
+            if (kernelLayouts.compareAndSet(device, current, updated))
+            {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package dev.bitfusion.cli;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.server.GpuServer;
+import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.transport.Endpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.DatagramSocket;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bitfusion demo}: the main job on the embedded default. Starts a local server (the emulated GPU),
+ * or uses the servers given, then drives it through RemoteDriver: allocate on a slice, copy host to
+ * device, memset, copy device to device, copy back, verify every byte, and print what it saw.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run a small verified RemoteDriver program on a (partial) remote GPU.")
+final class DemoCommand implements Callable<Integer>
+{
+    @Option(names = "--server_list", paramLabel = "HOST:PORT,...", description = "Server to use (default: embedded).")
+    String serverList;
+
+    @Option(names = "-p", paramLabel = "FRACTION", description = "Fraction of the GPU's memory (default 0.5).")
+    double fraction = 0.5;
+
+    @Option(names = "--megabytes", description = "Size of the buffer to round-trip, in MiB (default 64).")
+    int megabytes = 64;
+
+    public Integer call() throws Exception
+    {
+        final List<Endpoint> servers = ServerList.resolve(serverList);
+        GpuServer embedded = null;
+        if (servers.isEmpty())
+        {
+            final int port;
+            try (DatagramSocket socket = new DatagramSocket(0))
+            {
+                port = socket.getLocalPort();
+            }
+            final Endpoint endpoint = new Endpoint("127.0.0.1", port);
+            embedded = GpuServer.launch(new GpuServer.Context()
+                .endpoint(endpoint)
+                .backend(ServerCommand.createBackend("auto", 1, 16384)));
+            System.err.println("bitfusion: no server configured; started an embedded one: " + embedded.describe());
+            servers.add(endpoint);
+        }
+
+        try (RemoteDriver driver = new RemoteDriver(
+            new ClientSettings().server(servers.get(0)).gpuCount(1).memoryFraction(fraction), System.out))
+        {
+            return run(driver);
+        }
+        finally
+        {
+            if (embedded != null)
+            {
+                embedded.close();
+            }
+        }
+    }
+
+    private int run(final RemoteDriver driver)
+    {
+        final long bytes = (long)megabytes << 20;
+        check(driver.cuInit(0), "cuInit", driver);
+        final String[] name = new String[1];
+        final long[] total = new long[1];
+        check(driver.cuDeviceGetName(name, 0), "cuDeviceGetName", driver);
+        check(driver.cuDeviceTotalMem(total, 0), "cuDeviceTotalMem", driver);
+        final long[] context = new long[1];
+        check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain", driver);
+        check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent", driver);
+        System.out.printf("device 0: %s, slice of %d MiB (%s)%n", name[0], total[0] >> 20,
+            driver.connection(0).isIpc() ? "ipc" : "udp");
+
+        final byte[] host = new byte[(int)bytes];
+        for (int i = 0; i < host.length; i++)
+        {
+            host[i] = (byte)(i * 31 + (i >>> 11));
+        }
+        final long[] source = new long[1];
+        final long[] target = new long[1];
+        check(driver.cuMemAlloc(source, bytes), "cuMemAlloc", driver);
+        check(driver.cuMemAlloc(target, bytes), "cuMemAlloc", driver);
+
+        final long startNs = System.nanoTime();
+        check(driver.cuMemcpyHtoD(source[0], host, 0, bytes), "cuMemcpyHtoD", driver);
+        check(driver.cuMemsetD32(source[0], 0x2A2A2A2A, 256), "cuMemsetD32", driver);
+        check(driver.cuMemcpyDtoD(target[0], source[0], bytes), "cuMemcpyDtoD", driver);
+        final byte[] back = new byte[(int)bytes];
+        check(driver.cuMemcpyDtoH(back, 0, target[0], bytes), "cuMemcpyDtoH", driver);
+        final double seconds = (System.nanoTime() - startNs) / 1e9;
+
+        final long[] free = new long[1];
+        final long[] slice = new long[1];
+        check(driver.cuMemGetInfo(free, slice), "cuMemGetInfo", driver);
+
+        long mismatches = 0;
+        for (int i = 0; i < back.length; i++)
+        {
+            final byte expected = i < 1024 ? (byte)0x2A : host[i];
+            if (back[i] != expected)
+            {
+                mismatches++;
+            }
+        }
+        check(driver.cuMemFree(source[0]), "cuMemFree", driver);
+        check(driver.cuMemFree(target[0]), "cuMemFree", driver);
+        check(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+
+        System.out.printf("round trip of %d MiB (H2D, memset, D2D, D2H) in %.3f s; cuMemGetInfo: %d MiB free of %d MiB%n",
+            bytes >> 20, seconds, free[0] >> 20, slice[0] >> 20);
+        if (mismatches != 0)
+        {
+            System.out.println("FAILED: " + mismatches + " bytes differ");
+            return 1;
+        }
+        System.out.println("PASSED: all " + bytes + " bytes verified");
+        return 0;
+    }
+
+    private static void check(final int result, final String call, final RemoteDriver driver)
+    {
+        if (result != CuResult.CUDA_SUCCESS)
+        {
+            throw new IllegalStateException(call + " failed: " + CuResult.describe(result) +
+                (driver.lastError() != null ? " (" + driver.lastError() + ")" : ""));
+        }
+    }
+}

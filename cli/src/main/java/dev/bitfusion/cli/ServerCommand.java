@@ -1,0 +1,80 @@
+package dev.bitfusion.cli;
+
+import dev.bitfusion.server.GpuServer;
+import dev.bitfusion.server.TokenAuthenticator;
+import dev.bitfusion.server.backend.GpuBackend;
+import dev.bitfusion.server.backend.emulated.EmulatedBackend;
+import dev.bitfusion.transport.Endpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code bitfusion server}: run a GPU server until stopped (SIGTERM or Ctrl-C).
+ */
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run a GPU server on this host.")
+final class ServerCommand implements Callable<Integer>
+{
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on (default 0.0.0.0:56001).")
+    String listen = "0.0.0.0:56001";
+
+    @Option(names = "--backend", paramLabel = "KIND", description = "emulated, cuda or auto (default auto).")
+    String backend = "auto";
+
+    @Option(names = "--gpus", paramLabel = "N", description = "Emulated GPUs to offer (default 1).")
+    int gpus = 1;
+
+    @Option(names = "--memory-mb", paramLabel = "MB", description = "Memory of each emulated GPU (default 16384).")
+    long memoryMb = 16384;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "Refuse sessions that do not present this token.")
+    Path tokenFile;
+
+    public Integer call() throws Exception
+    {
+        final GpuServer.Context context = new GpuServer.Context()
+            .endpoint(Endpoint.parse(listen))
+            .backend(createBackend(backend, gpus, memoryMb))
+            .authenticator(tokenFile == null ? TokenAuthenticator.acceptAll() : TokenAuthenticator.fromFile(tokenFile));
+
+        final CountDownLatch stopped = new CountDownLatch(1);
+        try (GpuServer server = GpuServer.launch(context))
+        {
+            System.out.println(server.describe());
+            System.out.flush();
+            Runtime.getRuntime().addShutdownHook(new Thread(() ->
+            {
+                server.close();
+                stopped.countDown();
+            }, "bitfusion-shutdown"));
+            stopped.await();
+        }
+        return 0;
+    }
+
+    /**
+     * @param kind   emulated, cuda or auto.
+     * @param gpus   emulated GPU count.
+     * @param memoryMb emulated GPU memory.
+     * @return the backend.
+     */
+    static GpuBackend createBackend(final String kind, final int gpus, final long memoryMb)
+    {
+        switch (kind)
+        {
+            case "emulated":
+                return new EmulatedBackend(gpus, memoryMb << 20);
+            case "auto":
+                System.err.println("bitfusion server: backend auto picks emulated: the cuda backend is not built yet");
+                return new EmulatedBackend(gpus, memoryMb << 20);
+            case "cuda":
+                throw new IllegalArgumentException(
+                    "the cuda backend is not available in this build; use --backend emulated");
+            default:
+                throw new IllegalArgumentException("unknown backend '" + kind + "': use emulated, cuda or auto");
+        }
+    }
+}
