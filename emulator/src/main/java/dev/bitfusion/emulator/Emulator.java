@@ -1,6 +1,11 @@
 package dev.bitfusion.emulator;
 
+import dev.bitfusion.emulator.fatbin.FatbinReader;
+import dev.bitfusion.emulator.interp.ModuleLoader;
 import dev.bitfusion.emulator.memory.DeviceMemory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Entry point of the emulated GPU: turns what nvcc emits (PTX text, fatbins, cudart's fatbin wrapper)
@@ -10,6 +15,10 @@ import dev.bitfusion.emulator.memory.DeviceMemory;
  */
 public final class Emulator
 {
+    private static final int INVALID_IMAGE = 200;
+    private static final int NO_BINARY_FOR_GPU = 209;
+    private static final int WRAPPER_SIZE = 16;
+
     private Emulator()
     {
     }
@@ -26,6 +35,82 @@ public final class Emulator
      */
     public static EmulatedModule load(final byte[] image, final DeviceMemory memory) throws EmulatorException
     {
-        throw new EmulatorException(801, "emulator loading not implemented yet");
+        if (image == null || image.length < 4)
+        {
+            throw new EmulatorException(INVALID_IMAGE, "module image is empty");
+        }
+        final int magic = littleEndianInt(image, 0);
+        if (magic == FatbinReader.FATBIN_MAGIC)
+        {
+            return loadFatbin(image, memory);
+        }
+        if (magic == FatbinReader.WRAPPER_MAGIC)
+        {
+            for (int offset = WRAPPER_SIZE; offset + 4 <= image.length && offset <= 64; offset += 8)
+            {
+                if (littleEndianInt(image, offset) == FatbinReader.FATBIN_MAGIC)
+                {
+                    final byte[] fatbin = new byte[image.length - offset];
+                    System.arraycopy(image, offset, fatbin, 0, fatbin.length);
+                    return loadFatbin(fatbin, memory);
+                }
+            }
+            throw new EmulatorException(INVALID_IMAGE, "fatbin wrapper without the fatbin it points to; send the " +
+                "fatbin bytes");
+        }
+        if (image[0] == 0x7F && image[1] == 'E' && image[2] == 'L' && image[3] == 'F')
+        {
+            throw new EmulatorException(NO_BINARY_FOR_GPU, "the image is a cubin (ELF machine code" + elfArch(image) +
+                "); the emulated GPU runs PTX only: build with -gencode arch=compute_XX,code=compute_XX");
+        }
+        int length = 0;
+        while (length < image.length && image[length] != 0)
+        {
+            length++;
+        }
+        final String text = new String(image, 0, length, StandardCharsets.UTF_8);
+        if (!text.contains(".version"))
+        {
+            throw new EmulatorException(INVALID_IMAGE, "not a module image: neither PTX, a fatbin nor a cubin");
+        }
+        return ModuleLoader.load(text, memory);
+    }
+
+    private static EmulatedModule loadFatbin(final byte[] fatbin, final DeviceMemory memory) throws EmulatorException
+    {
+        final List<String> sources = FatbinReader.ptxSources(fatbin);
+        EmulatorException firstFailure = null;
+        for (final String source : sources)
+        {
+            try
+            {
+                return ModuleLoader.load(source, memory);
+            }
+            catch (final EmulatorException ex)
+            {
+                if (firstFailure == null)
+                {
+                    firstFailure = ex;
+                }
+            }
+        }
+        throw firstFailure;
+    }
+
+    private static String elfArch(final byte[] image)
+    {
+        if (image.length < 52)
+        {
+            return "";
+        }
+        final int flags = littleEndianInt(image, 48);
+        final int arch = flags & 0xFF;
+        return arch > 0 ? " for sm_" + arch : "";
+    }
+
+    private static int littleEndianInt(final byte[] bytes, final int offset)
+    {
+        return (bytes[offset] & 0xFF) | (bytes[offset + 1] & 0xFF) << 8 | (bytes[offset + 2] & 0xFF) << 16 |
+            (bytes[offset + 3] & 0xFF) << 24;
     }
 }
