@@ -296,7 +296,18 @@ final class Decoder
         switch (base)
         {
             case "mov" -> mov(type, ops);
-            case "add", "sub", "mul", "div", "rem", "min", "max", "mad", "fma" -> arithmetic(base, type, mods, ops);
+            case "add", "sub", "mul", "div", "rem", "min", "max", "mad", "fma" ->
+            {
+                if (mods.contains("cc"))
+                {
+                    carry(base, false, mods, type, ops);
+                }
+                else
+                {
+                    arithmetic(base, type, mods, ops);
+                }
+            }
+            case "addc", "subc", "madc" -> carry(base.substring(0, 3), true, mods, type, ops);
             case "abs", "neg" -> unary(base, type, mods, ops);
             case "and", "or", "xor" -> bitwise(base, type, ops);
             case "not" -> emit("pred".equals(type) ? Op.PRED_NOT : Op.NOT, dst(ops.get(0)), source(ops.get(1), type));
@@ -486,6 +497,26 @@ final class Decoder
         {
             emit("f64".equals(type) ? Op.SAT_F64 : Op.SAT_F32, d, d);
         }
+    }
+
+    private void carry(
+        final String base, final boolean carryIn, final Set<String> mods, final String type, final List<PtxOperand> ops)
+        throws EmulatorException
+    {
+        final int kind = switch (base)
+        {
+            case "add" -> Op.CARRY_ADD;
+            case "sub" -> Op.CARRY_SUB;
+            case "mad" -> mods.contains("hi") ? Op.CARRY_MAD_HI : Op.CARRY_MAD_LO;
+            default -> throw unsupported();
+        };
+        if (!is32(type) && !is64(type) || isFloat(type))
+        {
+            throw unsupported();
+        }
+        final int flags = (carryIn ? 1 : 0) | (mods.contains("cc") ? 2 : 0) | (is64(type) ? 4 : 0);
+        final int c = kind >= Op.CARRY_MAD_LO ? source(ops.get(3), type) : constant(0);
+        emit(Op.CARRY_ARITH, dst(ops.get(0)), source(ops.get(1), type), source(ops.get(2), type), c, kind, flags);
     }
 
     private int mulLo(final Set<String> mods, final int op) throws EmulatorException

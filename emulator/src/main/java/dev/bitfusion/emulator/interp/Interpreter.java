@@ -434,6 +434,7 @@ final class Interpreter
                 r[d] = positive ? a : b;
             }
             case Op.CVT -> r[d] = Conversions.convert(a, code[pc + 3], code[pc + 4], code[pc + 5], code[pc + 6] != 0);
+            case Op.CARRY_ARITH -> carry(r, code, pc, a, b);
             case Op.HALF_ARITH -> r[d] = Conversions.half(a, b, r[code[pc + 4]], code[pc + 5], code[pc + 6]);
             case Op.ISSPACEP -> r[d] = isSpace(t, a, code[pc + 3]) ? 1 : 0;
             case Op.ATOM -> atomic(t, code, r, pc);
@@ -448,6 +449,57 @@ final class Interpreter
                 throw new KernelFault(ASSERT, "device assert: " + message);
             }
             default -> throw new KernelFault(LAUNCH_FAILED, "bad opcode " + code[pc]);
+        }
+    }
+
+    private static void carry(final long[] r, final int[] code, final int pc, final long a, final long b)
+    {
+        final long c = r[code[pc + 4]];
+        final int kind = code[pc + 5];
+        final int flags = code[pc + 6];
+        final long carryIn = (flags & 1) != 0 ? r[Op.SLOT_CARRY] : 0;
+        final long result;
+        final long carryOut;
+        if ((flags & 4) == 0)
+        {
+            final long ua = a & 0xFFFF_FFFFL;
+            final long ub = b & 0xFFFF_FFFFL;
+            final long uc = c & 0xFFFF_FFFFL;
+            final long wide = switch (kind)
+            {
+                case Op.CARRY_ADD -> ua + ub + carryIn;
+                case Op.CARRY_SUB -> ua - ub - carryIn;
+                case Op.CARRY_MAD_LO -> ((ua * ub) & 0xFFFF_FFFFL) + uc + carryIn;
+                default -> ((ua * ub) >>> 32) + uc + carryIn;
+            };
+            result = (int)wide;
+            carryOut = kind == Op.CARRY_SUB ? (wide < 0 ? 1 : 0) : (wide >>> 32) & 1;
+        }
+        else
+        {
+            final long addend = switch (kind)
+            {
+                case Op.CARRY_ADD, Op.CARRY_SUB -> b;
+                case Op.CARRY_MAD_LO -> a * b;
+                default -> unsignedMultiplyHigh(a, b);
+            };
+            if (kind == Op.CARRY_SUB)
+            {
+                result = a - b - carryIn;
+                carryOut = Long.compareUnsigned(a, b) < 0 || (carryIn != 0 && a == b) ? 1 : 0;
+            }
+            else
+            {
+                final long first = kind == Op.CARRY_ADD ? a : c;
+                final long partial = first + addend;
+                result = partial + carryIn;
+                carryOut = Long.compareUnsigned(partial, first) < 0 || Long.compareUnsigned(result, partial) < 0 ? 1 : 0;
+            }
+        }
+        r[code[pc + 1]] = result;
+        if ((flags & 2) != 0)
+        {
+            r[Op.SLOT_CARRY] = carryOut;
         }
     }
 

@@ -140,6 +140,12 @@ final class Op
     static final int CVT = 153;
     static final int SLCT = 154;
     static final int HALF_ARITH = 155;
+    static final int CARRY_ARITH = 156;
+
+    static final int CARRY_ADD = 0;
+    static final int CARRY_SUB = 1;
+    static final int CARRY_MAD_LO = 2;
+    static final int CARRY_MAD_HI = 3;
 
     static final int LDG_32 = 160;
     static final int LDG_64 = 161;
@@ -274,7 +280,8 @@ final class Op
     static final int SLOT_DYNAMIC_SHARED_BASE = 23;
     static final int SLOT_DYNAMIC_SMEM_SIZE = 24;
     static final int SLOT_TOTAL_SMEM_SIZE = 25;
-    static final int SPECIAL_SLOTS = 26;
+    static final int SLOT_CARRY = 26;
+    static final int SPECIAL_SLOTS = 27;
 
     /** Generic addresses of the shared window: the shared offset plus this. */
     static final long SHARED_WINDOW = 0x0000_1000_0000_0000L;
