@@ -50,6 +50,7 @@ class KernelCorpusTest
     private static final int CUDA_ERROR_INVALID_VALUE = 1;
     private static final int CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
     private static final int CUDA_ERROR_ILLEGAL_ADDRESS = 700;
+    private static final int CUDA_ERROR_LAUNCH_FAILED = 719;
     private static final int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
 
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+(\\w+)\\s*\\(([^)]*)\\)");
@@ -692,10 +693,117 @@ class KernelCorpusTest
     }
 
     @ParameterizedTest
+    @ValueSource(strings = { "ptx", "fatbin" })
+    void shouldFollowPtxSemanticsWhenBitFieldPermuteAndSaturatingConversionsRun(final String format) throws Exception
+    {
+        final EmulatedFunction bitOps = load("bit_ops", format).function("bitOps");
+        final float[] special = {
+            Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3e9f, -3e9f, 5e9f, -1.5f, 2.5f, 0.5f, 1.5f,
+            0.999f, 1f, 1e20f, -0f, 0.25f, 254.5f / 255 };
+        final int n = 4096;
+        final SplittableRandom random = new SplittableRandom(10);
+        final int[] a = new int[n];
+        final int[] b = new int[n];
+        final float[] f = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = i < 4 ? new int[]{ 0, -1, Integer.MIN_VALUE, 0x80 }[i] : random.nextInt();
+            b[i] = i < 4 ? new int[]{ 0, 0x1f1f, 0x8a8b1f00, -1 }[i] : random.nextInt();
+            f[i] = i < special.length ? special[i] :
+                random.nextBoolean() ? (float)random.nextDouble(-1000, 1000) : (float)random.nextDouble(-0.5, 1.5);
+        }
+        final int[] expected = new int[16 * n];
+        for (int i = 0; i < n; i++)
+        {
+            bitOpsReference(a[i], b[i], f[i], expected, 16 * i);
+        }
+        final long out = arrays.allocate(4L * 16 * n);
+
+        launch(bitOps, n / 128, 128, 0, new KernelParameters(bitOps)
+            .pointer(0, arrays.upload(a)).pointer(1, arrays.upload(b)).pointer(2, arrays.upload(f)).pointer(3, out)
+            .i32(4, n));
+
+        final int[] actual = arrays.readInts(out, 16 * n);
+        for (int i = 0; i < n; i++)
+        {
+            for (int k = 0; k < 16; k++)
+            {
+                final int index = 16 * i + k;
+                assertEquals(expected[index], actual[index],
+                    "o[" + k + "] for a=" + Integer.toHexString(a[i]) + " b=" + Integer.toHexString(b[i]) + " f=" + f[i]);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "ptx", "fatbin" })
+    void shouldStayWithinPtxErrorBoundsWhenApproximateMathRuns(final String format) throws Exception
+    {
+        final EmulatedFunction fastMath = load("fast_math", format).function("fastMath");
+        final float[] special = { 0f, 0.125f, -0.125f, 0.375f, 2.5f, -2.5f, 3.5f, 9.99f, -9.99f, 1f, -1f };
+        final int n = 4096;
+        final SplittableRandom random = new SplittableRandom(11);
+        final float[] x = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = i < special.length ? special[i] : (float)random.nextDouble(-10, 10);
+        }
+        final long out = arrays.allocate(4L * 10 * n);
+
+        launch(fastMath, n / 256, 256, 0, new KernelParameters(fastMath)
+            .pointer(0, arrays.upload(x)).pointer(1, out).i32(2, n));
+
+        final float[] actual = arrays.readFloats(out, 10 * n);
+        for (int i = 0; i < n; i++)
+        {
+            final float v = x[i];
+            final int o = 10 * i;
+            // PTX ISA bounds: sin/cos.approx 2^-20.5 absolute, ex2/lg2/rsqrt.approx about 2^-22 relative,
+            // div.approx 2 ulp; __expf and __logf add the rounding of their scaling by log2(e) and ln(2).
+            assertEquals(Math.sin(v), actual[o], 1e-5, "__sinf(" + v + ")");
+            assertEquals(Math.cos(v), actual[o + 1], 1e-5, "__cosf(" + v + ")");
+            assertEquals(Math.exp(v * 0.125f), actual[o + 2], 1e-5 * Math.exp(v * 0.125f), "__expf(" + v + "/8)");
+            assertEquals(Math.log(Math.abs(v) + 1.0f), actual[o + 3], 1e-5, "__logf(|" + v + "|+1)");
+            final double rsqrt = 1 / Math.sqrt(Math.abs(v) + 0.5f);
+            assertEquals(rsqrt, actual[o + 4], 1e-5 * rsqrt, "rsqrtf(|" + v + "|+0.5)");
+            assertEquals(v / 3.0, actual[o + 5], 1e-5 * Math.abs(v / 3.0) + Float.MIN_NORMAL, "__fdividef(" + v + ",3)");
+            assertEquals((float)Math.sqrt(Math.abs(v)), actual[o + 6], 0f, "sqrtf(|" + v + "|)");
+            assertEquals(v / 7.0f, actual[o + 7], 0f, v + "/7");
+            assertEquals((float)Math.floor(v) + (float)Math.ceil(v * 0.5f) * 1000f, actual[o + 8], 0f, "floor/ceil " + v);
+            assertEquals((float)Math.rint(v * 4f) + (int)(v * 0.25f) * 1000f, actual[o + 9], 0f, "rint/trunc " + v);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "ptx", "fatbin" })
+    void shouldReturnLaunchFailedWhenKernelTraps(final String format) throws Exception
+    {
+        final EmulatedFunction trap = load("trap", format).function("trapOnNegative");
+        final int n = 1024;
+        final int[] in = new int[n];
+        final int[] expected = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            in[i] = i;
+            expected[i] = 2 * i;
+        }
+        final long deviceIn = arrays.upload(in);
+        final long out = arrays.allocate(4L * n);
+
+        launch(trap, n / 128, 128, 0, new KernelParameters(trap).pointer(0, deviceIn).pointer(1, out).i32(2, n));
+        assertArrayEquals(expected, arrays.readInts(out, n));
+
+        arrays.view(deviceIn, 4L * n).putInt(4 * 777, -1);
+        final KernelParameters parameters = new KernelParameters(trap).pointer(0, deviceIn).pointer(1, out).i32(2, n);
+        assertEquals(CUDA_ERROR_LAUNCH_FAILED, trap.launch(
+            n / 128, 1, 1, 128, 1, 1, 0, parameters.buffer(), parameters.offset(), printed::add));
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {
-        "atomics64", "constant_data", "device_functions", "double_math", "dynamic_shared", "fault", "grid_stride",
-        "half_convert", "histogram", "matmul_tiled", "prefix_scan", "printf_kernel", "reduce_sum", "saxpy",
-        "stencil_2d", "struct_params", "transpose", "vector_add", "warp_vote" })
+        "atomics64", "bit_ops", "constant_data", "device_functions", "double_math", "dynamic_shared", "fast_math",
+        "fault", "grid_stride", "half_convert", "histogram", "matmul_tiled", "prefix_scan", "printf_kernel",
+        "reduce_sum", "saxpy", "stencil_2d", "struct_params", "transpose", "trap", "vector_add", "warp_vote" })
     void shouldFindEveryEntryAndItsParametersWhenPtxAndFatbinOfAKernelLoad(final String kernel) throws Exception
     {
         final String ptx = new String(image(kernel, "ptx"), StandardCharsets.US_ASCII);
@@ -795,6 +903,56 @@ class KernelCorpusTest
         // CUDA's double library functions are within 2 ulps; a product or sum of two within a few more.
         final double tolerance = 16 * Math.ulp(scale) + Double.MIN_NORMAL;
         assertEquals(expected, actual, tolerance, what);
+    }
+
+    /**
+     * The PTX ISA's definitions of what bit_ops.cu computes into {@code out[at..at+15]}.
+     */
+    private static void bitOpsReference(final int x, final int y, final float v, final int[] out, final int at)
+    {
+        final int pos = y & 31;
+        final int len = (y >>> 8) & 31;
+        out[at] = len == 0 ? 0 : (x >>> pos) & (int)((1L << len) - 1);
+
+        final int available = Math.min(len, 32 - pos);
+        final int field = len == 0 ? 0 : (x >>> pos) & (int)((1L << available) - 1);
+        final int signBit = len == 0 ? 0 : (x >>> Math.min(pos + len - 1, 31)) & 1;
+        out[at + 1] = signBit != 0 ? field | (int)~((1L << available) - 1) : field;
+
+        final int insertMask = (int)(((1L << len) - 1) << pos);
+        out[at + 2] = (x & ~insertMask) | ((y << pos) & insertMask);
+
+        final long bytes = (Integer.toUnsignedLong(y) << 32) | Integer.toUnsignedLong(x);
+        final int selector = (y >>> 16) & 0xffff;
+        int permuted = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            final int nibble = (selector >>> (4 * i)) & 0xf;
+            int value = (int)(bytes >>> (8 * (nibble & 7))) & 0xff;
+            if ((nibble & 8) != 0)
+            {
+                value = (value & 0x80) != 0 ? 0xff : 0;
+            }
+            permuted |= value << (8 * i);
+        }
+        out[at + 3] = permuted;
+
+        out[at + 4] = (int)((bytes << pos) >>> 32);
+        out[at + 5] = (int)(bytes >>> Math.min(len, 32));
+        out[at + 6] = (int)((Integer.toUnsignedLong(x) * Integer.toUnsignedLong(y)) >>> 32);
+        out[at + 7] = (int)(((long)x * y) >> 32);
+        out[at + 8] = (int)Math.abs(Integer.toUnsignedLong(x) - Integer.toUnsignedLong(y)) + 7;
+        out[at + 9] = (x & y) == 0 ? 0 : Integer.numberOfTrailingZeros(x & y) + 1;
+        out[at + 10] = Long.bitCount(bytes) + (Long.numberOfLeadingZeros(bytes >>> (pos + 1)) << 8);
+        out[at + 11] = (int)(Long.reverse(bytes) >>> 16);
+        out[at + 12] = Math.max(x, y) - Math.min(Math.abs(x), Math.abs(y));
+
+        // Float-to-integer conversions saturate to the destination range and turn NaN into 0, as Java's casts do.
+        out[at + 13] = (int)Math.rint(v);
+        out[at + 14] = (int)Math.max(0, Math.min(0xffff_ffffL, (long)v));
+        final float saturated = Float.isNaN(v) ? 0f : Math.max(0f, Math.min(1f, v));
+        final long scaled = Math.max(0, Math.min(0xffff_ffffL, (long)Math.rint(saturated * 255.0f)));
+        out[at + 15] = ((int)scaled & 0xff) | ((int)(long)v << 8);
     }
 
     private static int mix(final int x, final int seed)
