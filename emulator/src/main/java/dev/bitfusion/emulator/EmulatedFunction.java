@@ -48,6 +48,15 @@ public interface EmulatedFunction
     int attribute(int attribute);
 
     /**
+     * @return how many instructions launches of this kernel have executed so far (for benchmarks and
+     * counters); 0 where not counted.
+     */
+    default long instructionsExecuted()
+    {
+        return 0;
+    }
+
+    /**
      * Run the kernel to completion.
      *
      * @param gridX          blocks in x.
