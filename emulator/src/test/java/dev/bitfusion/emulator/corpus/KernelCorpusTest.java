@@ -943,8 +943,9 @@ class KernelCorpusTest
         out[at + 7] = (int)(((long)x * y) >> 32);
         out[at + 8] = (int)Math.abs(Integer.toUnsignedLong(x) - Integer.toUnsignedLong(y)) + 7;
         out[at + 9] = (x & y) == 0 ? 0 : Integer.numberOfTrailingZeros(x & y) + 1;
-        out[at + 10] = Long.bitCount(bytes) + (Long.numberOfLeadingZeros(bytes >>> (pos + 1)) << 8);
-        out[at + 11] = (int)(Long.reverse(bytes) >>> 16);
+        final long wide = (Integer.toUnsignedLong(x) << 32) | Integer.toUnsignedLong(y);
+        out[at + 10] = Long.bitCount(wide) + (Long.numberOfLeadingZeros(wide >>> (pos + 1)) << 8);
+        out[at + 11] = (int)(Long.reverse(wide) >>> 16);
         out[at + 12] = Math.max(x, y) - Math.min(Math.abs(x), Math.abs(y));
 
         // Float-to-integer conversions saturate to the destination range and turn NaN into 0, as Java's casts do.
