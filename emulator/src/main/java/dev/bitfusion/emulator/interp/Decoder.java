@@ -328,6 +328,10 @@ final class Decoder
                 emit(Op.PRMT, dst(ops.get(0)), source(ops.get(1), "b32"), source(ops.get(2), "b32"),
                     source(ops.get(3), "b32"));
             }
+            case "bfind" -> emit(Op.BFIND, dst(ops.get(0)), source(ops.get(1), type),
+                (is64(type) ? 1 : 0) | (signed(type) ? 2 : 0) | (mods.contains("shiftamt") ? 4 : 0));
+            case "shf" -> emit(Op.SHF, dst(ops.get(0)), source(ops.get(1), "b32"), source(ops.get(2), "b32"),
+                source(ops.get(3), "u32"), (mods.contains("l") ? 1 : 0) | (mods.contains("wrap") ? 2 : 0));
             case "sad" -> emit(signed(type) ? Op.SAD_S32 : Op.SAD_U32, dst(ops.get(0)), source(ops.get(1), type),
                 source(ops.get(2), type), source(ops.get(3), type));
             case "copysign" -> emit("f64".equals(type) ? Op.COPYSIGN_F64 : Op.COPYSIGN_F32, dst(ops.get(0)),

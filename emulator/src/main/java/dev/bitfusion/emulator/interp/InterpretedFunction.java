@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * <p>
  * Thread safety: launches may run concurrently; each has its own buffers.
  */
-final class InterpretedFunction implements EmulatedFunction
+public final class InterpretedFunction implements EmulatedFunction
 {
     private static final int INVALID_VALUE = 1;
     private static final int MAX_THREADS_PER_BLOCK = 1024;
@@ -216,6 +216,7 @@ final class InterpretedFunction implements EmulatedFunction
     }
 
     private volatile String lastFaultMessage;
+
 
     /**
      * @return what the last failed launch of this kernel faulted on, or null.

@@ -331,6 +331,30 @@ final class Interpreter
                 code[pc] == Op.BFE_S32);
             case Op.BFI_32 -> r[d] = (int)bfi(a, b, r[code[pc + 4]], r[code[pc + 5]], 32);
             case Op.PRMT -> r[d] = prmt((int)a, (int)b, (int)r[code[pc + 4]]);
+            case Op.BFIND ->
+            {
+                final int mode = code[pc + 3];
+                final int bits = (mode & 1) != 0 ? 64 : 32;
+                long v = bits == 32 ? ((mode & 2) != 0 ? (int)a : a & 0xFFFF_FFFFL) : a;
+                if ((mode & 2) != 0 && v < 0)
+                {
+                    v = ~v;
+                }
+                if (bits == 32)
+                {
+                    v &= 0xFFFF_FFFFL;
+                }
+                final int position = v == 0 ? -1 : 63 - Long.numberOfLeadingZeros(v);
+                r[d] = position < 0 ? 0xFFFF_FFFFL : (mode & 4) != 0 ? bits - 1 - position : position;
+            }
+            case Op.SHF ->
+            {
+                final int mode = code[pc + 5];
+                final long shift = r[code[pc + 4]] & 0xFFFF_FFFFL;
+                final int n = (mode & 2) != 0 ? (int)(shift & 31) : (int)Math.min(shift, 32);
+                final long joined = (b << 32) | (a & 0xFFFF_FFFFL);
+                r[d] = (mode & 1) != 0 ? (int)((joined << n) >>> 32) : (int)(joined >>> n);
+            }
             case Op.SAD_S32 -> r[d] = (int)r[code[pc + 4]] + Math.abs((int)a - (int)b);
             case Op.SAD_U32 -> r[d] = (int)r[code[pc + 4]] +
                 (int)Math.abs((a & 0xFFFF_FFFFL) - (b & 0xFFFF_FFFFL));

@@ -57,7 +57,8 @@ final class Op
     static final int PRMT = 51;
     static final int SAD_S32 = 52;
     static final int SAD_U32 = 53;
-    static final int FNS = 54;
+    static final int SHF = 54;
+    static final int BFIND = 55;
 
     static final int ADD_I64 = 60;
     static final int SUB_I64 = 61;
