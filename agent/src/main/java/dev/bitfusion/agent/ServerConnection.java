@@ -350,6 +350,11 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
         long repliesLostSinceNs = 0;
         while (!closed)
         {
+            if (transport.isClosed())
+            {
+                serverLost("the media driver serving this connection is gone");
+                return;
+            }
             final int work = pollIfFree();
             if (!replies.isConnected())
             {

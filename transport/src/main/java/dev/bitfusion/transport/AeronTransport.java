@@ -4,6 +4,7 @@ import io.aeron.Aeron;
 import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import io.aeron.exceptions.DriverTimeoutException;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -113,6 +114,14 @@ public final class AeronTransport implements AutoCloseable
         return CommonContext.isDriverActive(new File(aeronDirectoryName), 1000, message -> {});
     }
 
+    /**
+     * @return true once the client has closed, e.g. after its media driver died.
+     */
+    public boolean isClosed()
+    {
+        return aeron.isClosed();
+    }
+
     public Aeron aeron()
     {
         return aeron;
@@ -136,12 +145,29 @@ public final class AeronTransport implements AutoCloseable
         CloseHelper.closeAll(aeron, driver);
     }
 
+    /**
+     * Aeron's default handler exits the process when its media driver vanishes; a CUDA program must
+     * instead see CUDA errors, so the users of this transport notice the closed client and fail calls.
+     */
+    private static void reportError(final Throwable error)
+    {
+        if (error instanceof DriverTimeoutException)
+        {
+            System.err.println("bitfusion: the Aeron media driver stopped answering: " + error.getMessage());
+        }
+        else
+        {
+            System.err.println("bitfusion: transport error: " + error);
+        }
+    }
+
     private static Aeron connectClient(final TransportSettings settings)
     {
         return Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(settings.aeronDirectoryName())
             .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(settings.livenessTimeoutNs()) * 2)
             .keepAliveIntervalNs(settings.livenessTimeoutNs() / 4)
-            .useConductorAgentInvoker(false));
+            .useConductorAgentInvoker(false)
+            .errorHandler(AeronTransport::reportError));
     }
 }

@@ -1,0 +1,259 @@
+package dev.bitfusion.systemtests;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.GpuPoolInfo;
+import dev.bitfusion.agent.PoolQuery;
+import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.transport.AeronTransport;
+import dev.bitfusion.transport.ChannelUris;
+import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.transport.TransportSettings;
+import dev.bitfusion.transport.protocol.MemcpyHtoDChunkEncoder;
+import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
+import dev.bitfusion.transport.protocol.SessionCloseEncoder;
+import io.aeron.Publication;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static dev.bitfusion.systemtests.Drivers.*;
+import static dev.bitfusion.transport.CuResult.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Bad input and dead peers: malformed messages, killed clients, a killed server, wrong tokens.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class FailureSystemTest
+{
+    private final List<AutoCloseable> resources = new ArrayList<>();
+
+    @AfterEach
+    void closeEverything() throws Exception
+    {
+        for (int i = resources.size() - 1; i >= 0; i--)
+        {
+            resources.get(i).close();
+        }
+    }
+
+    private ServerProcess startServer(final long memoryMb, final String... extraArgs) throws Exception
+    {
+        final ServerProcess server = ServerProcess.start(memoryMb, extraArgs);
+        resources.add(server);
+        return server;
+    }
+
+    private RemoteDriver open(final ServerProcess server, final String transport, final double fraction)
+    {
+        final RemoteDriver driver = Drivers.open(server.endpoint(), transport, fraction);
+        resources.add(driver);
+        return driver;
+    }
+
+    @Test
+    void shouldReportMalformedMessagesAndKeepServingTheSession() throws Exception
+    {
+        final ServerProcess server = startServer(512);
+        final RemoteDriver driver = open(server, "udp", 0.5);
+        final int requestStreamId = driver.connection(0).device().requestStreamId();
+        final TransportSettings settings = new TransportSettings().aeronDirectoryName(
+            TransportSettings.defaultAeronDirectory("test-raw-" + ProcessHandle.current().pid()));
+        final AeronTransport transport = AeronTransport.launchEmbedded(settings);
+        resources.add(transport);
+        final Publication raw = transport.aeron().addExclusivePublication(
+            ChannelUris.udp(server.endpoint(), settings), requestStreamId);
+        resources.add(raw);
+        awaitTrue(ignored -> raw.isConnected(), "raw publication connects");
+
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
+        final MessageHeaderEncoder header = new MessageHeaderEncoder();
+
+        offer(raw, buffer, 3);
+        expectReported(driver, "truncated message of 3 bytes");
+
+        header.wrap(buffer, 0).blockLength(8).templateId(20).schemaId(4242).version(1);
+        offer(raw, buffer, 16);
+        expectReported(driver, "unknown schema 4242");
+
+        header.wrap(buffer, 0).blockLength(0).templateId(999).schemaId(MessageHeaderEncoder.SCHEMA_ID).version(1);
+        offer(raw, buffer, 8);
+        expectReported(driver, "unknown opcode (template id 999)");
+
+        header.wrap(buffer, 0).blockLength(64).templateId(20).schemaId(MessageHeaderEncoder.SCHEMA_ID).version(1);
+        offer(raw, buffer, 20);
+        expectReported(driver, "truncated message: template 20");
+
+        final MemcpyHtoDChunkEncoder chunk = new MemcpyHtoDChunkEncoder()
+            .wrapAndApplyHeader(buffer, 0, header).streamHandle(0).deviceAddress(alloc(driver, 64));
+        final int lengthField = MessageHeaderEncoder.ENCODED_LENGTH + MemcpyHtoDChunkEncoder.BLOCK_LENGTH;
+        buffer.putInt(lengthField, 1 << 20, ByteOrder.LITTLE_ENDIAN);
+        offer(raw, buffer, lengthField + 4 + 16);
+        expectReported(driver, "runs past the message end");
+
+        new SessionCloseEncoder().wrapAndApplyHeader(buffer, 0, header).sessionId(driver.connection(0).sessionId() + 99);
+        offer(raw, buffer, MessageHeaderEncoder.ENCODED_LENGTH + SessionCloseEncoder.BLOCK_LENGTH);
+        expectReported(driver, "not this one");
+
+        assertTrue(server.isAlive(), "the server survives bad input");
+        final byte[] data = pattern(1 << 20, 77);
+        final long device = alloc(driver, data.length);
+        ok(driver.cuMemcpyHtoD(device, data, 0, data.length), "cuMemcpyHtoD", driver);
+        final byte[] back = new byte[data.length];
+        ok(driver.cuMemcpyDtoH(back, 0, device, data.length), "cuMemcpyDtoH", driver);
+        assertArrayEquals(data, back, "the session still works after bad input");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "udp", "ipc" })
+    void shouldFreeTheSliceOfAClientKilledMidCopy(final String transport) throws Exception
+    {
+        final ServerProcess server = startServer(1024);
+        final List<String> command = JavaProcess.command(CopyingClient.class.getName());
+        command.addAll(List.of(server.serverList(), transport, "256"));
+        final Process client = new ProcessBuilder(command).redirectErrorStream(true).start();
+        resources.add(client::destroyForcibly);
+        final BufferedReader output = new BufferedReader(
+            new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
+        final String firstLine = output.readLine();
+        assertEquals("ALLOCATED " + (256L << 20), firstLine);
+        Thread.sleep(300);
+
+        final GpuPoolInfo busy = PoolQuery.listGpus(server.endpoint(), TimeUnit.SECONDS.toNanos(5));
+        assertEquals(1, busy.openSessions());
+        assertEquals(256L << 20, busy.gpus().get(0).allocatedBytes());
+
+        client.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        final long killedAtNs = System.nanoTime();
+        final GpuPoolInfo after = awaitPool(server, pool -> pool.openSessions() == 0);
+        final long noticedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAtNs);
+        assertEquals(0, after.gpus().get(0).allocatedBytes(), "memory of the killed client freed");
+        assertEquals(1024L << 20, after.gpus().get(0).unreservedBytes(), "slice of the killed client returned");
+        assertTrue(noticedMs < 10_000, "the server noticed the dead client in " + noticedMs + " ms");
+        assertTrue(server.output().stream().anyMatch(line -> line.contains("freed " + (256L << 20) + " bytes")),
+            () -> "server log: " + server.output());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "udp", "ipc" })
+    void shouldFailCallsWithinSecondsWhenTheServerIsKilled(final String transport) throws Exception
+    {
+        final ServerProcess server = startServer(512);
+        final RemoteDriver driver = open(server, transport, 0.5);
+        final long device = alloc(driver, 1 << 20);
+        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+
+        server.kill();
+        final long killedAtNs = System.nanoTime();
+        final int result = assertTimeoutPreemptively(Duration.ofSeconds(15), () ->
+        {
+            makePrimaryCurrent(driver);
+            int status = CUDA_SUCCESS;
+            final byte[] data = new byte[1 << 20];
+            while (status == CUDA_SUCCESS)
+            {
+                status = driver.cuMemcpyHtoD(device, data, 0, data.length);
+                if (status == CUDA_SUCCESS)
+                {
+                    status = driver.cuMemcpyDtoH(data, 0, device, data.length);
+                }
+            }
+            return status;
+        });
+        final long failedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAtNs);
+        expect(CUDA_ERROR_DEVICE_UNAVAILABLE, result, "a call after the server died");
+        assertTrue(failedAfterMs < 10_000, "calls failed " + failedAfterMs + " ms after the kill");
+        expect(CUDA_ERROR_DEVICE_UNAVAILABLE, driver.cuCtxSynchronize(), "later calls fail the same way");
+        assertTrue(driver.connection(0).lastErrorMessage().contains("lost the GPU server"));
+    }
+
+    @Test
+    void shouldRefuseSessionsWithoutTheServersToken() throws Exception
+    {
+        final Path tokenFile = Files.createTempFile("bitfusion-token", ".txt");
+        resources.add(() -> Files.deleteIfExists(tokenFile));
+        Files.writeString(tokenFile, "s3cret-token\n");
+        final ServerProcess server = startServer(256, "--token-file", tokenFile.toString());
+
+        final RemoteDriver refused = new RemoteDriver(
+            new ClientSettings().server(server.endpoint()).token("wrong").memoryFraction(0.5), System.out);
+        resources.add(refused);
+        expect(CUDA_ERROR_NO_DEVICE, refused.cuInit(0), "cuInit with a wrong token");
+        assertTrue(refused.lastError().contains("AUTH_REFUSED"), refused.lastError());
+        assertTrue(refused.lastError().contains("BITFUSION_TOKEN"), refused.lastError());
+
+        final RemoteDriver accepted = Drivers.open(server.endpoint(), "udp",
+            new ClientSettings().token("s3cret-token").memoryFraction(0.5));
+        resources.add(accepted);
+        alloc(accepted, 1024);
+    }
+
+    private static void offer(final Publication publication, final UnsafeBuffer buffer, final int length)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (publication.offer(buffer, 0, length) < 0)
+        {
+            assertTrue(System.nanoTime() < deadlineNs, "raw offer timed out");
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void expectReported(final RemoteDriver driver, final String messagePart) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadlineNs)
+        {
+            final int result = driver.cuCtxSynchronize();
+            final String message = driver.connection(0).lastErrorMessage();
+            if (result != CuResult.CUDA_SUCCESS && message != null && message.contains(messagePart))
+            {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        fail("the server did not report '" + messagePart + "'; last: " + driver.connection(0).lastErrorMessage());
+    }
+
+    private static GpuPoolInfo awaitPool(final ServerProcess server, final Predicate<GpuPoolInfo> condition)
+        throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        GpuPoolInfo pool = null;
+        while (System.nanoTime() < deadlineNs)
+        {
+            pool = PoolQuery.listGpus(server.endpoint(), TimeUnit.SECONDS.toNanos(5));
+            if (condition.test(pool))
+            {
+                return pool;
+            }
+            Thread.sleep(100);
+        }
+        fail("server state never reached the expected condition: " + pool);
+        return pool;
+    }
+
+    private static void awaitTrue(final Predicate<Void> condition, final String what) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.test(null))
+        {
+            assertTrue(System.nanoTime() < deadlineNs, what + " timed out");
+            Thread.sleep(10);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.bitfusion.systemtests;
+
+import dev.bitfusion.transport.Endpoint;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real {@code bitfusion server} in its own JVM, on a free loopback port, with its output captured.
+ */
+final class ServerProcess implements AutoCloseable
+{
+    private final Process process;
+    private final Endpoint endpoint;
+    private final List<String> output = Collections.synchronizedList(new ArrayList<>());
+
+    private ServerProcess(final Process process, final Endpoint endpoint)
+    {
+        this.process = process;
+        this.endpoint = endpoint;
+    }
+
+    /**
+     * @param memoryMb  memory of the emulated GPU.
+     * @param extraArgs more server options, e.g. --token-file.
+     * @return the running server, once it says it listens.
+     */
+    static ServerProcess start(final long memoryMb, final String... extraArgs) throws IOException, InterruptedException
+    {
+        final int port;
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            port = socket.getLocalPort();
+        }
+        final List<String> command = JavaProcess.command("dev.bitfusion.cli.BitfusionCommand");
+        command.addAll(List.of("server", "--listen", "127.0.0.1:" + port, "--backend", "emulated",
+            "--memory-mb", Long.toString(memoryMb)));
+        command.addAll(List.of(extraArgs));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final ServerProcess server = new ServerProcess(process, new Endpoint("127.0.0.1", port));
+
+        final CountDownLatch listening = new CountDownLatch(1);
+        final Thread reader = new Thread(() ->
+        {
+            try (BufferedReader lines = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
+            {
+                String line;
+                while ((line = lines.readLine()) != null)
+                {
+                    server.output.add(line);
+                    if (line.contains("listening on"))
+                    {
+                        listening.countDown();
+                    }
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // The process ended; its output so far is kept.
+            }
+        }, "server-output-" + port);
+        reader.setDaemon(true);
+        reader.start();
+
+        if (!listening.await(30, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly();
+            throw new IllegalStateException("server did not start: " + server.output);
+        }
+        return server;
+    }
+
+    Endpoint endpoint()
+    {
+        return endpoint;
+    }
+
+    String serverList()
+    {
+        return endpoint.toString();
+    }
+
+    boolean isAlive()
+    {
+        return process.isAlive();
+    }
+
+    List<String> output()
+    {
+        synchronized (output)
+        {
+            return new ArrayList<>(output);
+        }
+    }
+
+    /**
+     * Kill the server the hard way, as a crash or power loss would.
+     */
+    void kill() throws InterruptedException
+    {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    public void close() throws InterruptedException
+    {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS))
+        {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
