@@ -2,9 +2,11 @@ package dev.bitfusion.server;
 
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.GpuDescriptor;
+import dev.bitfusion.server.health.HealthResponder;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.protocol.GpuListEncoder;
+import dev.bitfusion.transport.protocol.HealthQueryDecoder;
 import dev.bitfusion.transport.protocol.ListGpusDecoder;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
@@ -47,6 +49,7 @@ final class ControlAdapter implements Runnable, FragmentHandler
     private final SessionOpenReplyEncoder openReplyEncoder = new SessionOpenReplyEncoder();
     private final GpuListEncoder gpuListEncoder = new GpuListEncoder();
     private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[64 * 1024]);
+    private final HealthResponder healthResponder;
     private volatile boolean running = true;
     private boolean pollingIpc;
 
@@ -55,6 +58,10 @@ final class ControlAdapter implements Runnable, FragmentHandler
         this.server = server;
         this.udpControl = udpControl;
         this.ipcControl = ipcControl;
+        this.healthResponder = new HealthResponder(server.context(), this::isAcceptableReplyChannel,
+            (channel, streamId, message, length) -> OneShotReply.send(server.transport().aeron(), channel, streamId,
+            message, length, OneShotReply.timeoutNs(server.context().transportSettings().livenessTimeoutNs()),
+            server.context().errorLog()));
     }
 
     void stop()
@@ -103,6 +110,10 @@ final class ControlAdapter implements Runnable, FragmentHandler
                 case ListGpusDecoder.TEMPLATE_ID:
                     listGpusDecoder.wrap(buffer, bodyOffset, headerDecoder.blockLength(), headerDecoder.version());
                     onListGpus();
+                    break;
+                case HealthQueryDecoder.TEMPLATE_ID:
+                    healthResponder.onHealthQuery(
+                        buffer, bodyOffset, headerDecoder.blockLength(), headerDecoder.version());
                     break;
                 default:
                     server.context().errorLog().record(

@@ -11,13 +11,15 @@ import java.util.List;
 
 /**
  * The bitfusion distribution this command runs from: {@code bin/bitfusion} present and executable, and
- * the jars under {@code lib/} that it puts on the class path.
+ * the jars under {@code lib/} that it puts on the class path. A build tree is a distribution too:
+ * there {@code bin/bitfusion} runs the jars the build copies to {@code cli/target/lib}.
  */
 public final class InstallCheck
 {
     static final String NAME = "bitfusion install";
     static final String LAUNCHER = "bin/bitfusion";
     static final String LIB = "lib";
+    static final String BUILD_TREE_LIB = "cli/target/lib";
 
     private InstallCheck()
     {
@@ -51,14 +53,23 @@ public final class InstallCheck
             return result(HealthStatus.FATAL, installRoot + "/" + LAUNCHER + " is not executable (chmod +x)");
         }
 
-        final List<String> jars = LibrarySearchPath.fileNames(root.resolve(LIB)).stream()
+        for (final String lib : List.of(LIB, BUILD_TREE_LIB))
+        {
+            final List<String> jars = jars(root.resolve(lib));
+            if (!jars.isEmpty())
+            {
+                return result(HealthStatus.PASS,
+                    installRoot + ": " + LAUNCHER + " executable, " + jars.size() + " jar(s) in " + lib);
+            }
+        }
+        return result(HealthStatus.FATAL, "No jars in " + installRoot + "/" + LIB);
+    }
+
+    private static List<String> jars(final Path directory)
+    {
+        return LibrarySearchPath.fileNames(directory).stream()
             .filter((name) -> name.endsWith(".jar"))
             .toList();
-        if (jars.isEmpty())
-        {
-            return result(HealthStatus.FATAL, "No jars in " + installRoot + "/" + LIB);
-        }
-        return result(HealthStatus.PASS, installRoot + ": " + LAUNCHER + " executable, " + jars.size() + " jar(s) in " + LIB);
     }
 
     private static CheckResult result(final HealthStatus status, final String detail)

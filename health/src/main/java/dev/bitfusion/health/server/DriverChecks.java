@@ -24,8 +24,11 @@ public final class DriverChecks
         final String name = "CUDA version >= " + minVersion;
         if (facts.emulated())
         {
-            return result(CheckGroup.SOFTWARE_VERSIONS, name, HealthStatus.INFO,
-                "emulated backend implements driver API version " + facts.cudaDriverVersion() + "; no NVIDIA driver");
+            // The emulated server has no driver to ask; it reports -1 rather than borrowing a version.
+            final String detail = facts.cudaDriverVersion() > 0 ?
+                "emulated backend implements driver API version " + facts.cudaDriverVersion() + "; no NVIDIA driver" :
+                "emulated backend: no NVIDIA driver, so no CUDA driver version";
+            return result(CheckGroup.SOFTWARE_VERSIONS, name, HealthStatus.INFO, detail);
         }
         if (facts.cudaDriverVersion() <= 0)
         {

@@ -116,6 +116,17 @@ class SoftwareChecksTest
     }
 
     @Test
+    void shouldPassInstallWhenBuildTreeHoldsJarsInCliTargetLib() throws IOException
+    {
+        final Path launcher = file("src/bitfusion/bin/bitfusion", "#!/bin/sh\n");
+        Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwxr-xr-x"));
+        file("src/bitfusion/cli/target/lib/bitfusion-cli.jar", "");
+
+        assertResult(HealthStatus.PASS, "/src/bitfusion: bin/bitfusion executable, 1 jar(s) in cli/target/lib",
+            InstallCheck.run(host(tmp), "/src/bitfusion"));
+    }
+
+    @Test
     void shouldBeFatalWhenLauncherNotExecutable() throws IOException
     {
         final Path launcher = file("opt/bitfusion/bin/bitfusion", "#!/bin/sh\n");
