@@ -1,0 +1,75 @@
+package dev.bitfusion.emulator.memory;
+
+import org.agrona.UnsafeApi;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DeviceMemoryTest
+{
+    private final DeviceAddressSpace space = new DeviceAddressSpace();
+
+    @Test
+    void shouldHandOutAlignedZeroedMemoryAtRealisticAddresses()
+    {
+        try (DeviceMemory memory = new DeviceMemory(space, 1 << 20))
+        {
+            final long a = memory.allocate(100);
+            final long b = memory.allocate(100);
+            assertTrue(a >= DeviceAddressSpace.BASE_ADDRESS);
+            assertEquals(0, a % DeviceAddressSpace.ALIGNMENT);
+            assertEquals(0, b % DeviceAddressSpace.ALIGNMENT);
+            assertTrue(b >= a + 100);
+            assertEquals(0, UnsafeApi.getLong(memory.hostAddress(a, 8)));
+        }
+    }
+
+    @Test
+    void shouldResolveOnlyRangesInsideOneAllocation()
+    {
+        try (DeviceMemory memory = new DeviceMemory(space, 1 << 20))
+        {
+            final long a = memory.allocate(100);
+            assertNotEquals(0, memory.hostAddress(a, 100));
+            assertNotEquals(0, memory.hostAddress(a + 99, 1));
+            assertEquals(0, memory.hostAddress(a + 99, 2));
+            assertEquals(0, memory.hostAddress(a - 1, 1));
+            assertEquals(0, memory.hostAddress(a + 100, 0));
+            assertEquals(0, memory.hostAddress(a, -1));
+            assertEquals(a, memory.allocationStart(a + 50));
+            assertEquals(100, memory.allocationSize(a));
+        }
+    }
+
+    @Test
+    void shouldKeepTenantsApartInOneAddressSpace()
+    {
+        try (DeviceMemory one = new DeviceMemory(space, 1 << 20); DeviceMemory two = new DeviceMemory(space, 1 << 20))
+        {
+            final long a = one.allocate(4096);
+            final long b = two.allocate(4096);
+            assertNotEquals(a, b);
+            assertEquals(0, two.hostAddress(a, 1));
+            assertFalse(two.free(a));
+            assertTrue(one.free(a));
+            assertFalse(one.free(a));
+        }
+    }
+
+    @Test
+    void shouldEnforceTheQuotaAndReuseFreedSpace()
+    {
+        try (DeviceMemory memory = new DeviceMemory(space, 1000))
+        {
+            final long a = memory.allocate(600);
+            assertEquals(0, memory.allocate(401));
+            assertNotEquals(0, memory.allocate(400));
+            assertEquals(1000, memory.usedBytes());
+            assertTrue(memory.free(a));
+            assertEquals(a, memory.allocate(600), "the freed range is reused");
+            assertEquals(1000, memory.freeAll());
+            assertEquals(0, memory.usedBytes());
+            assertEquals(0, memory.allocationCount());
+        }
+    }
+}
