@@ -100,7 +100,8 @@ final class BlockRunner implements AutoCloseable
         r[Op.SLOT_LANEMASK_LE] = (int)((2L << lane) - 1);
         r[Op.SLOT_LANEMASK_GT] = (int)~((2L << lane) - 1);
         r[Op.SLOT_LANEMASK_GE] = (int)~((1L << lane) - 1);
-        r[Op.SLOT_DYNAMIC_SHARED_BASE] = launch.sharedBytes - launch.dynamicSharedBytes;
+        r[Op.SLOT_DYNAMIC_SHARED_BASE] = launch.dynamicSharedBase;
+        r[Op.SLOT_RESERVED_SHARED] = launch.sharedBytes - Op.RESERVED_SHARED_BYTES;
         r[Op.SLOT_DYNAMIC_SMEM_SIZE] = launch.dynamicSharedBytes;
         r[Op.SLOT_TOTAL_SMEM_SIZE] = launch.sharedBytes;
         t.function = entry;

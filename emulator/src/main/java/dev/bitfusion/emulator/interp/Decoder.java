@@ -1382,6 +1382,22 @@ final class Decoder
                 Op.CLOCK : Op.GLOBALTIMER, slot);
             return slot;
         }
+        if (name.startsWith("%reserved_smem_offset"))
+        {
+            final long offset = switch (name)
+            {
+                case "%reserved_smem_offset_1" -> Op.RESERVED_SHARED_BYTES / 2;
+                case "%reserved_smem_offset_end", "%reserved_smem_offset_cap" -> Op.RESERVED_SHARED_BYTES;
+                default -> 0;
+            };
+            if (name.endsWith("_cap"))
+            {
+                return constant(offset);
+            }
+            final int slot = scratch();
+            emit(Op.ADD_I64, slot, Op.SLOT_RESERVED_SHARED, constant(offset));
+            return slot;
+        }
         if (name.startsWith("%envreg") || name.startsWith("%pm"))
         {
             return constant(0);

@@ -140,7 +140,8 @@ public final class InterpretedFunction implements EmulatedFunction
         launch.blockY = blockY;
         launch.blockZ = blockZ;
         launch.dynamicSharedBytes = sharedMemBytes;
-        launch.sharedBytes = align16(entry.staticSharedBytes) + sharedMemBytes;
+        launch.dynamicSharedBase = align16(entry.staticSharedBytes);
+        launch.sharedBytes = align16(entry.staticSharedBytes) + align16(sharedMemBytes) + Op.RESERVED_SHARED_BYTES;
         launch.stackBytes = (stackBytes + 15) & ~15;
         launch.printfSink = printfSink;
         launch.parameterBytes = parameterBufferSize;
@@ -181,7 +182,8 @@ public final class InterpretedFunction implements EmulatedFunction
                 }
                 catch (final RuntimeException ex)
                 {
-                    launch.fail(new KernelFault(719, "internal emulator error: " + ex));
+                    launch.fail(new KernelFault(719, "internal emulator error: " + ex + " at " +
+                        (ex.getStackTrace().length > 0 ? ex.getStackTrace()[0] : "?")));
                 }
                 finally
                 {

@@ -271,6 +271,27 @@ final class Interpreter
     private void execute(final ThreadState t, final int[] code, final long[] r, final int pc)
     {
         final int d = code[pc + 1];
+        switch (code[pc])
+        {
+            case Op.MOV_FRAME -> r[d] = t.frameBase + code[pc + 2];
+            case Op.CLOCK -> r[d] = System.nanoTime();
+            case Op.GLOBALTIMER -> r[d] = System.currentTimeMillis() * 1_000_000L;
+            case Op.TRAP -> throw new KernelFault(LAUNCH_FAILED, "trap");
+            case Op.VPRINTF -> printf(t, code, r, pc);
+            case Op.ASSERTFAIL ->
+            {
+                final String message = code[pc + 1] >= 0 ? cString(t, frameLong(t, code[pc + 1])) : "";
+                final String file = code[pc + 2] >= 0 ? cString(t, frameLong(t, code[pc + 2])) : "";
+                final int assertLine = code[pc + 3] >= 0 ? UnsafeApi.getInt(frame(t, code[pc + 3], 4)) : 0;
+                launch.print(file + ":" + assertLine + ": Assertion `" + message + "` failed.\n");
+                throw new KernelFault(ASSERT, "device assert: " + message);
+            }
+            default -> executeRegisters(t, code, r, pc, d);
+        }
+    }
+
+    private void executeRegisters(final ThreadState t, final int[] code, final long[] r, final int pc, final int d)
+    {
         final long a = r[code[pc + 2]];
         final long b = r[code[pc + 3]];
         switch (code[pc])
@@ -289,9 +310,6 @@ final class Interpreter
                 r[d] = v & 0xFFFF;
                 r[code[pc + 2]] = (v >>> 16) & 0xFFFF;
             }
-            case Op.MOV_FRAME -> r[d] = t.frameBase + code[pc + 2];
-            case Op.CLOCK -> r[d] = System.nanoTime();
-            case Op.GLOBALTIMER -> r[d] = System.currentTimeMillis() * 1_000_000L;
             case Op.EXT16_S -> r[d] = (short)a;
             case Op.EXT16_U -> r[d] = a & 0xFFFF;
             case Op.EXT32_U -> r[d] = a & 0xFFFF_FFFFL;
@@ -462,16 +480,6 @@ final class Interpreter
             case Op.HALF_ARITH -> r[d] = Conversions.half(a, b, r[code[pc + 4]], code[pc + 5], code[pc + 6]);
             case Op.ISSPACEP -> r[d] = isSpace(t, a, code[pc + 3]) ? 1 : 0;
             case Op.ATOM -> atomic(t, code, r, pc);
-            case Op.TRAP -> throw new KernelFault(LAUNCH_FAILED, "trap");
-            case Op.VPRINTF -> printf(t, code, r, pc);
-            case Op.ASSERTFAIL ->
-            {
-                final String message = code[pc + 1] >= 0 ? cString(t, frameLong(t, code[pc + 1])) : "";
-                final String file = code[pc + 2] >= 0 ? cString(t, frameLong(t, code[pc + 2])) : "";
-                final int assertLine = code[pc + 3] >= 0 ? UnsafeApi.getInt(frame(t, code[pc + 3], 4)) : 0;
-                launch.print(file + ":" + assertLine + ": Assertion `" + message + "` failed.\n");
-                throw new KernelFault(ASSERT, "device assert: " + message);
-            }
             default -> throw new KernelFault(LAUNCH_FAILED, "bad opcode " + code[pc]);
         }
     }

@@ -21,6 +21,7 @@ final class LaunchContext
     int blockY;
     int blockZ;
     int dynamicSharedBytes;
+    int dynamicSharedBase;
     int sharedBytes;
     Consumer<String> printfSink;
     volatile KernelFault fault;

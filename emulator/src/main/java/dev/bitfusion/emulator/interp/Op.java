@@ -282,7 +282,11 @@ final class Op
     static final int SLOT_DYNAMIC_SMEM_SIZE = 24;
     static final int SLOT_TOTAL_SMEM_SIZE = 25;
     static final int SLOT_CARRY = 26;
-    static final int SPECIAL_SLOTS = 27;
+    static final int SLOT_RESERVED_SHARED = 27;
+    static final int SPECIAL_SLOTS = 28;
+
+    /** Shared bytes reserved after the dynamic area for cooperative groups ({@code %reserved_smem_offset_*}). */
+    static final int RESERVED_SHARED_BYTES = 64;
 
     /** Generic addresses of the shared window: the shared offset plus this. */
     static final long SHARED_WINDOW = 0x0000_1000_0000_0000L;
