@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
         ServerCommand.class,
         ListGpusCommand.class,
         DemoCommand.class,
+        HealthCommand.class,
+        LocalHealthCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class BitfusionCommand implements Runnable

@@ -1,0 +1,82 @@
+package dev.bitfusion.cli;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.health.BitfusionVersion;
+import dev.bitfusion.health.HealthReport;
+import dev.bitfusion.health.HealthRun;
+import dev.bitfusion.health.LocalHealthOptions;
+import dev.bitfusion.health.ServerAddress;
+import dev.bitfusion.health.host.HostView;
+import dev.bitfusion.health.report.JsonReportWriter;
+import dev.bitfusion.health.report.TextReportWriter;
+import dev.bitfusion.health.server.ClientInfo;
+import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.Protocol;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bitfusion health}: one report section per configured server (its facts, its own host checks, and
+ * the latency and bandwidth measured to it), then one for this host. Exit code 0 unless a check is FATAL.
+ * <p>
+ * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else the servers file
+ * ({@link ServerConfig}).
+ */
+@Command(name = "health", mixinStandardHelpOptions = true,
+    description = "Check this host and every configured server for what would limit or prevent remote GPUs.")
+final class HealthCommand implements Callable<Integer>
+{
+    @Option(names = "--server_list", paramLabel = "HOST:PORT,...",
+        description = "Servers to check (else BITFUSION_SERVERS, else ~/.bitfusion/servers.conf or /etc/bitfusion/servers.conf).")
+    String serverList;
+
+    @Option(names = "--json", description = "Print the report as JSON, for machines.")
+    boolean json;
+
+    @Option(names = "--timeout-ms", paramLabel = "MS",
+        description = "How long to wait for each server's answer (default 10000; it runs its own checks first).")
+    long timeoutMs = 10_000;
+
+    public Integer call() throws Exception
+    {
+        List<Endpoint> endpoints = ServerList.resolve(serverList);
+        if (endpoints.isEmpty())
+        {
+            endpoints = ServerConfig.discover(Path.of(System.getProperty("user.home")));
+        }
+        if (endpoints.isEmpty())
+        {
+            System.err.println("bitfusion health: no server configured (--server_list, BITFUSION_SERVERS or " +
+                "servers.conf); checking this host only");
+        }
+        final List<ServerAddress> servers = new ArrayList<>();
+        for (final Endpoint endpoint : endpoints)
+        {
+            servers.add(new ServerAddress(endpoint.host(), endpoint.port()));
+        }
+
+        final RemoteServerProbe probe = new RemoteServerProbe(
+            new ClientSettings().token(), TimeUnit.MILLISECONDS.toNanos(timeoutMs), System.err);
+        final List<HealthReport> reports = HealthRun.run(
+            HostView.system(), localOptions(), servers, probe, new ClientInfo(BitfusionVersion.current(), Protocol.VERSION));
+
+        (json ? new JsonReportWriter() : new TextReportWriter()).write(reports, System.out);
+        System.out.flush();
+        return HealthReport.exitCode(reports);
+    }
+
+    /**
+     * @return the options of the localhost section for the distribution this command runs from.
+     */
+    static LocalHealthOptions localOptions()
+    {
+        final String root = InstallRoot.discover();
+        return null == root ? LocalHealthOptions.defaults() : LocalHealthOptions.forInstall(root);
+    }
+}

@@ -1,0 +1,260 @@
+package dev.bitfusion.cli;
+
+import dev.bitfusion.health.CheckGroup;
+import dev.bitfusion.health.CheckResult;
+import dev.bitfusion.health.HealthStatus;
+import dev.bitfusion.health.ServerAddress;
+import dev.bitfusion.health.server.BackendKind;
+import dev.bitfusion.health.server.ComputeMode;
+import dev.bitfusion.health.server.EccState;
+import dev.bitfusion.health.server.GpuFacts;
+import dev.bitfusion.health.server.ServerFacts;
+import dev.bitfusion.transport.AeronTransport;
+import dev.bitfusion.transport.ChannelUris;
+import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.TransportSettings;
+import dev.bitfusion.transport.protocol.HealthFactsDecoder;
+import dev.bitfusion.transport.protocol.HealthQueryEncoder;
+import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
+import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
+import io.aeron.ChannelUri;
+import io.aeron.ChannelUriStringBuilder;
+import io.aeron.FragmentAssembler;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Asks one server for its health facts over UDP ({@code HealthQuery} on the control stream, answered by
+ * {@code HealthFacts}), presenting the client's token so the answer also says whether it is accepted.
+ * <p>
+ * Wire values of -1 mean the server cannot tell; they become {@link GpuFacts#UNKNOWN}, null flags or
+ * {@link EccState#UNKNOWN}, which the checks report as SKIPPED or INFO.
+ * <p>
+ * Thread safety: each call uses its own media driver; calls may run concurrently.
+ */
+final class HealthFactsQuery
+{
+    private static final int REPLY_STREAM_ID = 1;
+    private static final int NOT_MEASURED = -1;
+
+    private HealthFactsQuery()
+    {
+    }
+
+    /**
+     * @param server    the server.
+     * @param token     the token to present, possibly empty.
+     * @param timeoutNs how long to wait for the answer; the server runs its host checks first.
+     * @return what it reported, with latency and bandwidth not measured.
+     * @throws HealthProbeException when it does not answer in time or refuses the token.
+     */
+    static ServerFacts query(final Endpoint server, final String token, final long timeoutNs)
+    {
+        final TransportSettings settings = new TransportSettings().aeronDirectoryName(TransportSettings
+            .defaultAeronDirectory("health-" + ProcessHandle.current().pid() + "-" +
+            Long.toHexString(ThreadLocalRandom.current().nextLong())));
+        try (AeronTransport transport = AeronTransport.launchEmbedded(settings);
+            Subscription replies = transport.aeron().addSubscription(
+                new ChannelUriStringBuilder().media("udp").endpoint(localAddressTowards(server) + ":0").build(),
+                REPLY_STREAM_ID);
+            Publication control = transport.aeron().addPublication(
+                ChannelUris.udp(server, settings), Protocol.CONTROL_STREAM_ID))
+        {
+            final long deadlineNs = System.nanoTime() + timeoutNs;
+            String resolved;
+            while ((resolved = replies.tryResolveChannelEndpointPort()) == null)
+            {
+                awaitUntil(deadlineNs, server, timeoutNs);
+            }
+            final String replyChannel = new ChannelUriStringBuilder().media("udp")
+                .endpoint(ChannelUri.parse(resolved).get("endpoint")).build();
+
+            final long correlationId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
+            final HealthQueryEncoder encoder = new HealthQueryEncoder()
+                .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
+                .correlationId(correlationId)
+                .protocolVersion(Protocol.VERSION)
+                .replyStreamId(REPLY_STREAM_ID)
+                .authToken(token)
+                .replyChannel(replyChannel);
+            final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+
+            final ServerAddress address = new ServerAddress(server.host(), server.port());
+            final ServerFacts[] answer = new ServerFacts[1];
+            final String[] refusal = new String[1];
+            final MessageHeaderDecoder header = new MessageHeaderDecoder();
+            final HealthFactsDecoder decoder = new HealthFactsDecoder();
+            final FragmentAssembler assembler = new FragmentAssembler((message, offset, messageLength, frame) ->
+            {
+                header.wrap(message, offset);
+                if (header.templateId() != HealthFactsDecoder.TEMPLATE_ID || header.schemaId() != HealthFactsDecoder.SCHEMA_ID)
+                {
+                    return;
+                }
+                decoder.wrapAndApplyHeader(message, offset, header);
+                if (decoder.correlationId() != correlationId)
+                {
+                    return;
+                }
+                if (decoder.tokenAccepted() == 0)
+                {
+                    refusal[0] = refusalOf(decoder);
+                }
+                else
+                {
+                    answer[0] = decode(address, decoder);
+                }
+            });
+
+            boolean sent = false;
+            while (answer[0] == null)
+            {
+                if (refusal[0] != null)
+                {
+                    throw new HealthProbeException(refusal[0]);
+                }
+                if (!sent)
+                {
+                    sent = control.offer(buffer, 0, length) > 0;
+                }
+                if (replies.poll(assembler, 10) == 0)
+                {
+                    awaitUntil(deadlineNs, server, timeoutNs);
+                }
+            }
+            return answer[0];
+        }
+    }
+
+    static ServerFacts decode(final ServerAddress address, final HealthFactsDecoder decoder)
+    {
+        final int protocolVersion = decoder.protocolVersion();
+        final int cudaDriverVersion = decoder.cudaDriverVersion();
+        final long hostMemoryBytes = decoder.hostMemoryBytes();
+        final Boolean p2pSupported = flag(decoder.p2pSupported());
+
+        final List<GpuFacts> gpus = new ArrayList<>();
+        for (final HealthFactsDecoder.GpusDecoder gpu : decoder.gpus())
+        {
+            final int index = gpu.index();
+            final long memoryTotalBytes = gpu.memoryTotalBytes();
+            final int temperatureC = gpu.temperatureC();
+            final EccState ecc = eccState(gpu.eccState());
+            final long corrected = gpu.eccCorrectableErrors();
+            final long uncorrected = gpu.eccUncorrectableErrors();
+            final ComputeMode computeMode = ComputeMode.fromCuValue(gpu.computeMode());
+            final int currentLinkWidth = gpu.currentLinkWidth();
+            final int maxLinkWidth = gpu.maxLinkWidth();
+            final Boolean streamMemOps = flag(gpu.streamMemOps());
+            final Boolean hostPointerOnDevice = flag(gpu.hostPointerOnDevice());
+            gpus.add(new GpuFacts(index, gpu.name(), memoryTotalBytes, temperatureC, ecc, corrected, uncorrected,
+                computeMode, currentLinkWidth, maxLinkWidth, streamMemOps, hostPointerOnDevice));
+        }
+
+        final List<CheckResult> hostChecks = new ArrayList<>();
+        for (final HealthFactsDecoder.HostChecksDecoder check : decoder.hostChecks())
+        {
+            final String group = check.checkGroup();
+            final String name = check.checkName();
+            final String status = check.status();
+            final String detail = check.detail();
+            try
+            {
+                hostChecks.add(new CheckResult(CheckGroup.valueOf(group), name, HealthStatus.valueOf(status), detail));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new HealthProbeException("server " + address + " sent a host check this client does not know (" +
+                    group + "/" + status + "); install the same bitfusion version on client and server");
+            }
+        }
+
+        final String backend = decoder.backend();
+        final String bitfusionVersion = decoder.bitfusionVersion();
+        final String driverVersion = decoder.driverVersion();
+        return new ServerFacts(address, backendKind(address, backend), bitfusionVersion, protocolVersion,
+            driverVersion.isEmpty() ? null : driverVersion, cudaDriverVersion, gpus, p2pSupported, hostMemoryBytes,
+            NOT_MEASURED, NOT_MEASURED, hostChecks);
+    }
+
+    private static String refusalOf(final HealthFactsDecoder decoder)
+    {
+        decoder.gpus().forEachRemaining((gpu) -> gpu.skipName());
+        decoder.hostChecks().forEachRemaining((check) ->
+        {
+            check.skipCheckGroup();
+            check.skipCheckName();
+            check.skipStatus();
+            check.skipDetail();
+        });
+        decoder.skipBackend();
+        decoder.skipBitfusionVersion();
+        decoder.skipDriverVersion();
+        return decoder.message();
+    }
+
+    private static BackendKind backendKind(final ServerAddress address, final String kind)
+    {
+        return switch (kind)
+        {
+            case "emulated" -> BackendKind.EMULATED;
+            case "cuda" -> BackendKind.CUDA;
+            default -> throw new HealthProbeException("server " + address + " runs a backend this client does not know: '" +
+                kind + "'; install the same bitfusion version on client and server");
+        };
+    }
+
+    private static EccState eccState(final int wire)
+    {
+        return switch (wire)
+        {
+            case 0 -> EccState.UNSUPPORTED;
+            case 1 -> EccState.DISABLED;
+            case 2 -> EccState.ENABLED;
+            default -> EccState.UNKNOWN;
+        };
+    }
+
+    private static Boolean flag(final int wire)
+    {
+        return wire < 0 ? null : wire > 0;
+    }
+
+    private static void awaitUntil(final long deadlineNs, final Endpoint server, final long timeoutNs)
+    {
+        if (System.nanoTime() > deadlineNs)
+        {
+            throw new HealthProbeException("no answer from bitfusion server " + server + " within " +
+                TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms (is it running, and is the port open?)");
+        }
+        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+    }
+
+    private static String localAddressTowards(final Endpoint server)
+    {
+        try (DatagramSocket probe = new DatagramSocket())
+        {
+            probe.connect(new InetSocketAddress(InetAddress.getByName(server.host()), server.port()));
+            final InetAddress local = probe.getLocalAddress();
+            return local == null || local.isAnyLocalAddress() ?
+                InetAddress.getLoopbackAddress().getHostAddress() : local.getHostAddress();
+        }
+        catch (final IOException ex)
+        {
+            throw new HealthProbeException("cannot reach bitfusion server " + server + ": " + ex.getMessage());
+        }
+    }
+}
