@@ -1,0 +1,106 @@
+package dev.bitfusion.benchmarks;
+
+import dev.bitfusion.benchmarks.transport.BandwidthBenchmark;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Locale;
+
+/**
+ * Runs the benchmarks, writes JMH's JSON to {@code benchmarks/target/results.json}, and prints each figure
+ * beside its baseline from the same run, as a ratio against the goal.
+ * <p>
+ * Arguments: optional regular expressions selecting benchmarks (default: all of this project's).
+ */
+public final class BenchmarkSuite
+{
+    private BenchmarkSuite()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final Path results = Path.of(System.getProperty("bitfusion.benchmarks.results", "benchmarks/target/results.json"));
+        Files.createDirectories(results.toAbsolutePath().getParent());
+        final ChainedOptionsBuilder options = new OptionsBuilder()
+            .resultFormat(ResultFormatType.JSON)
+            .result(results.toString());
+        if (args.length == 0)
+        {
+            options.include("dev\\.bitfusion\\.benchmarks\\..*");
+        }
+        for (final String pattern : args)
+        {
+            options.include(pattern);
+        }
+        final Collection<RunResult> runResults = new Runner(options.build()).run();
+        printTable(runResults, System.out);
+        System.out.println("JMH results: " + results.toAbsolutePath());
+    }
+
+    static void printTable(final Collection<RunResult> runResults, final PrintStream out)
+    {
+        out.println();
+        out.println("bitfusion benchmarks (each beside its baseline from this run)");
+        out.printf(Locale.ROOT, "%-44s %14s %14s %10s %s%n", "measure", "ours", "baseline", "ratio", "goal");
+        for (final String transport : new String[]{ "ipc", "udp" })
+        {
+            final double call = score(runResults, "RoundTripBenchmark.syncCall", transport);
+            final double pingPong = score(runResults, "RoundTripBenchmark.aeronPingPongBaseline", transport);
+            if (!Double.isNaN(call))
+            {
+                out.printf(Locale.ROOT, "%-44s %11.2f us %11.2f us %10.2f %s%n",
+                    "sync round trip vs Aeron ping-pong (" + transport + ")", call, pingPong, call / pingPong, "<= 1.5");
+            }
+            final double rate = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport);
+            if (!Double.isNaN(rate))
+            {
+                out.printf(Locale.ROOT, "%-44s %11.0f /s %14s %10s %s%n",
+                    "async 4-byte memsets executed (" + transport + ")", rate, "-", "-", ">= 1,000,000/s over ipc");
+            }
+            final double memcpy = gigabytesPerSecond(score(runResults, "BandwidthBenchmark.memcpyBaseline", transport));
+            for (final String direction : new String[]{ "hostToDevice", "deviceToHost" })
+            {
+                final double bandwidth = gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport));
+                if (!Double.isNaN(bandwidth))
+                {
+                    out.printf(Locale.ROOT, "%-44s %9.2f GB/s %9.2f GB/s %10.2f %s%n",
+                        direction + " 64 MiB vs memcpy (" + transport + ")", bandwidth, memcpy, bandwidth / memcpy,
+                        ">= 0.5 over ipc");
+                }
+            }
+        }
+        final double vectorAddsPerSecond = score(runResults, "InterpreterBenchmark.vectorAdd1M", null);
+        if (!Double.isNaN(vectorAddsPerSecond))
+        {
+            out.printf(Locale.ROOT, "%-44s %11.1f ms %14s %10s %s%n",
+                "emulator: 1M-element vector add launch", 1000.0 / vectorAddsPerSecond, "-", "-", "< 1000 ms");
+        }
+    }
+
+    private static double gigabytesPerSecond(final double milliseconds)
+    {
+        return BandwidthBenchmark.BYTES / (milliseconds / 1000.0) / 1e9;
+    }
+
+    private static double score(final Collection<RunResult> runResults, final String benchmark, final String transport)
+    {
+        for (final RunResult result : runResults)
+        {
+            final String label = result.getParams().getBenchmark();
+            final String resultTransport = result.getParams().getParam("transport");
+            if (label.endsWith(benchmark) && (transport == null || transport.equals(resultTransport)))
+            {
+                return result.getPrimaryResult().getScore();
+            }
+        }
+        return Double.NaN;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.bitfusion.benchmarks.transport;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.server.GpuServer;
+import dev.bitfusion.server.ServerErrorLog;
+import dev.bitfusion.server.backend.emulated.EmulatedBackend;
+import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.transport.Endpoint;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.DatagramSocket;
+
+/**
+ * A real server and a RemoteDriver session on it, over the transport a benchmark names.
+ */
+final class RemoteSetup implements AutoCloseable
+{
+    final GpuServer server;
+    final RemoteDriver driver;
+
+    RemoteSetup(final String transport, final long serverMemoryMb) throws IOException
+    {
+        final int port;
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            port = socket.getLocalPort();
+        }
+        final Endpoint endpoint = new Endpoint("127.0.0.1", port);
+        server = GpuServer.launch(new GpuServer.Context()
+            .endpoint(endpoint)
+            .backend(new EmulatedBackend(1, serverMemoryMb << 20))
+            .errorLog(new ServerErrorLog(new PrintStream(OutputStream.nullOutputStream()))));
+        driver = new RemoteDriver(
+            new ClientSettings().server(endpoint).transport(transport).memoryFraction(1.0), System.out);
+        check(driver.cuInit(0), "cuInit");
+        final long[] context = new long[1];
+        check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
+        check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+    }
+
+    /**
+     * JMH calls benchmark methods on its own threads; each needs the context current.
+     */
+    void makeContextCurrent()
+    {
+        final long[] context = new long[1];
+        check(driver.cuCtxGetCurrent(context), "cuCtxGetCurrent");
+        if (context[0] == 0)
+        {
+            check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
+            check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+        }
+    }
+
+    long alloc(final long bytes)
+    {
+        final long[] address = new long[1];
+        check(driver.cuMemAlloc(address, bytes), "cuMemAlloc");
+        return address[0];
+    }
+
+    static void check(final int result, final String call)
+    {
+        if (result != CuResult.CUDA_SUCCESS)
+        {
+            throw new IllegalStateException(call + " failed: " + CuResult.describe(result));
+        }
+    }
+
+    public void close()
+    {
+        driver.close();
+        server.close();
+    }
+}
