@@ -104,7 +104,7 @@ public final class Emulator
             return "";
         }
         final int flags = littleEndianInt(image, 48);
-        final int arch = flags & 0xFF;
+        final int arch = (flags >>> 8) & 0xFF;
         return arch > 0 ? " for sm_" + arch : "";
     }
 

@@ -126,53 +126,47 @@ public final class FatbinReader
     {
         final boolean zstd = size >= 4 && (image[start] & 0xFF) == 0x28 && (image[start + 1] & 0xFF) == 0xB5 &&
             (image[start + 2] & 0xFF) == 0x2F && (image[start + 3] & 0xFF) == 0xFD;
-        byte[] text;
-        int length;
-        if (zstd)
+        if (!zstd)
         {
-            final int frameSize = compressedSize > 0 && compressedSize <= size ? compressedSize : size;
-            final byte[] frame = new byte[frameSize];
-            System.arraycopy(image, start, frame, 0, frameSize);
-            long expected = uncompressedSize;
-            if (expected <= 0 || expected > Integer.MAX_VALUE)
+            if ((flags & FLAG_COMPRESSED_LZ4) != 0)
             {
-                expected = Zstd.getFrameContentSize(frame);
+                throw new EmulatorException(200, "LZ4-compressed fatbin entries are not supported");
             }
-            if (expected <= 0 || expected > Integer.MAX_VALUE)
-            {
-                throw new EmulatorException(200, "compressed PTX entry without a usable size");
-            }
-            try
-            {
-                text = Zstd.decompress(frame, (int)expected);
-            }
-            catch (final RuntimeException ex)
-            {
-                throw new EmulatorException(200, "compressed PTX entry is corrupt: " + ex.getMessage());
-            }
-            length = text.length;
+            return text(image, start, size);
         }
-        else if ((flags & FLAG_COMPRESSED_LZ4) != 0)
+        // The payload is padded; the entry header says how many bytes the zstd frame really has.
+        final int frameSize = compressedSize > 0 && compressedSize <= size ? compressedSize : size;
+        final byte[] frame = new byte[frameSize];
+        System.arraycopy(image, start, frame, 0, frameSize);
+        long expected = uncompressedSize;
+        if (expected <= 0 || expected > Integer.MAX_VALUE)
         {
-            throw new EmulatorException(200, "LZ4-compressed fatbin entries are not supported");
+            expected = Zstd.getFrameContentSize(frame);
         }
-        else
+        if (expected <= 0 || expected > Integer.MAX_VALUE)
         {
-            text = image;
-            length = size;
-            int end = start;
-            while (end < start + size && image[end] != 0)
-            {
-                end++;
-            }
-            length = end - start;
-            return new String(text, start, length, StandardCharsets.UTF_8);
+            throw new EmulatorException(200, "compressed PTX entry without a usable size");
         }
-        int end = 0;
-        while (end < length && text[end] != 0)
+        final byte[] text;
+        try
+        {
+            text = Zstd.decompress(frame, (int)expected);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new EmulatorException(200, "compressed PTX entry is corrupt: " + ex.getMessage());
+        }
+        return text(text, 0, text.length);
+    }
+
+    /** PTX text up to its terminating NUL (entries are NUL-padded). */
+    private static String text(final byte[] bytes, final int start, final int length)
+    {
+        int end = start;
+        while (end < start + length && bytes[end] != 0)
         {
             end++;
         }
-        return new String(text, 0, end, StandardCharsets.UTF_8);
+        return new String(bytes, start, end - start, StandardCharsets.UTF_8);
     }
 }

@@ -308,6 +308,23 @@ final class Decoder
                 }
             }
             case "addc", "subc", "madc" -> carry(base.substring(0, 3), true, mods, type, ops);
+            case "mul24", "mad24" ->
+            {
+                if (mods.contains("hi"))
+                {
+                    throw unsupported();
+                }
+                final int shift = constant(8);
+                final int[] narrowed = new int[2];
+                for (int i = 0; i < 2; i++)
+                {
+                    narrowed[i] = scratch();
+                    emit(Op.SHL_32, narrowed[i], source(ops.get(1 + i), type), shift);
+                    emit(signed(type) ? Op.SHR_S32 : Op.SHR_U32, narrowed[i], narrowed[i], shift);
+                }
+                emit("mul24".equals(base) ? Op.MUL_LO_I32 : Op.MAD_LO_I32, dst(ops.get(0)), narrowed[0], narrowed[1],
+                    "mad24".equals(base) ? source(ops.get(3), type) : 0);
+            }
             case "abs", "neg" -> unary(base, type, mods, ops);
             case "and", "or", "xor" -> bitwise(base, type, ops);
             case "not" -> emit("pred".equals(type) ? Op.PRED_NOT : Op.NOT, dst(ops.get(0)), source(ops.get(1), type));
@@ -402,9 +419,15 @@ final class Decoder
     private void arithmetic(final String base, final String type, final Set<String> mods, final List<PtxOperand> ops)
         throws EmulatorException
     {
-        if (mods.contains("cc") || ("add".equals(base) || "sub".equals(base)) && mods.contains("sat") && !isFloat(type))
+        if (("add".equals(base) || "sub".equals(base)) && mods.contains("sat") && !isFloat(type))
         {
-            throw unsupported();
+            if (!"s32".equals(type))
+            {
+                throw unsupported();
+            }
+            emit("add".equals(base) ? Op.ADD_SAT_S32 : Op.SUB_SAT_S32, dst(ops.get(0)), source(ops.get(1), type),
+                source(ops.get(2), type));
+            return;
         }
         if (isHalf(type))
         {
@@ -1084,8 +1107,7 @@ final class Decoder
         final int d = returns ? dst(ops.get(index++)) : scratch();
         final long[] address = address(ops.get(index++), space(mods));
         final int b = source(ops.get(index++), type);
-        final int c = index < ops.size() && ops.get(index).kind() != PtxOperand.Kind.NAME ||
-            index < ops.size() && symbols.containsKey(ops.get(index).name()) ? source(ops.get(index), type) : b;
+        final int c = operation == Op.ATOM_CAS ? source(ops.get(index), type) : b;
         final int space = (int)address[2];
         if (space != Op.SPACE_GLOBAL && space != Op.SPACE_SHARED && space != Op.SPACE_GENERIC)
         {

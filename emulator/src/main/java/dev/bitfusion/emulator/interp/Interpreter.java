@@ -349,6 +349,10 @@ final class Interpreter
                 code[pc] == Op.BFE_S32);
             case Op.BFI_32 -> r[d] = (int)bfi(a, b, r[code[pc + 4]], r[code[pc + 5]], 32);
             case Op.PRMT -> r[d] = prmt((int)a, (int)b, (int)r[code[pc + 4]]);
+            case Op.ADD_SAT_S32 -> r[d] = (int)Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE,
+                (long)(int)a + (int)b));
+            case Op.SUB_SAT_S32 -> r[d] = (int)Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE,
+                (long)(int)a - (int)b));
             case Op.BFIND ->
             {
                 final int mode = code[pc + 3];

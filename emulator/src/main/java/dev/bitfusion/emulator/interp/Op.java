@@ -59,6 +59,8 @@ final class Op
     static final int SAD_U32 = 53;
     static final int SHF = 54;
     static final int BFIND = 55;
+    static final int ADD_SAT_S32 = 56;
+    static final int SUB_SAT_S32 = 57;
 
     static final int ADD_I64 = 60;
     static final int SUB_I64 = 61;
