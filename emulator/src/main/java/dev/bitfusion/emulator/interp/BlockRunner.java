@@ -13,6 +13,7 @@ import org.agrona.UnsafeApi;
 final class BlockRunner implements AutoCloseable
 {
     private static final int WARP = 32;
+    private static final int BARRIERS = 16;
 
     private final CompiledFunction entry;
     private final LaunchContext launch;
@@ -24,6 +25,8 @@ final class BlockRunner implements AutoCloseable
     private final int[] group = new int[WARP];
     private final long[] values = new long[WARP];
     private final boolean[] flags = new boolean[WARP];
+    private final int[] arrived = new int[BARRIERS];
+    private final int[] expected = new int[BARRIERS];
 
     BlockRunner(final CompiledFunction entry, final LaunchContext launch, final DeviceMemory memory)
     {
@@ -147,20 +150,55 @@ final class BlockRunner implements AutoCloseable
             {
                 return;
             }
-            if (atBarrier == live)
+            if (atBarrier > 0 && releaseBarriers(live, false))
             {
-                releaseBarrier();
                 continue;
             }
             if (atWarp > 0 && resolveWarps(true))
             {
                 continue;
             }
-            releaseBarrier();
+            // Nothing can progress as written (a divergent barrier): release every waiter rather than hang.
+            releaseBarriers(live, true);
         }
     }
 
-    private void releaseBarrier()
+    /**
+     * Release each barrier whose expected threads have all arrived: its thread count when the barrier
+     * names one, else every live thread of the block.
+     *
+     * @param live  threads of the block that have not exited.
+     * @param force release every waiting thread regardless.
+     * @return whether any thread was released.
+     */
+    private boolean releaseBarriers(final int live, final boolean force)
+    {
+        java.util.Arrays.fill(arrived, 0);
+        java.util.Arrays.fill(expected, 0);
+        for (int i = 0; i < threadsPerBlock; i++)
+        {
+            final ThreadState t = threads[i];
+            if (t.status == ThreadState.WAIT_BARRIER)
+            {
+                final int[] code = t.function.code;
+                final int id = (int)t.registers[code[t.pc + 4]] & (BARRIERS - 1);
+                arrived[id]++;
+                expected[id] = code[t.pc + 5] >= 0 ? (int)t.registers[code[t.pc + 5]] : live;
+            }
+        }
+        boolean released = false;
+        for (int id = 0; id < BARRIERS; id++)
+        {
+            if (arrived[id] > 0 && (force || arrived[id] >= Math.min(expected[id], live)))
+            {
+                release(id);
+                released = true;
+            }
+        }
+        return released;
+    }
+
+    private void release(final int barrier)
     {
         int count = 0;
         boolean all = true;
@@ -168,7 +206,7 @@ final class BlockRunner implements AutoCloseable
         for (int i = 0; i < threadsPerBlock; i++)
         {
             final ThreadState t = threads[i];
-            if (t.status == ThreadState.WAIT_BARRIER)
+            if (t.status == ThreadState.WAIT_BARRIER && barrierOf(t) == barrier)
             {
                 final int[] code = t.function.code;
                 if (code[t.pc + 1] != Op.BAR_SYNC)
@@ -183,7 +221,7 @@ final class BlockRunner implements AutoCloseable
         for (int i = 0; i < threadsPerBlock; i++)
         {
             final ThreadState t = threads[i];
-            if (t.status == ThreadState.WAIT_BARRIER)
+            if (t.status == ThreadState.WAIT_BARRIER && barrierOf(t) == barrier)
             {
                 final int[] code = t.function.code;
                 switch (code[t.pc + 1])
@@ -269,6 +307,11 @@ final class BlockRunner implements AutoCloseable
             }
         }
         return progress;
+    }
+
+    private static int barrierOf(final ThreadState t)
+    {
+        return (int)t.registers[t.function.code[t.pc + 4]] & (BARRIERS - 1);
     }
 
     private static int maskSlot(final ThreadState t)

@@ -1204,15 +1204,12 @@ final class Decoder
         {
             final int kind = mods.contains("popc") ? Op.BAR_RED_POPC : mods.contains("and") ? Op.BAR_RED_AND :
                 Op.BAR_RED_OR;
-            emit(Op.BAR, kind, dst(ops.get(0)), source(ops.get(ops.size() - 1), "pred"));
+            emit(Op.BAR, kind, dst(ops.get(0)), source(ops.get(ops.size() - 1), "pred"), source(ops.get(1), "u32"),
+                ops.size() > 3 ? source(ops.get(2), "u32") : -1);
             return;
         }
-        if (ops.size() > 1)
-        {
-            throw new EmulatorException(NOT_SUPPORTED, "barriers with a thread count are not supported (line " +
-                line + ")");
-        }
-        emit(Op.BAR, Op.BAR_SYNC, 0, 0);
+        emit(Op.BAR, Op.BAR_SYNC, 0, 0, ops.isEmpty() ? constant(0) : source(ops.get(0), "u32"),
+            ops.size() > 1 ? source(ops.get(1), "u32") : -1);
     }
 
     private void shuffle(final String[] parts, final List<PtxOperand> ops) throws EmulatorException

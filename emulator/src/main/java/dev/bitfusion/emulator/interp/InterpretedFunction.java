@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 public final class InterpretedFunction implements EmulatedFunction
 {
     private static final int INVALID_VALUE = 1;
+    private static final int LAUNCH_OUT_OF_RESOURCES = 701;
     private static final int MAX_THREADS_PER_BLOCK = 1024;
     private static final int MAX_SHARED_BYTES = 48 * 1024;
     private static final int CALL_STACK_BYTES = 16 * 1024;
@@ -121,10 +122,14 @@ public final class InterpretedFunction implements EmulatedFunction
         final int maxThreads = attribute(0);
         if (gridX <= 0 || gridY <= 0 || gridZ <= 0 || blockX <= 0 || blockY <= 0 || blockZ <= 0 ||
             gridY > 65535 || gridZ > 65535 || blockX > 1024 || blockY > 1024 || blockZ > 64 ||
-            threadsPerBlock > maxThreads || sharedMemBytes < 0 ||
+            threadsPerBlock > MAX_THREADS_PER_BLOCK || sharedMemBytes < 0 ||
             (long)entry.staticSharedBytes + sharedMemBytes > MAX_SHARED_BYTES)
         {
             return INVALID_VALUE;
+        }
+        if (threadsPerBlock > maxThreads)
+        {
+            return LAUNCH_OUT_OF_RESOURCES;
         }
         if (parameterBufferSize > 0 && (parameters == null || parametersOffset < 0 ||
             parametersOffset + parameterBufferSize > parameters.capacity()))

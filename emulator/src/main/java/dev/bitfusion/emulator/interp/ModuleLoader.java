@@ -138,8 +138,9 @@ public final class ModuleLoader
             }
 
             final Map<String, InterpretedFunction> entries = new HashMap<>();
-            final int ptxVersion = module.versionMajor() * 10 + module.versionMinor();
-            final int binaryVersion = targetVersion(module.target());
+            // Both report the target architecture (e.g. 75 for sm_75), as the driver does for JIT-compiled PTX.
+            final int ptxVersion = targetVersion(module.target());
+            final int binaryVersion = ptxVersion;
             for (final PtxFunction function : module.functions())
             {
                 if (function.entry() && !function.external())

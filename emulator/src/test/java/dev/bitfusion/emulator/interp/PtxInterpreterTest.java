@@ -96,6 +96,18 @@ class PtxInterpreterTest
     }
 
     @Test
+    void shouldSynchroniseNamedBarriersByThreadCount() throws Exception
+    {
+        final long[] result = run(".shared .align 4 .b8 s[512];\n", "mov.u32 %r1, s;\nshl.b32 %r2, %r15, 2;\n" +
+            "add.s32 %r3, %r1, %r2;\nst.shared.u32 [%r3], %r15;\nshr.u32 %r8, %r15, 6;\nadd.s32 %r8, %r8, 1;\n" +
+            "bar.sync %r8, 64;\nxor.b32 %r4, %r15, 63;\n" +
+            "shl.b32 %r5, %r4, 2;\nadd.s32 %r6, %r1, %r5;\nld.shared.u32 %r7, [%r6];\ncvt.u64.u32 %rd3, %r7;\n" +
+            "st.global.u64 [%rd0], %rd3;", 128);
+        assertEquals(63, result[0]);
+        assertEquals(64, result[127]);
+    }
+
+    @Test
     void shouldExtractInsertAndPermuteBits() throws Exception
     {
         final long[] result = run("", "mov.u32 %r1, 0xF0F0A5C3;\nbfe.s32 %r2, %r1, 4, 8;\nbfe.u32 %r3, %r1, 28, 8;\n" +
