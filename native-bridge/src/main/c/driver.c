@@ -1,0 +1,665 @@
+/*
+ * The driver functions the bridge implements: each one forwards to NativeDriver (and so to the agent's
+ * RemoteDriver) or is answered here when no JVM is needed. Per-thread-default-stream variants
+ * (_ptds/_ptsz) share the implementation: RemoteDriver orders a thread's default-stream work itself.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jvm.h"
+
+#define DRIVER_VERSION 13000
+#define FATBIN_MAGIC 0xba55ed50u
+#define FATBIN_WRAPPER_MAGIC 0x466243b1u
+#define ELF_MAGIC 0x464c457fu
+#define HOST_ALLOC_ALIGNMENT 4096
+
+typedef void *CUcontext;
+typedef void *CUmodule;
+typedef void *CUfunction;
+typedef void *CUstream;
+typedef void *CUevent;
+
+/* Same pointer or value, exported under the ABI name and its per-thread-default-stream twin. */
+#define BF_TWIN(suffix, ret, name, params, args) \
+    BF_EXPORT ret name##suffix params { return name args; }
+
+/* ---------------------------------------------------------------- images */
+
+typedef struct
+{
+    unsigned int magic;
+    unsigned short version;
+    unsigned short header_size;
+    unsigned long long fat_size;
+} fatbin_header;
+
+/* How many bytes an image given by pointer alone spans: fatbins and ELF cubins say so, PTX is text. */
+static size_t image_size(const void **image)
+{
+    const unsigned int magic = *(const unsigned int *)*image;
+    if (magic == FATBIN_WRAPPER_MAGIC)
+    {
+        *image = ((const void *const *)*image)[1];
+        return image_size(image);
+    }
+    if (magic == FATBIN_MAGIC)
+    {
+        const fatbin_header *header = (const fatbin_header *)*image;
+        return header->header_size + header->fat_size;
+    }
+    if (magic == ELF_MAGIC)
+    {
+        const unsigned char *elf = (const unsigned char *)*image;
+        const unsigned long long section_offset = *(const unsigned long long *)(elf + 0x28);
+        const unsigned short section_size = *(const unsigned short *)(elf + 0x3a);
+        const unsigned short sections = *(const unsigned short *)(elf + 0x3c);
+        const unsigned long long program_offset = *(const unsigned long long *)(elf + 0x20);
+        const unsigned short program_size = *(const unsigned short *)(elf + 0x36);
+        const unsigned short programs = *(const unsigned short *)(elf + 0x38);
+        const unsigned long long sections_end = section_offset + (unsigned long long)section_size * sections;
+        const unsigned long long programs_end = program_offset + (unsigned long long)program_size * programs;
+        return sections_end > programs_end ? sections_end : programs_end;
+    }
+    return strlen((const char *)*image) + 1;
+}
+
+/* ---------------------------------------------------------------- initialisation and devices */
+
+BF_EXPORT CUresult cuDriverGetVersion(int *driverVersion)
+{
+    if (driverVersion == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *driverVersion = DRIVER_VERSION;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuInit(unsigned int flags)
+{
+    BF_FORWARD("cuInit", "(J)I", (jlong)flags);
+}
+
+BF_EXPORT CUresult cuDeviceGetCount(int *count)
+{
+    BF_FORWARD("cuDeviceGetCount", "(J)I", BF_PTR(count));
+}
+
+BF_EXPORT CUresult cuDeviceGet(CUdevice *device, int ordinal)
+{
+    BF_FORWARD("cuDeviceGet", "(JJ)I", BF_PTR(device), (jlong)ordinal);
+}
+
+BF_EXPORT CUresult cuDeviceGetName(char *name, int length, CUdevice device)
+{
+    BF_FORWARD("cuDeviceGetName", "(JJJ)I", BF_PTR(name), (jlong)length, (jlong)device);
+}
+
+BF_EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device)
+{
+    BF_FORWARD("cuDeviceTotalMem", "(JJ)I", BF_PTR(bytes), (jlong)device);
+}
+
+BF_EXPORT CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device)
+{
+    BF_FORWARD("cuDeviceGetAttribute", "(JJJ)I", BF_PTR(value), (jlong)attribute, (jlong)device);
+}
+
+BF_EXPORT CUresult cuDeviceGetUuid(unsigned char *uuid, CUdevice device)
+{
+    BF_FORWARD("cuDeviceGetUuid", "(JJ)I", BF_PTR(uuid), (jlong)device);
+}
+
+BF_EXPORT CUresult cuDeviceGetUuid_v2(unsigned char *uuid, CUdevice device)
+{
+    return cuDeviceGetUuid(uuid, device);
+}
+
+BF_EXPORT CUresult cuDeviceGetLuid(char *luid, unsigned int *deviceNodeMask, CUdevice device)
+{
+    /* LUIDs are a Windows notion; Linux drivers answer with zeros too. */
+    (void)device;
+    if (luid == NULL || deviceNodeMask == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    memset(luid, 0, 8);
+    *deviceNodeMask = 0;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuDeviceComputeCapability(int *major, int *minor, CUdevice device)
+{
+    BF_FORWARD("cuDeviceComputeCapability", "(JJJ)I", BF_PTR(major), BF_PTR(minor), (jlong)device);
+}
+
+/* ---------------------------------------------------------------- contexts */
+
+BF_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device)
+{
+    BF_FORWARD("cuDevicePrimaryCtxRetain", "(JJ)I", BF_PTR(context), (jlong)device);
+}
+
+BF_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device)
+{
+    BF_FORWARD("cuDevicePrimaryCtxRelease", "(J)I", (jlong)device);
+}
+
+BF_EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice device)
+{
+    return cuDevicePrimaryCtxRelease_v2(device);
+}
+
+BF_EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice device)
+{
+    BF_FORWARD("cuDevicePrimaryCtxReset", "(J)I", (jlong)device);
+}
+
+BF_EXPORT CUresult cuDevicePrimaryCtxReset(CUdevice device)
+{
+    return cuDevicePrimaryCtxReset_v2(device);
+}
+
+BF_EXPORT CUresult cuDevicePrimaryCtxGetState(CUdevice device, unsigned int *flags, int *active)
+{
+    BF_FORWARD("cuDevicePrimaryCtxGetState", "(JJJ)I", (jlong)device, BF_PTR(flags), BF_PTR(active));
+}
+
+BF_EXPORT CUresult cuDevicePrimaryCtxSetFlags_v2(CUdevice device, unsigned int flags)
+{
+    /* Scheduling flags (spin, yield, blocking sync) only change how a local host thread waits. */
+    (void)flags;
+    BF_FORWARD("cuDeviceCheck", "(J)I", (jlong)device);
+}
+
+BF_EXPORT CUresult cuDevicePrimaryCtxSetFlags(CUdevice device, unsigned int flags)
+{
+    return cuDevicePrimaryCtxSetFlags_v2(device, flags);
+}
+
+BF_EXPORT CUresult cuCtxCreate_v4(CUcontext *context, void *params, unsigned int flags, CUdevice device)
+{
+    if (params != NULL)
+    {
+        return bf_unimplemented("cuCtxCreate_v4 with CUctxCreateParams", -1);
+    }
+    BF_FORWARD("cuCtxCreate", "(JJJ)I", BF_PTR(context), (jlong)flags, (jlong)device);
+}
+
+BF_EXPORT CUresult cuCtxCreate_v2(CUcontext *context, unsigned int flags, CUdevice device)
+{
+    return cuCtxCreate_v4(context, NULL, flags, device);
+}
+
+BF_EXPORT CUresult cuCtxDestroy_v2(CUcontext context)
+{
+    BF_FORWARD("cuCtxDestroy", "(J)I", BF_PTR(context));
+}
+
+BF_EXPORT CUresult cuCtxSetCurrent(CUcontext context)
+{
+    BF_FORWARD("cuCtxSetCurrent", "(J)I", BF_PTR(context));
+}
+
+BF_EXPORT CUresult cuCtxGetCurrent(CUcontext *context)
+{
+    BF_FORWARD("cuCtxGetCurrent", "(J)I", BF_PTR(context));
+}
+
+BF_EXPORT CUresult cuCtxPushCurrent_v2(CUcontext context)
+{
+    BF_FORWARD("cuCtxPushCurrent", "(J)I", BF_PTR(context));
+}
+
+BF_EXPORT CUresult cuCtxPopCurrent_v2(CUcontext *context)
+{
+    BF_FORWARD("cuCtxPopCurrent", "(J)I", BF_PTR(context));
+}
+
+BF_EXPORT CUresult cuCtxGetDevice(CUdevice *device)
+{
+    BF_FORWARD("cuCtxGetDevice", "(J)I", BF_PTR(device));
+}
+
+BF_EXPORT CUresult cuCtxSynchronize(void)
+{
+    BF_FORWARD("cuCtxSynchronize", "()I", 0);
+}
+
+BF_EXPORT CUresult cuCtxGetFlags(unsigned int *flags)
+{
+    if (flags == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *flags = 0;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuCtxGetApiVersion(CUcontext context, unsigned int *version)
+{
+    (void)context;
+    if (version == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *version = 3020;
+    return CUDA_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- memory */
+
+BF_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes)
+{
+    BF_FORWARD("cuMemAlloc", "(JJ)I", BF_PTR(pointer), (jlong)bytes);
+}
+
+BF_EXPORT CUresult cuMemFree_v2(CUdeviceptr pointer)
+{
+    BF_FORWARD("cuMemFree", "(J)I", (jlong)pointer);
+}
+
+BF_EXPORT CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
+{
+    BF_FORWARD("cuMemGetInfo", "(JJ)I", BF_PTR(free), BF_PTR(total));
+}
+
+BF_EXPORT CUresult cuMemAllocHost_v2(void **pointer, size_t bytes)
+{
+    /* Pinned host memory is served from client memory: the copies stream it anyway. */
+    if (pointer == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    return posix_memalign(pointer, HOST_ALLOC_ALIGNMENT, bytes == 0 ? 1 : bytes) == 0 ?
+        CUDA_SUCCESS : 2 /* CUDA_ERROR_OUT_OF_MEMORY */;
+}
+
+BF_EXPORT CUresult cuMemHostAlloc(void **pointer, size_t bytes, unsigned int flags)
+{
+    if ((flags & 0x2) != 0) /* CU_MEMHOSTALLOC_DEVICEMAP: mapped memory cannot reach a remote GPU */
+    {
+        return bf_unimplemented("cuMemHostAlloc with CU_MEMHOSTALLOC_DEVICEMAP", -1);
+    }
+    return cuMemAllocHost_v2(pointer, bytes);
+}
+
+BF_EXPORT CUresult cuMemFreeHost(void *pointer)
+{
+    free(pointer);
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream)
+{
+    BF_FORWARD("cuMemcpyHtoDAsync", "(JJJJ)I", (jlong)dst, BF_PTR(src), (jlong)bytes, BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes, CUstream stream)
+{
+    BF_FORWARD("cuMemcpyDtoHAsync", "(JJJJ)I", BF_PTR(dst), (jlong)src, (jlong)bytes, BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream)
+{
+    BF_FORWARD("cuMemcpyDtoDAsync", "(JJJJ)I", (jlong)dst, (jlong)src, (jlong)bytes, BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes)
+{
+    BF_FORWARD("cuMemcpyHtoD", "(JJJ)I", (jlong)dst, BF_PTR(src), (jlong)bytes);
+}
+
+BF_EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes)
+{
+    BF_FORWARD("cuMemcpyDtoH", "(JJJ)I", BF_PTR(dst), (jlong)src, (jlong)bytes);
+}
+
+BF_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes)
+{
+    BF_FORWARD("cuMemcpyDtoD", "(JJJ)I", (jlong)dst, (jlong)src, (jlong)bytes);
+}
+
+BF_EXPORT CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream)
+{
+    BF_FORWARD("cuMemcpyAsync", "(JJJJ)I", (jlong)dst, (jlong)src, (jlong)bytes, BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t bytes)
+{
+    BF_FORWARD("cuMemcpy", "(JJJ)I", (jlong)dst, (jlong)src, (jlong)bytes);
+}
+
+BF_EXPORT CUresult cuMemsetD8Async(CUdeviceptr dst, unsigned char value, size_t count, CUstream stream)
+{
+    BF_FORWARD("cuMemsetD8Async", "(JJJJ)I", (jlong)dst, (jlong)value, (jlong)count, BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemsetD16Async(CUdeviceptr dst, unsigned short value, size_t count, CUstream stream)
+{
+    BF_FORWARD("cuMemsetD16Async", "(JJJJ)I", (jlong)dst, (jlong)value, (jlong)count, BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count, CUstream stream)
+{
+    BF_FORWARD("cuMemsetD32Async", "(JJJJ)I", (jlong)dst, (jlong)value, (jlong)count, BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemsetD8_v2(CUdeviceptr dst, unsigned char value, size_t count)
+{
+    BF_FORWARD("cuMemsetD8", "(JJJ)I", (jlong)dst, (jlong)value, (jlong)count);
+}
+
+BF_EXPORT CUresult cuMemsetD16_v2(CUdeviceptr dst, unsigned short value, size_t count)
+{
+    BF_FORWARD("cuMemsetD16", "(JJJ)I", (jlong)dst, (jlong)value, (jlong)count);
+}
+
+BF_EXPORT CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count)
+{
+    BF_FORWARD("cuMemsetD32", "(JJJ)I", (jlong)dst, (jlong)value, (jlong)count);
+}
+
+BF_TWIN(_ptds, CUresult, cuMemcpyHtoD_v2, (CUdeviceptr d, const void *s, size_t n), (d, s, n))
+BF_TWIN(_ptds, CUresult, cuMemcpyDtoH_v2, (void *d, CUdeviceptr s, size_t n), (d, s, n))
+BF_TWIN(_ptds, CUresult, cuMemcpyDtoD_v2, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
+BF_TWIN(_ptds, CUresult, cuMemcpy, (CUdeviceptr d, CUdeviceptr s, size_t n), (d, s, n))
+BF_TWIN(_ptsz, CUresult, cuMemcpyHtoDAsync_v2, (CUdeviceptr d, const void *s, size_t n, CUstream st), (d, s, n, st))
+BF_TWIN(_ptsz, CUresult, cuMemcpyDtoHAsync_v2, (void *d, CUdeviceptr s, size_t n, CUstream st), (d, s, n, st))
+BF_TWIN(_ptsz, CUresult, cuMemcpyDtoDAsync_v2, (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st), (d, s, n, st))
+BF_TWIN(_ptsz, CUresult, cuMemcpyAsync, (CUdeviceptr d, CUdeviceptr s, size_t n, CUstream st), (d, s, n, st))
+BF_TWIN(_ptds, CUresult, cuMemsetD8_v2, (CUdeviceptr d, unsigned char v, size_t n), (d, v, n))
+BF_TWIN(_ptds, CUresult, cuMemsetD16_v2, (CUdeviceptr d, unsigned short v, size_t n), (d, v, n))
+BF_TWIN(_ptds, CUresult, cuMemsetD32_v2, (CUdeviceptr d, unsigned int v, size_t n), (d, v, n))
+BF_TWIN(_ptsz, CUresult, cuMemsetD8Async, (CUdeviceptr d, unsigned char v, size_t n, CUstream st), (d, v, n, st))
+BF_TWIN(_ptsz, CUresult, cuMemsetD16Async, (CUdeviceptr d, unsigned short v, size_t n, CUstream st), (d, v, n, st))
+BF_TWIN(_ptsz, CUresult, cuMemsetD32Async, (CUdeviceptr d, unsigned int v, size_t n, CUstream st), (d, v, n, st))
+
+/* ---------------------------------------------------------------- streams and events */
+
+BF_EXPORT CUresult cuStreamCreate(CUstream *stream, unsigned int flags)
+{
+    BF_FORWARD("cuStreamCreate", "(JJJ)I", BF_PTR(stream), (jlong)flags, (jlong)0);
+}
+
+BF_EXPORT CUresult cuStreamCreateWithPriority(CUstream *stream, unsigned int flags, int priority)
+{
+    BF_FORWARD("cuStreamCreate", "(JJJ)I", BF_PTR(stream), (jlong)flags, (jlong)priority);
+}
+
+BF_EXPORT CUresult cuStreamDestroy_v2(CUstream stream)
+{
+    BF_FORWARD("cuStreamDestroy", "(J)I", BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuStreamSynchronize(CUstream stream)
+{
+    BF_FORWARD("cuStreamSynchronize", "(J)I", BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuStreamQuery(CUstream stream)
+{
+    BF_FORWARD("cuStreamQuery", "(J)I", BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuStreamWaitEvent(CUstream stream, CUevent event, unsigned int flags)
+{
+    BF_FORWARD("cuStreamWaitEvent", "(JJJ)I", BF_PTR(stream), BF_PTR(event), (jlong)flags);
+}
+
+BF_EXPORT CUresult cuEventCreate(CUevent *event, unsigned int flags)
+{
+    BF_FORWARD("cuEventCreate", "(JJ)I", BF_PTR(event), (jlong)flags);
+}
+
+BF_EXPORT CUresult cuEventRecord(CUevent event, CUstream stream)
+{
+    BF_FORWARD("cuEventRecord", "(JJ)I", BF_PTR(event), BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuEventRecordWithFlags(CUevent event, CUstream stream, unsigned int flags)
+{
+    (void)flags;
+    return cuEventRecord(event, stream);
+}
+
+BF_EXPORT CUresult cuEventQuery(CUevent event)
+{
+    BF_FORWARD("cuEventQuery", "(J)I", BF_PTR(event));
+}
+
+BF_EXPORT CUresult cuEventSynchronize(CUevent event)
+{
+    BF_FORWARD("cuEventSynchronize", "(J)I", BF_PTR(event));
+}
+
+BF_EXPORT CUresult cuEventElapsedTime_v2(float *milliseconds, CUevent start, CUevent end)
+{
+    BF_FORWARD("cuEventElapsedTime", "(JJJ)I", BF_PTR(milliseconds), BF_PTR(start), BF_PTR(end));
+}
+
+BF_EXPORT CUresult cuEventElapsedTime(float *milliseconds, CUevent start, CUevent end)
+{
+    return cuEventElapsedTime_v2(milliseconds, start, end);
+}
+
+BF_EXPORT CUresult cuEventDestroy_v2(CUevent event)
+{
+    BF_FORWARD("cuEventDestroy", "(J)I", BF_PTR(event));
+}
+
+BF_TWIN(_ptsz, CUresult, cuStreamSynchronize, (CUstream s), (s))
+BF_TWIN(_ptsz, CUresult, cuStreamQuery, (CUstream s), (s))
+BF_TWIN(_ptsz, CUresult, cuStreamWaitEvent, (CUstream s, CUevent e, unsigned int f), (s, e, f))
+BF_TWIN(_ptsz, CUresult, cuEventRecord, (CUevent e, CUstream s), (e, s))
+BF_TWIN(_ptsz, CUresult, cuEventRecordWithFlags, (CUevent e, CUstream s, unsigned int f), (e, s, f))
+
+/* ---------------------------------------------------------------- modules, libraries, kernels */
+
+BF_EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
+{
+    if (module == NULL || image == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    const size_t bytes = image_size(&image);
+    BF_FORWARD("cuModuleLoadData", "(JJJ)I", BF_PTR(module), BF_PTR(image), (jlong)bytes);
+}
+
+BF_EXPORT CUresult cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned int options, void *o, void **v)
+{
+    (void)options; (void)o; (void)v; /* JIT options tune a compiler the server runs, not the result */
+    return cuModuleLoadData(module, image);
+}
+
+BF_EXPORT CUresult cuModuleLoadFatBinary(CUmodule *module, const void *image)
+{
+    return cuModuleLoadData(module, image);
+}
+
+BF_EXPORT CUresult cuModuleUnload(CUmodule module)
+{
+    BF_FORWARD("cuModuleUnload", "(J)I", BF_PTR(module));
+}
+
+BF_EXPORT CUresult cuModuleGetFunction(CUfunction *function, CUmodule module, const char *name)
+{
+    BF_FORWARD("cuModuleGetFunction", "(JJJ)I", BF_PTR(function), BF_PTR(module), BF_PTR(name));
+}
+
+BF_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr *pointer, size_t *bytes, CUmodule module, const char *name)
+{
+    BF_FORWARD("cuModuleGetGlobal", "(JJJJ)I", BF_PTR(pointer), BF_PTR(bytes), BF_PTR(module), BF_PTR(name));
+}
+
+/*
+ * Libraries are modules here and kernels are functions: the server maps cuLibrary* onto modules, and
+ * CUDA itself lets a CUkernel be passed where a CUfunction is expected.
+ */
+BF_EXPORT CUresult cuLibraryLoadData(void **library, const void *code, void *jitOptions, void **jitValues,
+    unsigned int jitCount, void *libraryOptions, void **libraryValues, unsigned int libraryCount)
+{
+    (void)jitOptions; (void)jitValues; (void)jitCount; (void)libraryOptions; (void)libraryValues; (void)libraryCount;
+    return cuModuleLoadData(library, code);
+}
+
+BF_EXPORT CUresult cuLibraryUnload(void *library)
+{
+    return cuModuleUnload(library);
+}
+
+BF_EXPORT CUresult cuLibraryGetModule(CUmodule *module, void *library)
+{
+    if (module == NULL || library == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *module = library;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuLibraryGetKernel(void **kernel, void *library, const char *name)
+{
+    return cuModuleGetFunction(kernel, library, name);
+}
+
+BF_EXPORT CUresult cuLibraryGetGlobal(CUdeviceptr *pointer, size_t *bytes, void *library, const char *name)
+{
+    return cuModuleGetGlobal_v2(pointer, bytes, library, name);
+}
+
+BF_EXPORT CUresult cuKernelGetFunction(CUfunction *function, void *kernel)
+{
+    if (function == NULL || kernel == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *function = kernel;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuFuncGetAttribute(int *value, int attribute, CUfunction function)
+{
+    BF_FORWARD("cuFuncGetAttribute", "(JJJ)I", BF_PTR(value), (jlong)attribute, BF_PTR(function));
+}
+
+BF_EXPORT CUresult cuKernelGetAttribute(int *value, int attribute, void *kernel, CUdevice device)
+{
+    (void)device;
+    return cuFuncGetAttribute(value, attribute, kernel);
+}
+
+BF_EXPORT CUresult cuFuncSetAttribute(CUfunction function, int attribute, int value)
+{
+    /* Cache and shared-memory carve-out preferences are hints the server's GPU may ignore too. */
+    (void)function; (void)attribute; (void)value;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuFuncSetCacheConfig(CUfunction function, int config)
+{
+    (void)function; (void)config;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuLaunchKernel(CUfunction function,
+    unsigned int gridX, unsigned int gridY, unsigned int gridZ,
+    unsigned int blockX, unsigned int blockY, unsigned int blockZ,
+    unsigned int sharedMemBytes, CUstream stream, void **kernelParams, void **extra)
+{
+    if (kernelParams == NULL && extra != NULL)
+    {
+        return bf_unimplemented("cuLaunchKernel with extra (CU_LAUNCH_PARAM_BUFFER_POINTER)", -1);
+    }
+    BF_FORWARD("cuLaunchKernel", "(JJJJJJJJJJ)I", BF_PTR(function),
+        (jlong)gridX, (jlong)gridY, (jlong)gridZ, (jlong)blockX, (jlong)blockY, (jlong)blockZ,
+        (jlong)sharedMemBytes, BF_PTR(stream), BF_PTR(kernelParams));
+}
+
+typedef struct
+{
+    unsigned int gridDimX, gridDimY, gridDimZ;
+    unsigned int blockDimX, blockDimY, blockDimZ;
+    unsigned int sharedMemBytes;
+    CUstream hStream;
+    void *attrs;
+    unsigned int numAttrs;
+} launch_config;
+
+BF_EXPORT CUresult cuLaunchKernelEx(const launch_config *config, CUfunction function, void **kernelParams, void **extra)
+{
+    /* Launch attributes (clusters, priorities, programmatic serialisation) do not change results here. */
+    if (config == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    return cuLaunchKernel(function, config->gridDimX, config->gridDimY, config->gridDimZ,
+        config->blockDimX, config->blockDimY, config->blockDimZ, config->sharedMemBytes, config->hStream,
+        kernelParams, extra);
+}
+
+BF_TWIN(_ptsz, CUresult, cuLaunchKernel, (CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
+    unsigned int bx, unsigned int by, unsigned int bz, unsigned int sm, CUstream s, void **p, void **e),
+    (f, gx, gy, gz, bx, by, bz, sm, s, p, e))
+BF_TWIN(_ptsz, CUresult, cuLaunchKernelEx, (const launch_config *c, CUfunction f, void **p, void **e), (c, f, p, e))
+
+/* ---------------------------------------------------------------- errors */
+
+BF_EXPORT CUresult cuGetErrorName(CUresult error, const char **name)
+{
+    BF_FORWARD("cuGetErrorName", "(JJ)I", (jlong)error, BF_PTR(name));
+}
+
+BF_EXPORT CUresult cuGetErrorString(CUresult error, const char **description)
+{
+    BF_FORWARD("cuGetErrorString", "(JJ)I", (jlong)error, BF_PTR(description));
+}
+
+BF_EXPORT CUresult cuModuleGetLoadingMode(int *mode)
+{
+    /* Eager: every image is shipped to the server when the runtime registers it, off the launch path. */
+    if (mode == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *mode = 1; /* CU_MODULE_EAGER_LOADING */
+    return CUDA_SUCCESS;
+}
+
+/* The device of any context: made current for the question, then the caller's stack is restored. */
+BF_EXPORT CUresult cuCtxGetDevice_v2(CUdevice *device, CUcontext context)
+{
+    if (context == NULL)
+    {
+        return cuCtxGetDevice(device);
+    }
+    CUresult status = cuCtxPushCurrent_v2(context);
+    if (status != CUDA_SUCCESS)
+    {
+        return status;
+    }
+    status = cuCtxGetDevice(device);
+    CUcontext popped;
+    cuCtxPopCurrent_v2(&popped);
+    return status;
+}
+
+BF_EXPORT CUresult cuCtxSynchronize_v2(CUcontext context)
+{
+    if (context == NULL)
+    {
+        return cuCtxSynchronize();
+    }
+    CUresult status = cuCtxPushCurrent_v2(context);
+    if (status != CUDA_SUCCESS)
+    {
+        return status;
+    }
+    status = cuCtxSynchronize();
+    CUcontext popped;
+    cuCtxPopCurrent_v2(&popped);
+    return status;
+}

@@ -1,0 +1,959 @@
+package dev.bitfusion.nativebridge;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.transport.Endpoint;
+import org.agrona.UnsafeApi;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static dev.bitfusion.transport.CuResult.*;
+
+/**
+ * The Java side of our libcuda.so.1: the C exports call these static methods through JNI, one per driver
+ * function, with pointers passed as {@code long} addresses. Out parameters are written straight into the
+ * application's memory. Nothing here may throw into C: every entry catches and answers with a CUresult.
+ * <p>
+ * Configuration comes from the environment {@code bitfusion run} prepares: {@link #SERVERS_ENV_NAME},
+ * {@link #GPU_COUNT_ENV_NAME} and one of {@link #MEMORY_FRACTION_ENV_NAME} / {@link #MEMORY_MB_ENV_NAME}.
+ * <p>
+ * Thread safety: thread safe; RemoteDriver keeps each host thread's context stack.
+ */
+public final class NativeDriver
+{
+    /** Comma-separated HOST:PORT list; the first one serves the slice. */
+    public static final String SERVERS_ENV_NAME = "BITFUSION_SERVERS";
+    /** How many GPUs (-n). */
+    public static final String GPU_COUNT_ENV_NAME = "BITFUSION_GPU_COUNT";
+    /** Slice as a fraction of each GPU's memory (-p). */
+    public static final String MEMORY_FRACTION_ENV_NAME = "BITFUSION_MEMORY_FRACTION";
+    /** Slice in MiB (-m). */
+    public static final String MEMORY_MB_ENV_NAME = "BITFUSION_MEMORY_MB";
+    /** Class path of the JVM the bridge starts inside the application. */
+    public static final String CLASSPATH_ENV_NAME = "BITFUSION_CLASSPATH";
+
+    /** CU_DEVICE_ATTRIBUTE_MAX of cuda.h 13.0. */
+    private static final int DEVICE_ATTRIBUTE_MAX = 148;
+
+    private static final Map<Integer, Long> ERROR_NAMES = new ConcurrentHashMap<>();
+    private static final Map<Integer, Long> ERROR_STRINGS = new ConcurrentHashMap<>();
+    private static volatile RemoteDriver driver;
+    private static volatile boolean closed;
+
+    private NativeDriver()
+    {
+    }
+
+    /**
+     * Called once, right after the JVM starts: builds the driver from the environment.
+     *
+     * @return CUDA_SUCCESS, or CUDA_ERROR_NOT_INITIALIZED after one line on stderr saying why.
+     */
+    public static int bootstrap()
+    {
+        try
+        {
+            driver = new RemoteDriver(settingsFromEnvironment(System.getenv()), System.out);
+            return CUDA_SUCCESS;
+        }
+        catch (final Throwable ex)
+        {
+            System.err.println("bitfusion: cannot start the CUDA bridge: " + ex.getMessage());
+            return CUDA_ERROR_NOT_INITIALIZED;
+        }
+    }
+
+    /**
+     * @param environment variables as {@code bitfusion run} sets them.
+     * @return settings for the slice they describe.
+     */
+    public static ClientSettings settingsFromEnvironment(final Map<String, String> environment)
+    {
+        final String servers = environment.get(SERVERS_ENV_NAME);
+        if (servers == null || servers.isBlank())
+        {
+            throw new IllegalArgumentException(SERVERS_ENV_NAME + " is not set: start the program with `bitfusion run`");
+        }
+        final ClientSettings settings = new ClientSettings()
+            .server(Endpoint.parse(servers.split(",")[0].strip()))
+            .gpuCount(Integer.parseInt(environment.getOrDefault(GPU_COUNT_ENV_NAME, "1").strip()));
+        final String fraction = environment.get(MEMORY_FRACTION_ENV_NAME);
+        final String megabytes = environment.get(MEMORY_MB_ENV_NAME);
+        if (fraction != null && !fraction.isBlank())
+        {
+            settings.memoryFraction(Double.parseDouble(fraction.strip()));
+        }
+        if (megabytes != null && !megabytes.isBlank())
+        {
+            settings.memoryMb(Long.parseLong(megabytes.strip()));
+        }
+        return settings.conclude();
+    }
+
+    /**
+     * Called at process exit: closes the sessions so the server frees the slices at once.
+     */
+    public static void shutdown()
+    {
+        closed = true;
+        final RemoteDriver current = driver;
+        if (current != null)
+        {
+            try
+            {
+                current.close();
+            }
+            catch (final Throwable ignore)
+            {
+                // The process is exiting; the server's liveness timeout frees what a failed close leaves.
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- initialisation and devices
+
+    public static int cuInit(final long flags)
+    {
+        try
+        {
+            final int status = driver().cuInit((int)flags);
+            if (status != CUDA_SUCCESS && driver.lastError() != null)
+            {
+                System.err.println("bitfusion: cuInit failed: " + driver.lastError());
+            }
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuInit", ex);
+        }
+    }
+
+    public static int cuDeviceGetCount(final long count)
+    {
+        try
+        {
+            final int[] value = new int[1];
+            final int status = driver().cuDeviceGetCount(value);
+            putInt(status, count, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceGetCount", ex);
+        }
+    }
+
+    public static int cuDeviceGet(final long device, final long ordinal)
+    {
+        try
+        {
+            final int[] value = new int[1];
+            final int status = driver().cuDeviceGet(value, (int)ordinal);
+            putInt(status, device, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceGet", ex);
+        }
+    }
+
+    public static int cuDeviceCheck(final long device)
+    {
+        try
+        {
+            final int[] count = new int[1];
+            final int status = driver().cuDeviceGetCount(count);
+            return status != CUDA_SUCCESS ? status : device >= 0 && device < count[0] ? CUDA_SUCCESS : CUDA_ERROR_INVALID_DEVICE;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceCheck", ex);
+        }
+    }
+
+    public static int cuDeviceGetName(final long name, final long length, final long device)
+    {
+        try
+        {
+            if (name == 0 || length <= 0)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final String[] value = new String[1];
+            final int status = driver().cuDeviceGetName(value, (int)device);
+            if (status == CUDA_SUCCESS)
+            {
+                final byte[] bytes = value[0].getBytes(StandardCharsets.UTF_8);
+                final int copied = (int)Math.min(bytes.length, length - 1);
+                new UnsafeBuffer(name, copied + 1).putBytes(0, bytes, 0, copied);
+                UnsafeApi.putByte(name + copied, (byte)0);
+            }
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceGetName", ex);
+        }
+    }
+
+    public static int cuDeviceTotalMem(final long bytes, final long device)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuDeviceTotalMem(value, (int)device);
+            putLong(status, bytes, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceTotalMem", ex);
+        }
+    }
+
+    public static int cuDeviceGetAttribute(final long value, final long attribute, final long device)
+    {
+        try
+        {
+            final int[] result = new int[1];
+            int status = driver().cuDeviceGetAttribute(result, (int)attribute, (int)device);
+            if (status == CUDA_ERROR_INVALID_VALUE && attribute > 0 && attribute < DEVICE_ATTRIBUTE_MAX)
+            {
+                // A valid attribute the server does not report is a feature the slice does not offer: 0, as
+                // the driver answers for absent features (runtimes query them all for cudaGetDeviceProperties).
+                result[0] = 0;
+                status = CUDA_SUCCESS;
+            }
+            putInt(status, value, result[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceGetAttribute", ex);
+        }
+    }
+
+    public static int cuDeviceGetUuid(final long uuid, final long device)
+    {
+        try
+        {
+            if (uuid == 0)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final byte[] value = new byte[16];
+            final int status = driver().cuDeviceGetUuid(value, (int)device);
+            if (status == CUDA_SUCCESS)
+            {
+                new UnsafeBuffer(uuid, value.length).putBytes(0, value);
+            }
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceGetUuid", ex);
+        }
+    }
+
+    public static int cuDeviceComputeCapability(final long major, final long minor, final long device)
+    {
+        try
+        {
+            final int[] majorValue = new int[1];
+            final int[] minorValue = new int[1];
+            final int status = driver().cuDeviceComputeCapability(majorValue, minorValue, (int)device);
+            putInt(status, major, majorValue[0]);
+            putInt(status, minor, minorValue[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDeviceComputeCapability", ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- contexts
+
+    public static int cuDevicePrimaryCtxRetain(final long context, final long device)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuDevicePrimaryCtxRetain(value, (int)device);
+            putLong(status, context, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDevicePrimaryCtxRetain", ex);
+        }
+    }
+
+    public static int cuDevicePrimaryCtxRelease(final long device)
+    {
+        try
+        {
+            return closed ? CUDA_SUCCESS : driver().cuDevicePrimaryCtxRelease((int)device);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDevicePrimaryCtxRelease", ex);
+        }
+    }
+
+    public static int cuDevicePrimaryCtxReset(final long device)
+    {
+        try
+        {
+            return driver().cuDevicePrimaryCtxReset((int)device);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDevicePrimaryCtxReset", ex);
+        }
+    }
+
+    public static int cuDevicePrimaryCtxGetState(final long device, final long flags, final long active)
+    {
+        try
+        {
+            final int status = cuDeviceCheck(device);
+            // The primary context exists on the server for as long as the session does.
+            putInt(status, flags, 0);
+            putInt(status, active, 1);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuDevicePrimaryCtxGetState", ex);
+        }
+    }
+
+    public static int cuCtxCreate(final long context, final long flags, final long device)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuCtxCreate(value, (int)flags, (int)device);
+            putLong(status, context, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxCreate", ex);
+        }
+    }
+
+    public static int cuCtxDestroy(final long context)
+    {
+        try
+        {
+            return driver().cuCtxDestroy(context);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxDestroy", ex);
+        }
+    }
+
+    public static int cuCtxSetCurrent(final long context)
+    {
+        try
+        {
+            return driver().cuCtxSetCurrent(context);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxSetCurrent", ex);
+        }
+    }
+
+    public static int cuCtxGetCurrent(final long context)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuCtxGetCurrent(value);
+            putLong(status, context, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxGetCurrent", ex);
+        }
+    }
+
+    public static int cuCtxPushCurrent(final long context)
+    {
+        try
+        {
+            return driver().cuCtxPushCurrent(context);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxPushCurrent", ex);
+        }
+    }
+
+    public static int cuCtxPopCurrent(final long context)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuCtxPopCurrent(value);
+            putLong(status, context, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxPopCurrent", ex);
+        }
+    }
+
+    public static int cuCtxGetDevice(final long device)
+    {
+        try
+        {
+            final int[] value = new int[1];
+            final int status = driver().cuCtxGetDevice(value);
+            putInt(status, device, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxGetDevice", ex);
+        }
+    }
+
+    public static int cuCtxSynchronize()
+    {
+        try
+        {
+            return driver().cuCtxSynchronize();
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxSynchronize", ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    public static int cuMemAlloc(final long pointer, final long bytes)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuMemAlloc(value, bytes);
+            putLong(status, pointer, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemAlloc", ex);
+        }
+    }
+
+    public static int cuMemFree(final long pointer)
+    {
+        try
+        {
+            return closed ? CUDA_SUCCESS : driver().cuMemFree(pointer);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemFree", ex);
+        }
+    }
+
+    public static int cuMemGetInfo(final long free, final long total)
+    {
+        try
+        {
+            final long[] freeValue = new long[1];
+            final long[] totalValue = new long[1];
+            final int status = driver().cuMemGetInfo(freeValue, totalValue);
+            putLong(status, free, freeValue[0]);
+            putLong(status, total, totalValue[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemGetInfo", ex);
+        }
+    }
+
+    public static int cuMemcpyHtoD(final long dst, final long src, final long bytes)
+    {
+        return cuMemcpyHtoDAsync(dst, src, bytes, 0);
+    }
+
+    public static int cuMemcpyHtoDAsync(final long dst, final long src, final long bytes, final long stream)
+    {
+        try
+        {
+            return driver().cuMemcpyHtoDAsync(dst, src, bytes, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemcpyHtoD", ex);
+        }
+    }
+
+    public static int cuMemcpyDtoH(final long dst, final long src, final long bytes)
+    {
+        return cuMemcpyDtoHAsync(dst, src, bytes, 0);
+    }
+
+    public static int cuMemcpyDtoHAsync(final long dst, final long src, final long bytes, final long stream)
+    {
+        try
+        {
+            return driver().cuMemcpyDtoHAsync(dst, src, bytes, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemcpyDtoH", ex);
+        }
+    }
+
+    public static int cuMemcpyDtoD(final long dst, final long src, final long bytes)
+    {
+        return cuMemcpyDtoDAsync(dst, src, bytes, 0);
+    }
+
+    public static int cuMemcpyDtoDAsync(final long dst, final long src, final long bytes, final long stream)
+    {
+        try
+        {
+            return driver().cuMemcpyDtoDAsync(dst, src, bytes, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemcpyDtoD", ex);
+        }
+    }
+
+    public static int cuMemcpy(final long dst, final long src, final long bytes)
+    {
+        return cuMemcpyAsync(dst, src, bytes, 0);
+    }
+
+    /**
+     * Unified-addressing copy: without a map of the server's address ranges on the client the direction
+     * cannot be told apart, so only device-to-device is assumed. Runtimes name the direction explicitly.
+     */
+    public static int cuMemcpyAsync(final long dst, final long src, final long bytes, final long stream)
+    {
+        return cuMemcpyDtoDAsync(dst, src, bytes, stream);
+    }
+
+    public static int cuMemsetD8(final long dst, final long value, final long count)
+    {
+        return cuMemsetD8Async(dst, value, count, 0);
+    }
+
+    public static int cuMemsetD16(final long dst, final long value, final long count)
+    {
+        return cuMemsetD16Async(dst, value, count, 0);
+    }
+
+    public static int cuMemsetD32(final long dst, final long value, final long count)
+    {
+        return cuMemsetD32Async(dst, value, count, 0);
+    }
+
+    public static int cuMemsetD8Async(final long dst, final long value, final long count, final long stream)
+    {
+        try
+        {
+            return driver().cuMemsetD8Async(dst, (int)value, count, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemsetD8", ex);
+        }
+    }
+
+    public static int cuMemsetD16Async(final long dst, final long value, final long count, final long stream)
+    {
+        try
+        {
+            return driver().cuMemsetD16Async(dst, (int)value, count, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemsetD16", ex);
+        }
+    }
+
+    public static int cuMemsetD32Async(final long dst, final long value, final long count, final long stream)
+    {
+        try
+        {
+            return driver().cuMemsetD32Async(dst, (int)value, count, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemsetD32", ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- streams and events
+
+    public static int cuStreamCreate(final long stream, final long flags, final long priority)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuStreamCreateWithPriority(value, (int)flags, (int)priority);
+            putLong(status, stream, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuStreamCreate", ex);
+        }
+    }
+
+    public static int cuStreamDestroy(final long stream)
+    {
+        try
+        {
+            return closed ? CUDA_SUCCESS : driver().cuStreamDestroy(stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuStreamDestroy", ex);
+        }
+    }
+
+    public static int cuStreamSynchronize(final long stream)
+    {
+        try
+        {
+            return driver().cuStreamSynchronize(stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuStreamSynchronize", ex);
+        }
+    }
+
+    public static int cuStreamQuery(final long stream)
+    {
+        try
+        {
+            return driver().cuStreamQuery(stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuStreamQuery", ex);
+        }
+    }
+
+    public static int cuStreamWaitEvent(final long stream, final long event, final long flags)
+    {
+        try
+        {
+            return driver().cuStreamWaitEvent(stream, event, (int)flags);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuStreamWaitEvent", ex);
+        }
+    }
+
+    public static int cuEventCreate(final long event, final long flags)
+    {
+        try
+        {
+            final long[] value = new long[1];
+            final int status = driver().cuEventCreate(value, (int)flags);
+            putLong(status, event, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuEventCreate", ex);
+        }
+    }
+
+    public static int cuEventRecord(final long event, final long stream)
+    {
+        try
+        {
+            return driver().cuEventRecord(event, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuEventRecord", ex);
+        }
+    }
+
+    public static int cuEventQuery(final long event)
+    {
+        try
+        {
+            return driver().cuEventQuery(event);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuEventQuery", ex);
+        }
+    }
+
+    public static int cuEventSynchronize(final long event)
+    {
+        try
+        {
+            return driver().cuEventSynchronize(event);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuEventSynchronize", ex);
+        }
+    }
+
+    public static int cuEventElapsedTime(final long milliseconds, final long start, final long end)
+    {
+        try
+        {
+            final float[] value = new float[1];
+            final int status = driver().cuEventElapsedTime(value, start, end);
+            if (status == CUDA_SUCCESS && milliseconds != 0)
+            {
+                UnsafeApi.putFloat(milliseconds, value[0]);
+            }
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuEventElapsedTime", ex);
+        }
+    }
+
+    public static int cuEventDestroy(final long event)
+    {
+        try
+        {
+            return closed ? CUDA_SUCCESS : driver().cuEventDestroy(event);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuEventDestroy", ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- modules and kernels
+
+    public static int cuModuleLoadData(final long module, final long image, final long bytes)
+    {
+        try
+        {
+            if (bytes <= 0 || bytes > Integer.MAX_VALUE)
+            {
+                return CUDA_ERROR_INVALID_IMAGE;
+            }
+            final byte[] copy = new byte[(int)bytes];
+            new UnsafeBuffer(image, (int)bytes).getBytes(0, copy);
+            final long[] value = new long[1];
+            final int status = driver().cuModuleLoadData(value, copy);
+            if (status != CUDA_SUCCESS && driver.lastError() != null)
+            {
+                System.err.println("bitfusion: module load failed: " + driver.lastError());
+            }
+            putLong(status, module, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuModuleLoadData", ex);
+        }
+    }
+
+    public static int cuModuleUnload(final long module)
+    {
+        try
+        {
+            return closed ? CUDA_SUCCESS : driver().cuModuleUnload(module);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuModuleUnload", ex);
+        }
+    }
+
+    public static int cuModuleGetFunction(final long function, final long module, final long name)
+    {
+        try
+        {
+            if (function == 0 || name == 0)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final long[] value = new long[1];
+            final int status = driver().cuModuleGetFunction(value, module, cString(name));
+            putLong(status, function, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuModuleGetFunction", ex);
+        }
+    }
+
+    public static int cuModuleGetGlobal(final long pointer, final long bytes, final long module, final long name)
+    {
+        try
+        {
+            if (name == 0)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final long[] address = new long[1];
+            final long[] size = new long[1];
+            final int status = driver().cuModuleGetGlobal(address, size, module, cString(name));
+            putLong(status, pointer, address[0]);
+            putLong(status, bytes, size[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuModuleGetGlobal", ex);
+        }
+    }
+
+    public static int cuFuncGetAttribute(final long value, final long attribute, final long function)
+    {
+        try
+        {
+            final int[] result = new int[1];
+            final int status = driver().cuFuncGetAttribute(result, (int)attribute, function);
+            putInt(status, value, result[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuFuncGetAttribute", ex);
+        }
+    }
+
+    public static int cuLaunchKernel(
+        final long function,
+        final long gridX, final long gridY, final long gridZ,
+        final long blockX, final long blockY, final long blockZ,
+        final long sharedMemBytes, final long stream, final long kernelParams)
+    {
+        try
+        {
+            return driver().cuLaunchKernel(function, (int)gridX, (int)gridY, (int)gridZ,
+                (int)blockX, (int)blockY, (int)blockZ, (int)sharedMemBytes, stream, kernelParams);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuLaunchKernel", ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    public static int cuGetErrorName(final long error, final long name)
+    {
+        try
+        {
+            final String[] value = new String[1];
+            final int status = driver().cuGetErrorName((int)error, value);
+            putLong(status, name, status == CUDA_SUCCESS ? nativeString(ERROR_NAMES, (int)error, value[0]) : 0);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuGetErrorName", ex);
+        }
+    }
+
+    public static int cuGetErrorString(final long error, final long description)
+    {
+        try
+        {
+            final String[] value = new String[1];
+            final int status = driver().cuGetErrorString((int)error, value);
+            putLong(status, description,
+                status == CUDA_SUCCESS ? nativeString(ERROR_STRINGS, (int)error, value[0]) : 0);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuGetErrorString", ex);
+        }
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private static RemoteDriver driver()
+    {
+        final RemoteDriver current = driver;
+        if (current == null || closed)
+        {
+            throw new IllegalStateException("the CUDA bridge is shut down");
+        }
+        return current;
+    }
+
+    private static int failed(final String call, final Throwable ex)
+    {
+        if (closed)
+        {
+            return CUDA_ERROR_DEINITIALIZED;
+        }
+        System.err.println("bitfusion: " + call + " failed inside the bridge: " + ex);
+        return CUDA_ERROR_UNKNOWN;
+    }
+
+    private static void putInt(final int status, final long address, final int value)
+    {
+        if (status == CUDA_SUCCESS && address != 0)
+        {
+            UnsafeApi.putInt(address, value);
+        }
+    }
+
+    private static void putLong(final int status, final long address, final long value)
+    {
+        if (status == CUDA_SUCCESS && address != 0)
+        {
+            UnsafeApi.putLong(address, value);
+        }
+    }
+
+    private static String cString(final long address)
+    {
+        int length = 0;
+        while (UnsafeApi.getByte(address + length) != 0)
+        {
+            length++;
+        }
+        final byte[] bytes = new byte[length];
+        new UnsafeBuffer(address, length).getBytes(0, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Error strings live as long as the process, as the driver's own constant strings do. */
+    private static long nativeString(final Map<Integer, Long> cache, final int key, final String text)
+    {
+        return cache.computeIfAbsent(key, ignore ->
+        {
+            final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            final long address = UnsafeApi.allocateMemory(bytes.length + 1);
+            new UnsafeBuffer(address, bytes.length + 1).putBytes(0, bytes);
+            UnsafeApi.putByte(address + bytes.length, (byte)0);
+            return address;
+        });
+    }
+}
