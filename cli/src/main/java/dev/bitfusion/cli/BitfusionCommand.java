@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         ServerCommand.class,
         ListGpusCommand.class,
         DemoCommand.class,
+        RunCommand.class,
         HealthCommand.class,
         LocalHealthCommand.class,
         CommandLine.HelpCommand.class

@@ -1,0 +1,259 @@
+package dev.bitfusion.cli;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.nativebridge.NativeDriver;
+import dev.bitfusion.server.GpuServer;
+import dev.bitfusion.server.TokenAuthenticator;
+import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.transport.Endpoint;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.OutputStream;
+import java.net.DatagramSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * {@code bitfusion run}: start an unmodified CUDA program on remote GPU slices. The slice is checked
+ * before the program starts (a slice that cannot be had fails here, with the reason); the program then
+ * opens its own session through our libcuda.so.1, which comes first in its library path.
+ * <p>
+ * Thread safety: a command object runs once, on the main thread.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Run a CUDA program on remote GPU slices: bitfusion run -n 1 -p 0.5 -- ./program ARGS")
+final class RunCommand implements Callable<Integer>
+{
+    static final String LIBRARY_RESOURCE = "/dev/bitfusion/nativebridge/linux-x86_64/libcuda.so.1";
+
+    @Option(names = "-n", paramLabel = "N", description = "How many GPUs (default 1).")
+    int gpuCount = 1;
+
+    @Option(names = "-p", paramLabel = "FRACTION", description = "Slice: this fraction of each GPU's memory.")
+    Double fraction;
+
+    @Option(names = "-m", paramLabel = "MB", description = "Slice: this many MiB of each GPU's memory.")
+    Long megabytes;
+
+    @Option(names = "--server_list", paramLabel = "HOST:PORT,...",
+        description = "Servers to use (default: BITFUSION_SERVERS, else an embedded local server).")
+    String serverList;
+
+    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The program and its arguments, after --.")
+    List<String> command;
+
+    public Integer call() throws Exception
+    {
+        if (fraction == null && megabytes == null)
+        {
+            fraction = 1.0;
+        }
+        List<Endpoint> servers = ServerList.resolve(serverList);
+        GpuServer embedded = null;
+        if (servers.isEmpty())
+        {
+            final Endpoint local = new Endpoint("127.0.0.1", freeUdpPort());
+            embedded = GpuServer.launch(new GpuServer.Context()
+                .endpoint(local)
+                .backend(ServerCommand.createBackend("auto", Math.max(1, gpuCount), 16384))
+                .authenticator(TokenAuthenticator.acceptAll()));
+            System.err.println("bitfusion run: no server configured (--server_list, BITFUSION_SERVERS): " +
+                "started an embedded local server on " + local);
+            servers = List.of(local);
+        }
+        try
+        {
+            final String refused = checkSlice(servers.get(0));
+            if (refused != null)
+            {
+                System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + servers.get(0) + ": " + refused);
+                return 3;
+            }
+            return runProgram(servers);
+        }
+        finally
+        {
+            if (embedded != null)
+            {
+                embedded.close();
+            }
+        }
+    }
+
+    private String describeSlice()
+    {
+        return gpuCount + " GPU" + (gpuCount == 1 ? "" : "s") + " with " +
+            (megabytes != null ? megabytes + " MiB" : fraction + " of the memory") + " each";
+    }
+
+    private ClientSettings settings(final Endpoint server)
+    {
+        final ClientSettings settings = new ClientSettings().server(server).gpuCount(gpuCount);
+        if (megabytes != null)
+        {
+            settings.memoryMb(megabytes);
+        }
+        else
+        {
+            settings.memoryFraction(fraction);
+        }
+        return settings;
+    }
+
+    /** Open the slice once and give it back: the program's own session holds it while it runs. */
+    private String checkSlice(final Endpoint server)
+    {
+        try (RemoteDriver probe = new RemoteDriver(settings(server), new PrintStream(OutputStream.nullOutputStream())))
+        {
+            final int status = probe.cuInit(0);
+            if (status != CuResult.CUDA_SUCCESS)
+            {
+                return probe.lastError() != null ? probe.lastError() : CuResult.name(status);
+            }
+            return null;
+        }
+        catch (final RuntimeException ex)
+        {
+            return ex.getMessage();
+        }
+    }
+
+    private int runProgram(final List<Endpoint> servers) throws IOException, InterruptedException
+    {
+        final Path libraryDir = extractLibrary();
+        final ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
+        final Map<String, String> environment = builder.environment();
+        final String inherited = environment.get("LD_LIBRARY_PATH");
+        environment.put("LD_LIBRARY_PATH", libraryDir + (inherited == null || inherited.isEmpty() ? "" : ":" + inherited));
+        environment.put(NativeDriver.SERVERS_ENV_NAME,
+            servers.stream().map(Endpoint::toString).collect(Collectors.joining(",")));
+        environment.put(NativeDriver.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
+        environment.remove(NativeDriver.MEMORY_FRACTION_ENV_NAME);
+        environment.remove(NativeDriver.MEMORY_MB_ENV_NAME);
+        if (megabytes != null)
+        {
+            environment.put(NativeDriver.MEMORY_MB_ENV_NAME, Long.toString(megabytes));
+        }
+        else
+        {
+            environment.put(NativeDriver.MEMORY_FRACTION_ENV_NAME, Double.toString(fraction));
+        }
+        environment.put(NativeDriver.CLASSPATH_ENV_NAME, absoluteClassPath());
+        environment.put("BITFUSION_JAVA_HOME", System.getProperty("java.home"));
+
+        final Process process;
+        try
+        {
+            process = builder.start();
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("bitfusion run: cannot start " + command.get(0) + ": " + ex.getMessage());
+            return 127;
+        }
+        // SIGTERM/SIGHUP/SIGINT to us reach the program: the JVM runs this hook on each of them.
+        final Thread forward = new Thread(() ->
+        {
+            if (process.isAlive())
+            {
+                process.destroy();
+                try
+                {
+                    process.waitFor();
+                }
+                catch (final InterruptedException ignore)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "bitfusion-run-signal-forward");
+        Runtime.getRuntime().addShutdownHook(forward);
+        final int exitCode = process.waitFor();
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(forward);
+        }
+        catch (final IllegalStateException ignore)
+        {
+            // Already shutting down: the hook is running and the program has exited.
+        }
+        return exitCode;
+    }
+
+    private static String absoluteClassPath()
+    {
+        return Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+            .map(entry -> Path.of(entry).toAbsolutePath().toString())
+            .collect(Collectors.joining(java.io.File.pathSeparator));
+    }
+
+    /** The library travels in the native-bridge jar; one copy per content hash, shared by all runs. */
+    static Path extractLibrary() throws IOException
+    {
+        final byte[] library;
+        try (InputStream in = RunCommand.class.getResourceAsStream(LIBRARY_RESOURCE))
+        {
+            if (in == null)
+            {
+                throw new IOException("libcuda.so.1 is missing from the class path: rebuild with ./mvnw install");
+            }
+            library = in.readAllBytes();
+        }
+        final String hash;
+        try
+        {
+            hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(library)).substring(0, 16);
+        }
+        catch (final java.security.NoSuchAlgorithmException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+        final Path dir = Path.of(System.getProperty("java.io.tmpdir"),
+            "bitfusion-" + System.getProperty("user.name", "user"), "native-" + hash);
+        final Path target = dir.resolve("libcuda.so.1");
+        if (!Files.isRegularFile(target) || Files.size(target) != library.length)
+        {
+            Files.createDirectories(dir);
+            final Path temporary = Files.createTempFile(dir, "libcuda", ".tmp");
+            Files.write(temporary, library);
+            temporary.toFile().setExecutable(true);
+            Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        final Path link = dir.resolve("libcuda.so");
+        if (!Files.isSymbolicLink(link))
+        {
+            Files.deleteIfExists(link);
+            try
+            {
+                Files.createSymbolicLink(link, target.getFileName());
+            }
+            catch (final IOException ignore)
+            {
+                // Another run made it first.
+            }
+        }
+        return dir;
+    }
+
+    private static int freeUdpPort() throws IOException
+    {
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            return socket.getLocalPort();
+        }
+    }
+}
