@@ -30,6 +30,10 @@ final class ServerCommand implements Callable<Integer>
     @Option(names = "--memory-mb", paramLabel = "MB", description = "Memory of each emulated GPU (default 16384).")
     long memoryMb = 16384;
 
+    @Option(names = "--low-latency",
+        description = "Dedicated busy-spinning transport threads (needs spare cores); default: shared, backoff.")
+    boolean lowLatency;
+
     @Option(names = "--token-file", paramLabel = "FILE", description = "Refuse sessions that do not present this token.")
     Path tokenFile;
 
@@ -39,6 +43,7 @@ final class ServerCommand implements Callable<Integer>
             .endpoint(Endpoint.parse(listen))
             .backend(createBackend(backend, gpus, memoryMb))
             .authenticator(tokenFile == null ? TokenAuthenticator.acceptAll() : TokenAuthenticator.fromFile(tokenFile));
+        context.transportSettings().lowLatency(lowLatency);
 
         final CountDownLatch stopped = new CountDownLatch(1);
         try (GpuServer server = GpuServer.launch(context))

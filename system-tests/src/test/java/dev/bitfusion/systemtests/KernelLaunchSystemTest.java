@@ -1,0 +1,178 @@
+package dev.bitfusion.systemtests;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.RemoteDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static dev.bitfusion.systemtests.Drivers.*;
+import static dev.bitfusion.transport.CuResult.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * nvcc-built kernels (the emulator's committed fixtures) loaded and launched through RemoteDriver on a
+ * server process: the module travels over the wire, arguments are packed by the layout the server
+ * reports, device printf comes back to the client, and a faulting kernel poisons its context.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class KernelLaunchSystemTest
+{
+    private static final Path KERNELS = Path.of("..", "emulator", "src", "test", "resources", "kernels");
+    private static ServerProcess server;
+    private RemoteDriver driver;
+    private final ByteArrayOutputStream deviceOutput = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void startServer() throws Exception
+    {
+        server = ServerProcess.start(1024);
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception
+    {
+        server.close();
+    }
+
+    @AfterEach
+    void closeDriver()
+    {
+        if (driver != null)
+        {
+            driver.close();
+        }
+    }
+
+    private RemoteDriver open(final String transport)
+    {
+        driver = new RemoteDriver(new ClientSettings().server(server.endpoint()).transport(transport)
+            .memoryFraction(0.5), new PrintStream(deviceOutput, true, StandardCharsets.UTF_8));
+        ok(driver.cuInit(0), "cuInit", driver);
+        makePrimaryCurrent(driver);
+        return driver;
+    }
+
+    private long loadFunction(final String fixture, final String entry) throws Exception
+    {
+        final long[] module = new long[1];
+        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve(fixture))), "cuModuleLoadData", driver);
+        final long[] function = new long[1];
+        ok(driver.cuModuleGetFunction(function, module[0], entry), "cuModuleGetFunction", driver);
+        return function[0];
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "vector_add.ptx", "vector_add.fatbin" })
+    void shouldAddVectorsOfAMillionElementsOnTheRemoteGpu(final String fixture) throws Exception
+    {
+        open("udp");
+        final long vectorAdd = loadFunction(fixture, "vectorAdd");
+        final int n = 1 << 20;
+        final float[] a = new float[n];
+        final float[] b = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = i * 0.5f;
+            b[i] = 1000 - i;
+        }
+        final long da = alloc(driver, 4L * n);
+        final long db = alloc(driver, 4L * n);
+        final long dc = alloc(driver, 4L * n);
+        ok(driver.cuMemcpyHtoD(da, floats(a), 0, 4L * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuMemcpyHtoD(db, floats(b), 0, 4L * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuLaunchKernel(vectorAdd, n / 256, 1, 1, 256, 1, 1, 0, 0,
+            new byte[][]{ i64(da), i64(db), i64(dc), i32(n) }), "cuLaunchKernel", driver);
+        final byte[] result = new byte[4 * n];
+        ok(driver.cuMemcpyDtoH(result, 0, dc, 4L * n), "cuMemcpyDtoH", driver);
+        final ByteBuffer sums = ByteBuffer.wrap(result).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++)
+        {
+            assertEquals(a[i] + b[i], sums.getFloat(4 * i), "element " + i);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "udp", "ipc" })
+    void shouldBringDevicePrintfBackToTheClient(final String transport) throws Exception
+    {
+        open(transport);
+        final long printf = loadFunction("printf_kernel.fatbin", "printfKernel");
+        ok(driver.cuLaunchKernel(printf, 1, 1, 1, 32, 1, 1, 0, 0,
+            new byte[][]{ i32(10), ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).array() }),
+            "cuLaunchKernel", driver);
+        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        final String printed = deviceOutput.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.contains("block 0 thread 1 value 11 scaled 1.500\n"), printed);
+        assertTrue(printed.contains("mixed 4000000000 -1234567890123 beef Z done 1.500000e+00\n"), printed);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "udp", "ipc" })
+    void shouldMakeAnIllegalAddressStickyForTheContext(final String transport) throws Exception
+    {
+        open(transport);
+        final long fault = loadFunction("fault.ptx", "faultKernel");
+        final long data = alloc(driver, 64 * 4);
+        ok(driver.cuLaunchKernel(fault, 2, 1, 1, 32, 1, 1, 0, 0, new byte[][]{ i64(data), i64(0) }),
+            "a launch inside the allocation", driver);
+        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(driver.cuLaunchKernel(fault, 2, 1, 1, 32, 1, 1, 0, 0, new byte[][]{ i64(data), i64(1L << 36) }),
+            "the faulting launch is queued", driver);
+        expect(CUDA_ERROR_ILLEGAL_ADDRESS, driver.cuCtxSynchronize(), "sync after the fault");
+        expect(CUDA_ERROR_ILLEGAL_ADDRESS, driver.cuMemcpyDtoH(new byte[4], 0, data, 4), "later calls");
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuLaunchKernel(fault, 1, 1, 1, 1, 1, 1, 0, 0, new byte[][]{ i64(data) }),
+            "a launch with the wrong number of arguments");
+    }
+
+    @org.junit.jupiter.api.Test
+    void shouldReportWhyAModuleWithoutPtxCannotLoad() throws Exception
+    {
+        open("udp");
+        final long[] module = new long[1];
+        expect(CUDA_ERROR_NO_BINARY_FOR_GPU,
+            driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve("sass_only.fatbin"))), "load SASS only");
+        assertTrue(driver.lastError().contains("sm_90"), driver.lastError());
+        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve("vector_add.ptx"))), "load PTX", driver);
+        final long[] function = new long[1];
+        expect(CUDA_ERROR_NOT_FOUND, driver.cuModuleGetFunction(function, module[0], "noSuchKernel"), "unknown name");
+        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
+        final int[] value = new int[1];
+        ok(driver.cuFuncGetAttribute(value, 0, function[0]), "cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)", driver);
+        assertTrue(value[0] > 0 && value[0] <= 1024, "max threads " + value[0]);
+        ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetAttribute(value, 0, function[0]), "a function of an unloaded module");
+    }
+
+    private static byte[] floats(final float[] values)
+    {
+        final ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (final float value : values)
+        {
+            bytes.putFloat(value);
+        }
+        return bytes.array();
+    }
+
+    private static byte[] i64(final long value)
+    {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
+    }
+
+    private static byte[] i32(final int value)
+    {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
+    }
+}
