@@ -181,9 +181,17 @@ public final class HealthResponder
         {
             worker.execute(() ->
             {
-                final ExpandableArrayBuffer reply = new ExpandableArrayBuffer(4096);
-                final int length = encodeFacts(correlationId, token, reply);
-                sender.send(replyChannel, replyStreamId, reply, length);
+                try
+                {
+                    final ExpandableArrayBuffer reply = new ExpandableArrayBuffer(4096);
+                    final int length = encodeFacts(correlationId, token, reply);
+                    sender.send(replyChannel, replyStreamId, reply, length);
+                }
+                catch (final RuntimeException ex)
+                {
+                    // The executor would swallow it and the client would only see a timeout.
+                    errorLog.record("health query from " + replyChannel + " failed: " + ex);
+                }
             });
         }
         catch (final RejectedExecutionException ex)
