@@ -3,6 +3,7 @@ package dev.bitfusion.agent;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.protocol.GpuListDecoder;
@@ -16,9 +17,6 @@ import io.aeron.Publication;
 import io.aeron.Subscription;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -49,7 +47,7 @@ public final class PoolQuery
             Long.toHexString(ThreadLocalRandom.current().nextLong())));
         try (AeronTransport transport = AeronTransport.launchEmbedded(settings);
             Subscription replies = transport.aeron().addSubscription(
-                new ChannelUriStringBuilder().media("udp").endpoint(localAddressTowards(server) + ":0").build(), 1);
+                new ChannelUriStringBuilder().media("udp").endpoint(LocalRoute.addressTowards(server) + ":0").build(), 1);
             Publication control = transport.aeron().addPublication(
                 ChannelUris.udp(server, settings), Protocol.CONTROL_STREAM_ID))
         {
@@ -135,20 +133,5 @@ public final class PoolQuery
             throw new SessionRefusedException("no answer from bitfusion server " + server + " (is it running?)");
         }
         LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-    }
-
-    private static String localAddressTowards(final Endpoint server)
-    {
-        try (DatagramSocket probe = new DatagramSocket())
-        {
-            probe.connect(new InetSocketAddress(InetAddress.getByName(server.host()), server.port()));
-            final InetAddress local = probe.getLocalAddress();
-            return local == null || local.isAnyLocalAddress() ?
-                InetAddress.getLoopbackAddress().getHostAddress() : local.getHostAddress();
-        }
-        catch (final java.io.IOException ex)
-        {
-            throw new SessionRefusedException("cannot reach bitfusion server " + server + ": " + ex.getMessage());
-        }
     }
 }

@@ -4,6 +4,7 @@ import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.protocol.*;
@@ -22,9 +23,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -643,7 +642,7 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
                     link.transport = AeronTransport.launchEmbedded(transportSettings);
                     link.serverChannel = ChannelUris.udp(endpoint, transportSettings);
                     link.replyStreamId = 1;
-                    final String localHost = localAddressTowards(endpoint);
+                    final String localHost = LocalRoute.addressTowards(endpoint);
                     final String wildcardChannel = new ChannelUriStringBuilder()
                         .media("udp")
                         .endpoint(localHost + ":0")
@@ -682,25 +681,6 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
                 .mtu(settings.udpMtuFor(host.replace("[", "").replace("]", "")))
                 .termLength(settings.termLength())
                 .build();
-        }
-
-        private static String localAddressTowards(final Endpoint server)
-        {
-            try (DatagramSocket probe = new DatagramSocket())
-            {
-                probe.connect(new InetSocketAddress(InetAddress.getByName(server.host()), server.port()));
-                final InetAddress local = probe.getLocalAddress();
-                if (local == null || local.isAnyLocalAddress())
-                {
-                    return InetAddress.getLoopbackAddress().getHostAddress();
-                }
-                final String address = local.getHostAddress();
-                return address.contains(":") ? "[" + address + "]" : address;
-            }
-            catch (final IOException ex)
-            {
-                throw new SessionRefusedException("cannot reach bitfusion server " + server + ": " + ex.getMessage());
-            }
         }
 
         private static boolean isLocalAddress(final String host)
