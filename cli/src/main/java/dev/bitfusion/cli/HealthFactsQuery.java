@@ -12,6 +12,7 @@ import dev.bitfusion.health.server.ServerFacts;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.protocol.HealthFactsDecoder;
@@ -25,10 +26,7 @@ import io.aeron.Publication;
 import io.aeron.Subscription;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -62,12 +60,21 @@ final class HealthFactsQuery
      */
     static ServerFacts query(final Endpoint server, final String token, final long timeoutNs)
     {
+        final String localAddress;
+        try
+        {
+            localAddress = LocalRoute.addressTowards(server);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            throw new HealthProbeException(ex.getMessage());
+        }
         final TransportSettings settings = new TransportSettings().aeronDirectoryName(TransportSettings
             .defaultAeronDirectory("health-" + ProcessHandle.current().pid() + "-" +
             Long.toHexString(ThreadLocalRandom.current().nextLong())));
         try (AeronTransport transport = AeronTransport.launchEmbedded(settings);
             Subscription replies = transport.aeron().addSubscription(
-                new ChannelUriStringBuilder().media("udp").endpoint(localAddressTowards(server) + ":0").build(),
+                new ChannelUriStringBuilder().media("udp").endpoint(localAddress + ":0").build(),
                 REPLY_STREAM_ID);
             Publication control = transport.aeron().addPublication(
                 ChannelUris.udp(server, settings), Protocol.CONTROL_STREAM_ID))
@@ -241,20 +248,5 @@ final class HealthFactsQuery
                 TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms (is it running, and is the port open?)");
         }
         LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-    }
-
-    private static String localAddressTowards(final Endpoint server)
-    {
-        try (DatagramSocket probe = new DatagramSocket())
-        {
-            probe.connect(new InetSocketAddress(InetAddress.getByName(server.host()), server.port()));
-            final InetAddress local = probe.getLocalAddress();
-            return local == null || local.isAnyLocalAddress() ?
-                InetAddress.getLoopbackAddress().getHostAddress() : local.getHostAddress();
-        }
-        catch (final IOException ex)
-        {
-            throw new HealthProbeException("cannot reach bitfusion server " + server + ": " + ex.getMessage());
-        }
     }
 }
