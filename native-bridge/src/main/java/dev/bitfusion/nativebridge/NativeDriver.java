@@ -38,6 +38,12 @@ public final class NativeDriver
     /** CU_DEVICE_ATTRIBUTE_MAX of cuda.h 13.0. */
     private static final int DEVICE_ATTRIBUTE_MAX = 148;
 
+    /** CUmemorytype values of cuda.h that CUDA_MEMCPY2D names. */
+    private static final int CU_MEMORYTYPE_HOST = 1;
+    private static final int CU_MEMORYTYPE_DEVICE = 2;
+    private static final int CU_MEMORYTYPE_UNIFIED = 4;
+
+    private static final DeviceAllocations ALLOCATIONS = new DeviceAllocations();
     private static final Map<Integer, Long> ERROR_NAMES = new ConcurrentHashMap<>();
     private static final Map<Integer, Long> ERROR_STRINGS = new ConcurrentHashMap<>();
     private static volatile RemoteDriver driver;
@@ -310,7 +316,12 @@ public final class NativeDriver
     {
         try
         {
-            return driver().cuDevicePrimaryCtxReset((int)device);
+            final int status = driver().cuDevicePrimaryCtxReset((int)device);
+            if (status == CUDA_SUCCESS)
+            {
+                ALLOCATIONS.clear();
+            }
+            return status;
         }
         catch (final Throwable ex)
         {
@@ -450,6 +461,10 @@ public final class NativeDriver
         {
             final long[] value = new long[1];
             final int status = driver().cuMemAlloc(value, bytes);
+            if (status == CUDA_SUCCESS)
+            {
+                ALLOCATIONS.add(value[0], bytes);
+            }
             putLong(status, pointer, value[0]);
             return status;
         }
@@ -463,7 +478,16 @@ public final class NativeDriver
     {
         try
         {
-            return closed ? CUDA_SUCCESS : driver().cuMemFree(pointer);
+            if (closed)
+            {
+                return CUDA_SUCCESS;
+            }
+            final int status = driver().cuMemFree(pointer);
+            if (status == CUDA_SUCCESS)
+            {
+                ALLOCATIONS.remove(pointer);
+            }
+            return status;
         }
         catch (final Throwable ex)
         {
@@ -545,12 +569,136 @@ public final class NativeDriver
     }
 
     /**
-     * Unified-addressing copy: without a map of the server's address ranges on the client the direction
-     * cannot be told apart, so only device-to-device is assumed. Runtimes name the direction explicitly.
+     * Unified-addressing copy: the direction comes from the client's table of device ranges. Host-to-host
+     * copies wait for the stream first, so they stay in order with the work queued before them.
      */
     public static int cuMemcpyAsync(final long dst, final long src, final long bytes, final long stream)
     {
-        return cuMemcpyDtoDAsync(dst, src, bytes, stream);
+        try
+        {
+            final boolean dstDevice = ALLOCATIONS.isDevice(dst);
+            final boolean srcDevice = ALLOCATIONS.isDevice(src);
+            if (dstDevice)
+            {
+                return srcDevice ? driver().cuMemcpyDtoDAsync(dst, src, bytes, stream) :
+                    driver().cuMemcpyHtoDAsync(dst, src, bytes, stream);
+            }
+            if (srcDevice)
+            {
+                return driver().cuMemcpyDtoHAsync(dst, src, bytes, stream);
+            }
+            final int status = driver().cuStreamSynchronize(stream);
+            if (status == CUDA_SUCCESS && bytes > 0)
+            {
+                UnsafeApi.copyMemory(src, dst, bytes);
+            }
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemcpy", ex);
+        }
+    }
+
+    /**
+     * A CUDA_MEMCPY2D copy, row by row (one call when both sides are contiguous). Arrays are not
+     * supported; unified addresses are resolved through the client's table of device ranges.
+     * <pre>
+     *   0 srcXInBytes   8 srcY   16 srcMemoryType   24 srcHost   32 srcDevice   40 srcArray   48 srcPitch
+     *  56 dstXInBytes  64 dstY   72 dstMemoryType   80 dstHost   88 dstDevice   96 dstArray  104 dstPitch
+     * 112 WidthInBytes 120 Height
+     * </pre>
+     *
+     * @param copy        address of the descriptor.
+     * @param stream      stream of the copy.
+     * @param synchronous whether the copy must be complete on return (cuMemcpy2D, not ...Async).
+     */
+    public static int cuMemcpy2D(final long copy, final long stream, final boolean synchronous)
+    {
+        try
+        {
+            final long width = UnsafeApi.getLong(copy + 112);
+            final long height = UnsafeApi.getLong(copy + 120);
+            final long srcPitch = UnsafeApi.getLong(copy + 48);
+            final long dstPitch = UnsafeApi.getLong(copy + 104);
+            final long src = copyBase(copy, 0);
+            final long dst = copyBase(copy, 56);
+            if (src == -1 || dst == -1)
+            {
+                return unsupported("cuMemcpy2D with a CUDA array");
+            }
+            if (src == 0 || dst == 0 || height > 1 && (srcPitch < width || dstPitch < width))
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final boolean srcDevice = isDeviceSide(copy, 16, src);
+            final boolean dstDevice = isDeviceSide(copy, 72, dst);
+            final boolean contiguous = height <= 1 || srcPitch == width && dstPitch == width;
+            final long rows = contiguous ? 1 : height;
+            final long rowBytes = contiguous ? width * Math.max(1, height) : width;
+            if (!dstDevice && !srcDevice)
+            {
+                final int status = driver().cuStreamSynchronize(stream);
+                for (long row = 0; status == CUDA_SUCCESS && row < rows; row++)
+                {
+                    UnsafeApi.copyMemory(src + row * srcPitch, dst + row * dstPitch, rowBytes);
+                }
+                return status;
+            }
+            for (long row = 0; row < rows; row++)
+            {
+                final long from = src + row * srcPitch;
+                final long to = dst + row * dstPitch;
+                final int status = dstDevice ?
+                    srcDevice ? driver().cuMemcpyDtoDAsync(to, from, rowBytes, stream) :
+                        driver().cuMemcpyHtoDAsync(to, from, rowBytes, stream) :
+                    driver().cuMemcpyDtoHAsync(to, from, rowBytes, stream);
+                if (status != CUDA_SUCCESS)
+                {
+                    return status;
+                }
+            }
+            // Device-to-host rows are complete on return already; the others only need ordering.
+            return synchronous && dstDevice ? driver().cuStreamSynchronize(stream) : CUDA_SUCCESS;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemcpy2D", ex);
+        }
+    }
+
+    /** First byte one side of a CUDA_MEMCPY2D names, 0 when invalid, -1 for an array. */
+    private static long copyBase(final long copy, final int side)
+    {
+        final long x = UnsafeApi.getLong(copy + side);
+        final long y = UnsafeApi.getLong(copy + side + 8);
+        final long pitch = UnsafeApi.getLong(copy + side + 48);
+        switch (UnsafeApi.getInt(copy + side + 16))
+        {
+            case CU_MEMORYTYPE_HOST:
+                final long host = UnsafeApi.getLong(copy + side + 24);
+                return host == 0 ? 0 : host + y * pitch + x;
+            case CU_MEMORYTYPE_DEVICE:
+            case CU_MEMORYTYPE_UNIFIED:
+                final long device = UnsafeApi.getLong(copy + side + 32);
+                return device == 0 ? 0 : device + y * pitch + x;
+            case 3: // CU_MEMORYTYPE_ARRAY
+                return -1;
+            default:
+                return 0;
+        }
+    }
+
+    private static boolean isDeviceSide(final long copy, final int typeOffset, final long address)
+    {
+        final int type = UnsafeApi.getInt(copy + typeOffset);
+        return type == CU_MEMORYTYPE_DEVICE || type == CU_MEMORYTYPE_UNIFIED && ALLOCATIONS.isDevice(address);
+    }
+
+    private static int unsupported(final String what)
+    {
+        System.err.println("bitfusion: " + what + " is not supported yet (CUDA_ERROR_NOT_SUPPORTED)");
+        return CUDA_ERROR_NOT_SUPPORTED;
     }
 
     public static int cuMemsetD8(final long dst, final long value, final long count)
@@ -819,6 +967,10 @@ public final class NativeDriver
             final long[] address = new long[1];
             final long[] size = new long[1];
             final int status = driver().cuModuleGetGlobal(address, size, module, cString(name));
+            if (status == CUDA_SUCCESS)
+            {
+                ALLOCATIONS.add(address[0], size[0]);
+            }
             putLong(status, pointer, address[0]);
             putLong(status, bytes, size[0]);
             return status;

@@ -1,0 +1,141 @@
+/*
+ * Self-verifying driver-API program in C, built with gcc against our libcuda.so (no cudart):
+ * cuInit, devices, cuCtxCreate/SetCurrent/Destroy, cuModuleLoadData with PTX text and with a fatbin,
+ * cuModuleGetFunction/GetGlobal, cuLaunchKernel on the default and a created stream, cuMemAlloc,
+ * cuMemcpyHtoD/DtoH/DtoD (sync and async), cuMemsetD32, cuStreamSynchronize, cuMemGetInfo.
+ * Usage: driver_api KERNELS.ptx KERNELS.fatbin. Prints PASSED or FAILED.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cuda.h>
+
+#define CHECK(call) do { CUresult r_ = (call); if (r_ != CUDA_SUCCESS) { const char *n_ = "?"; \
+    cuGetErrorName(r_, &n_); printf("FAILED: %s: %s (%d)\n", #call, n_, (int)r_); return 1; } } while (0)
+
+static char *read_file(const char *path, size_t *size)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) return NULL;
+    fseek(file, 0, SEEK_END);
+    const long length = ftell(file);
+    fseek(file, 0, SEEK_SET);
+    char *data = malloc(length + 1);
+    if (fread(data, 1, length, file) != (size_t)length) { fclose(file); free(data); return NULL; }
+    fclose(file);
+    data[length] = 0;
+    *size = length;
+    return data;
+}
+
+/* saxpy from one module, checked on the host. */
+static int run_saxpy(CUmodule module, CUstream stream, const char *what)
+{
+    enum { N = 3000 };
+    static float x[N], y[N];
+    for (int i = 0; i < N; i++) { x[i] = (float)i; y[i] = 1.0f; }
+    CUfunction saxpy;
+    CHECK(cuModuleGetFunction(&saxpy, module, "saxpy"));
+    CUdeviceptr dx, dy;
+    CHECK(cuMemAlloc(&dx, sizeof(x)));
+    CHECK(cuMemAlloc(&dy, sizeof(y)));
+    CHECK(cuMemcpyHtoDAsync(dx, x, sizeof(x), stream));
+    CHECK(cuMemcpyHtoDAsync(dy, y, sizeof(y), stream));
+    float a = 2.0f;
+    int n = N;
+    void *params[] = { &a, &dx, &dy, &n };
+    CHECK(cuLaunchKernel(saxpy, (N + 127) / 128, 1, 1, 128, 1, 1, 0, stream, params, NULL));
+    CHECK(cuMemcpyDtoHAsync(y, dy, sizeof(y), stream));
+    CHECK(cuStreamSynchronize(stream));
+    for (int i = 0; i < N; i++)
+    {
+        if (y[i] != 2.0f * i + 1.0f) { printf("FAILED: %s: y[%d] = %f\n", what, i, y[i]); return 1; }
+    }
+    CHECK(cuMemFree(dx));
+    CHECK(cuMemFree(dy));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) { printf("usage: driver_api KERNELS.ptx KERNELS.fatbin\n"); return 2; }
+    size_t ptx_size, fatbin_size;
+    char *ptx = read_file(argv[1], &ptx_size), *fatbin = read_file(argv[2], &fatbin_size);
+    if (ptx == NULL || fatbin == NULL) { printf("FAILED: cannot read %s or %s\n", argv[1], argv[2]); return 1; }
+
+    CHECK(cuInit(0));
+    int count = 0, version = 0;
+    CHECK(cuDeviceGetCount(&count));
+    CHECK(cuDriverGetVersion(&version));
+    if (count < 1) { printf("FAILED: no device\n"); return 1; }
+    CUdevice device;
+    char name[128];
+    size_t total_mem;
+    CHECK(cuDeviceGet(&device, 0));
+    CHECK(cuDeviceGetName(name, sizeof(name), device));
+    CHECK(cuDeviceTotalMem(&total_mem, device));
+    printf("driver %d, device 0: %s, %zu MiB\n", version, name, total_mem >> 20);
+
+    CUcontext context, current;
+    CHECK(cuCtxCreate(&context, NULL, 0, device));
+    CHECK(cuCtxGetCurrent(&current));
+    if (current != context) { printf("FAILED: the new context is not current\n"); return 1; }
+    size_t free_mem, total_info;
+    CHECK(cuMemGetInfo(&free_mem, &total_info));
+    if (total_info != total_mem) { printf("FAILED: cuMemGetInfo total %zu != %zu\n", total_info, total_mem); return 1; }
+
+    CUmodule from_ptx, from_fatbin;
+    CHECK(cuModuleLoadData(&from_ptx, ptx));
+    CHECK(cuModuleLoadData(&from_fatbin, fatbin));
+    CUstream stream;
+    CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+    if (run_saxpy(from_ptx, NULL, "PTX module, default stream")) return 1;
+    if (run_saxpy(from_fatbin, stream, "fatbin module, created stream")) return 1;
+
+    /* fill, cuMemsetD32 and a device-to-device copy. */
+    enum { M = 1000 };
+    static int host[M];
+    CUdeviceptr a, b;
+    CHECK(cuMemAlloc(&a, sizeof(host)));
+    CHECK(cuMemAlloc(&b, sizeof(host)));
+    CHECK(cuMemsetD32(b, 0xdeadbeef, M));
+    CUfunction fill;
+    CHECK(cuModuleGetFunction(&fill, from_fatbin, "fill"));
+    int value = 100, m = M / 2;
+    void *fill_params[] = { &a, &value, &m };
+    CHECK(cuLaunchKernel(fill, 4, 1, 1, 128, 1, 1, 0, NULL, fill_params, NULL));
+    CHECK(cuMemcpyDtoD(b, a, sizeof(int) * (M / 2)));
+    CHECK(cuMemcpyDtoH(host, b, sizeof(host)));
+    for (int i = 0; i < M; i++)
+    {
+        const int expected = i < M / 2 ? 100 + i : (int)0xdeadbeef;
+        if (host[i] != expected) { printf("FAILED: b[%d] = %d, expected %d\n", i, host[i], expected); return 1; }
+    }
+
+    /* A __device__ global, found by name and written by atomics. */
+    CUfunction count_fn;
+    CUdeviceptr counter;
+    size_t counter_size;
+    CHECK(cuModuleGetFunction(&count_fn, from_ptx, "count"));
+    CHECK(cuModuleGetGlobal(&counter, &counter_size, from_ptx, "counter"));
+    if (counter_size != sizeof(int)) { printf("FAILED: counter is %zu bytes\n", counter_size); return 1; }
+    int zero = 0, times = 50, counted = 0;
+    CHECK(cuMemcpyHtoD(counter, &zero, sizeof(int)));
+    void *count_params[] = { &times };
+    CHECK(cuLaunchKernel(count_fn, 3, 1, 1, 64, 1, 1, 0, stream, count_params, NULL));
+    CHECK(cuStreamSynchronize(stream));
+    CHECK(cuMemcpyDtoH(&counted, counter, sizeof(int)));
+    if (counted != 150) { printf("FAILED: counter %d, expected 150\n", counted); return 1; }
+
+    CHECK(cuMemFree(a));
+    CHECK(cuMemFree(b));
+    CHECK(cuStreamDestroy(stream));
+    CHECK(cuModuleUnload(from_ptx));
+    CHECK(cuModuleUnload(from_fatbin));
+    CHECK(cuCtxSynchronize());
+    CHECK(cuCtxDestroy(context));
+    free(ptx);
+    free(fatbin);
+    printf("driver_api: PTX and fatbin modules, streams, memory PASSED\n");
+    return 0;
+}

@@ -1,0 +1,40 @@
+// Self-verifying: managed memory and mapped (zero-copy) host memory cannot reach a remote GPU, so
+// cudaMallocManaged and cudaHostAlloc(cudaHostAllocMapped) must fail with an error the program sees,
+// and ordinary memory must keep working afterwards. Prints PASSED only then.
+#include <cstdio>
+#include <cuda_runtime.h>
+
+#define CHECK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
+    printf("FAILED: %s: %s\n", #call, cudaGetErrorString(e_)); return 1; } } while (0)
+
+int main()
+{
+    int *managed = NULL;
+    cudaError_t e = cudaMallocManaged(&managed, 1 << 20);
+    printf("cudaMallocManaged: %s (%s)\n", cudaGetErrorName(e), cudaGetErrorString(e));
+    if (e == cudaSuccess) { printf("FAILED: cudaMallocManaged succeeded\n"); return 1; }
+    cudaGetLastError();
+
+    int *mapped = NULL;
+    e = cudaHostAlloc(&mapped, 1 << 20, cudaHostAllocMapped);
+    printf("cudaHostAlloc(cudaHostAllocMapped): %s (%s)\n", cudaGetErrorName(e), cudaGetErrorString(e));
+    if (e == cudaSuccess) { printf("FAILED: mapped host allocation succeeded\n"); return 1; }
+    cudaGetLastError();
+
+    int *pinned, *device_view = NULL;
+    CHECK(cudaMallocHost(&pinned, 4096));
+    e = cudaHostGetDevicePointer((void **)&device_view, pinned, 0);
+    printf("cudaHostGetDevicePointer: %s\n", cudaGetErrorName(e));
+    if (e == cudaSuccess) { printf("FAILED: a device pointer to host memory was handed out\n"); return 1; }
+    cudaGetLastError();
+
+    int *device, value = 42, back = 0;
+    CHECK(cudaMalloc(&device, sizeof(int)));
+    CHECK(cudaMemcpy(device, &value, sizeof(int), cudaMemcpyHostToDevice));
+    CHECK(cudaMemcpy(&back, device, sizeof(int), cudaMemcpyDeviceToHost));
+    if (back != 42) { printf("FAILED: ordinary memory broken after the refusals\n"); return 1; }
+    CHECK(cudaFree(device));
+    CHECK(cudaFreeHost(pinned));
+    printf("unsupported_memory: managed and mapped memory refused PASSED\n");
+    return 0;
+}

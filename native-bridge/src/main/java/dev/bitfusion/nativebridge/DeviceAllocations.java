@@ -1,0 +1,54 @@
+package dev.bitfusion.nativebridge;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The device address ranges this process holds (allocations and module globals), so unified-addressing
+ * copies (cuMemcpy, cudaMemcpyDefault, CU_MEMORYTYPE_UNIFIED) can tell a device pointer from a host one
+ * without asking the server. Device pointers come from the server and never overlap the client's own
+ * address space in a way that matters here: a pointer inside a range listed here is a device pointer,
+ * anything else is host memory.
+ * <p>
+ * Thread safety: thread safe.
+ */
+final class DeviceAllocations
+{
+    private final ConcurrentSkipListMap<Long, Long> lengthByBase = new ConcurrentSkipListMap<>(Long::compareUnsigned);
+
+    /**
+     * @param base  first device address of the range.
+     * @param bytes its length.
+     */
+    void add(final long base, final long bytes)
+    {
+        if (base != 0)
+        {
+            lengthByBase.put(base, Math.max(1, bytes));
+        }
+    }
+
+    /**
+     * @param base the first address of a range added before; unknown addresses are ignored.
+     */
+    void remove(final long base)
+    {
+        lengthByBase.remove(base);
+    }
+
+    /** Forget every range: the context that owned them is gone (device reset). */
+    void clear()
+    {
+        lengthByBase.clear();
+    }
+
+    /**
+     * @param address any address.
+     * @return whether it lies inside a device range this process holds.
+     */
+    boolean isDevice(final long address)
+    {
+        final Map.Entry<Long, Long> range = lengthByBase.floorEntry(address);
+        return range != null && Long.compareUnsigned(address - range.getKey(), range.getValue()) < 0;
+    }
+}
