@@ -28,6 +28,7 @@ int main()
     static int host[n];
     CHECK(cudaMalloc(&x, n * sizeof(int)));
     iota<<<(n + 255) / 256, 256>>>(x, n);
+    CHECK(cudaGetLastError());
     CHECK(cudaMemcpy(host, x, sizeof(host), cudaMemcpyDeviceToHost));
     for (int i = 0; i < n; i++) if (host[i] != i) { printf("FAILED: x[%d] = %d after reset\n", i, host[i]); return 1; }
     CHECK(cudaFree(x));

@@ -59,6 +59,8 @@ public final class RemoteDriver implements AutoCloseable
     private final AtomicLong nextHandle = new AtomicLong(FIRST_HANDLE);
     private final AtomicInteger nextFunctionIndex = new AtomicInteger();
     private final Map<Long, Integer> createdContextDevices = new ConcurrentHashMap<>();
+    private final Map<Long, byte[]> moduleImages = new ConcurrentHashMap<>();
+    private final Map<Long, FunctionName> functionNames = new ConcurrentHashMap<>();
     private final ThreadLocal<ContextStack> contextStacks = ThreadLocal.withInitial(ContextStack::new);
     private volatile boolean initialised;
     private volatile String lastError;
@@ -269,7 +271,47 @@ public final class RemoteDriver implements AutoCloseable
             return CUDA_ERROR_DEVICE_UNAVAILABLE;
         }
         kernelLayouts.set(device, new KernelLayout[0]);
+        return reloadModules(device);
+    }
+
+    /**
+     * CUDA 12+ runtimes load kernels as libraries, which outlive a context reset and keep their handles;
+     * libraries are modules here, so after a reset every module and function of the device is loaded
+     * again into the fresh session under the handles the program already holds.
+     */
+    private int reloadModules(final int device)
+    {
+        final ServerConnection connection = connections.get(device);
+        for (final Map.Entry<Long, byte[]> module : moduleImages.entrySet())
+        {
+            if (deviceOfHandle(module.getKey()) == device)
+            {
+                final int status = loadModule(connection, module.getKey(), module.getValue(), 0);
+                if (status != CUDA_SUCCESS)
+                {
+                    return status;
+                }
+            }
+        }
+        for (final Map.Entry<Long, FunctionName> function : functionNames.entrySet())
+        {
+            if (deviceOfHandle(function.getKey()) == device)
+            {
+                final int index = (int)((function.getKey() & SEQUENCE_MASK) - FIRST_HANDLE);
+                final int status = lookUpFunction(connection, device, function.getValue().module(), index,
+                    function.getValue().name());
+                if (status != CUDA_SUCCESS)
+                {
+                    return status;
+                }
+            }
+        }
         return CUDA_SUCCESS;
+    }
+
+    /** What a function handle was looked up as, to look it up again after a reset. */
+    private record FunctionName(long module, String name)
+    {
     }
 
     public int cuCtxCreate(final long[] context, final int flags, final int device)
@@ -748,8 +790,18 @@ public final class RemoteDriver implements AutoCloseable
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
-        final ServerConnection connection = connections.get(device);
         final long handle = newHandle(device);
+        final int status = loadModule(connections.get(device), handle, image, wireContext(contextStacks.get().current()));
+        if (status == CUDA_SUCCESS)
+        {
+            moduleImages.put(handle, image);
+            module[0] = handle;
+        }
+        return status;
+    }
+
+    private int loadModule(final ServerConnection connection, final long handle, final byte[] image, final long context)
+    {
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;
         final int chunkBytes = connection.maxPayloadLength() - IMAGE_HEAD_LENGTH;
@@ -767,13 +819,9 @@ public final class RemoteDriver implements AutoCloseable
             }
         }
         state.moduleLoad.wrapAndApplyHeader(state.buffer, 0, state.header)
-            .correlationId(slot.arm()).moduleHandle(handle).contextHandle(wireContext(contextStacks.get().current()));
+            .correlationId(slot.arm()).moduleHandle(handle).contextHandle(context);
         final int status = call(connection, slot, length(state.moduleLoad.encodedLength()));
-        if (status == CUDA_SUCCESS)
-        {
-            module[0] = handle;
-        }
-        else if (slot.message != null)
+        if (status != CUDA_SUCCESS && slot.message != null)
         {
             lastError = slot.message;
         }
@@ -787,6 +835,8 @@ public final class RemoteDriver implements AutoCloseable
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
+        moduleImages.remove(module);
+        functionNames.values().removeIf(function -> function.module() == module);
         final ThreadRequestState state = connection.requestState();
         state.moduleUnload.wrapAndApplyHeader(state.buffer, 0, state.header).moduleHandle(module);
         return connection.send(state.buffer, length(state.moduleUnload.encodedLength()));
@@ -806,6 +856,19 @@ public final class RemoteDriver implements AutoCloseable
         final int device = deviceOfHandle(module);
         final int index = nextFunctionIndex.getAndIncrement();
         final long handle = ((long)device << DEVICE_SHIFT) | (FIRST_HANDLE + index);
+        final int status = lookUpFunction(connection, device, module, index, name);
+        if (status == CUDA_SUCCESS)
+        {
+            functionNames.put(handle, new FunctionName(module, name));
+            function[0] = handle;
+        }
+        return status;
+    }
+
+    private int lookUpFunction(
+        final ServerConnection connection, final int device, final long module, final int index, final String name)
+    {
+        final long handle = ((long)device << DEVICE_SHIFT) | (FIRST_HANDLE + index);
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;
         state.getFunction.wrapAndApplyHeader(state.buffer, 0, state.header)
@@ -816,7 +879,6 @@ public final class RemoteDriver implements AutoCloseable
             registerLayout(device, index, new KernelLayout(module, slot.parameterBufferSize,
                 Arrays.copyOf(slot.parameterOffsets, slot.parameterCount),
                 Arrays.copyOf(slot.parameterSizes, slot.parameterCount)));
-            function[0] = handle;
         }
         return status;
     }
