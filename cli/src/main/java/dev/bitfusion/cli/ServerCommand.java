@@ -3,6 +3,8 @@ package dev.bitfusion.cli;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.TokenAuthenticator;
 import dev.bitfusion.server.backend.GpuBackend;
+import dev.bitfusion.server.backend.cuda.CudaBackend;
+import dev.bitfusion.server.backend.cuda.CudaUnavailableException;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
 import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
@@ -73,11 +75,28 @@ final class ServerCommand implements Callable<Integer>
             case "emulated":
                 return new EmulatedBackend(gpus, memoryMb << 20);
             case "auto":
-                System.err.println("bitfusion server: backend auto picks emulated: the cuda backend is not built yet");
-                return new EmulatedBackend(gpus, memoryMb << 20);
+                try
+                {
+                    final GpuBackend cuda = CudaBackend.open();
+                    System.err.println("bitfusion server: backend auto picks cuda: " + cuda.gpus().size() + " GPU(s), " +
+                        cuda.gpus().get(0).name());
+                    return cuda;
+                }
+                catch (final CudaUnavailableException ex)
+                {
+                    System.err.println("bitfusion server: backend auto picks emulated: " + ex.getMessage());
+                    return new EmulatedBackend(gpus, memoryMb << 20);
+                }
             case "cuda":
-                throw new IllegalArgumentException(
-                    "the cuda backend is not available in this build; use --backend emulated");
+                try
+                {
+                    return CudaBackend.open();
+                }
+                catch (final CudaUnavailableException ex)
+                {
+                    throw new IllegalArgumentException("the cuda backend is unavailable: " + ex.getMessage() +
+                        "; install the NVIDIA driver on a GPU host, or use --backend emulated");
+                }
             default:
                 throw new IllegalArgumentException("unknown backend '" + kind + "': use emulated, cuda or auto");
         }

@@ -1,0 +1,308 @@
+package dev.bitfusion.server.backend.cuda;
+
+import dev.bitfusion.emulator.EmulatorException;
+import dev.bitfusion.emulator.fatbin.FatbinReader;
+import dev.bitfusion.emulator.ptx.PtxFunction;
+import dev.bitfusion.emulator.ptx.PtxModule;
+import dev.bitfusion.emulator.ptx.PtxParser;
+import dev.bitfusion.emulator.ptx.PtxVariable;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Kernel parameter layouts read from a module image. The client packs cuLaunchKernel's parameters by
+ * these offsets, and JCuda 12.6 has no cuFuncGetParamInfo, so the server reads them from what it loads:
+ * the PTX {@code .param} list (PTX text, or the PTX in a fatbin), else the {@code EIATTR_KPARAM_INFO}
+ * records in a cubin's {@code .nv.info.<kernel>} sections.
+ * <p>
+ * Thread safety: immutable after construction.
+ */
+final class KernelSignatures
+{
+    private static final int FATBIN_WRAPPER_SIZE = 16;
+    private static final int ELF_MAGIC = 0x464C457F;
+    private static final int EIFMT_NVAL = 1;
+    private static final int EIFMT_BVAL = 2;
+    private static final int EIFMT_HVAL = 3;
+    private static final int EIFMT_SVAL = 4;
+    private static final int EIATTR_KPARAM_INFO = 0x17;
+    private static final String NV_INFO_PREFIX = ".nv.info.";
+
+    /** Offsets and sizes of one kernel's parameters, in declaration order. */
+    record Signature(int[] offsets, int[] sizes, int bufferSize)
+    {
+    }
+
+    private final Map<String, Signature> kernels;
+
+    private KernelSignatures(final Map<String, Signature> kernels)
+    {
+        this.kernels = kernels;
+    }
+
+    /**
+     * @param image a module image as the driver takes it (no fatbin wrapper).
+     * @return the layouts it declares; empty when it carries neither PTX nor a readable cubin.
+     */
+    static KernelSignatures of(final byte[] image)
+    {
+        final Map<String, Signature> kernels = new HashMap<>();
+        if (image.length >= 4)
+        {
+            final int magic = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+            if (magic == ELF_MAGIC)
+            {
+                readCubin(image, kernels);
+            }
+            else if (magic == FatbinReader.FATBIN_MAGIC)
+            {
+                readFatbin(image, kernels);
+            }
+            else
+            {
+                readPtx(new String(image, StandardCharsets.UTF_8), kernels);
+            }
+        }
+        return new KernelSignatures(kernels);
+    }
+
+    /**
+     * @param name the kernel's mangled name.
+     * @return its layout, or null when the image does not say.
+     */
+    Signature kernel(final String name)
+    {
+        return kernels.get(name);
+    }
+
+    /**
+     * @param image what the client sent: PTX, cubin, fatbin, or cudart's wrapper followed by the fatbin.
+     * @return the image the driver takes: the fatbin without the wrapper, PTX NUL-terminated.
+     */
+    static byte[] driverImage(final byte[] image)
+    {
+        if (image.length < 4)
+        {
+            return image;
+        }
+        final ByteBuffer buffer = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        final int magic = buffer.getInt(0);
+        if (magic == FatbinReader.WRAPPER_MAGIC)
+        {
+            for (int offset = FATBIN_WRAPPER_SIZE; offset + 4 <= image.length && offset <= 64; offset += 8)
+            {
+                if (buffer.getInt(offset) == FatbinReader.FATBIN_MAGIC)
+                {
+                    final byte[] fatbin = new byte[image.length - offset];
+                    System.arraycopy(image, offset, fatbin, 0, fatbin.length);
+                    return fatbin;
+                }
+            }
+            return image;
+        }
+        if (magic != ELF_MAGIC && magic != FatbinReader.FATBIN_MAGIC && image[image.length - 1] != 0)
+        {
+            final byte[] terminated = new byte[image.length + 1];
+            System.arraycopy(image, 0, terminated, 0, image.length);
+            return terminated;
+        }
+        return image;
+    }
+
+    private static void readFatbin(final byte[] image, final Map<String, Signature> kernels)
+    {
+        try
+        {
+            for (final String ptx : FatbinReader.ptxSources(image))
+            {
+                if (readPtx(ptx, kernels))
+                {
+                    return;
+                }
+            }
+        }
+        catch (final EmulatorException ex)
+        {
+            // Machine code only: the cubins in it are read below.
+        }
+        readFatbinCubins(image, kernels);
+    }
+
+    /** Uncompressed cubin entries of a fatbin; compressed ones are skipped (their PTX usually comes along). */
+    private static void readFatbinCubins(final byte[] image, final Map<String, Signature> kernels)
+    {
+        final ByteBuffer buffer = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        int offset = 0;
+        while (offset + 16 <= image.length && buffer.getInt(offset) == FatbinReader.FATBIN_MAGIC)
+        {
+            final int headerSize = buffer.getShort(offset + 6) & 0xFFFF;
+            final long end = offset + headerSize + buffer.getLong(offset + 8);
+            if (end > image.length)
+            {
+                return;
+            }
+            long entry = offset + headerSize;
+            while (entry + 0x40 <= end)
+            {
+                final int at = (int)entry;
+                final int kind = buffer.getShort(at) & 0xFFFF;
+                final int entryHeaderSize = buffer.getInt(at + 4);
+                final long payloadSize = buffer.getLong(at + 8);
+                final long uncompressedSize = buffer.getLong(at + 56);
+                final long payload = entry + entryHeaderSize;
+                if (entryHeaderSize < 0x40 || payloadSize < 0 || payload + payloadSize > end)
+                {
+                    return;
+                }
+                if (kind == 2 && uncompressedSize == 0 && payloadSize >= 64)
+                {
+                    final byte[] cubin = new byte[(int)payloadSize];
+                    System.arraycopy(image, (int)payload, cubin, 0, cubin.length);
+                    readCubin(cubin, kernels);
+                }
+                entry = payload + payloadSize;
+            }
+            offset = (int)end;
+        }
+    }
+
+    private static boolean readPtx(final String ptx, final Map<String, Signature> kernels)
+    {
+        final PtxModule module;
+        try
+        {
+            module = PtxParser.parse(ptx);
+        }
+        catch (final EmulatorException | RuntimeException ex)
+        {
+            return false;
+        }
+        for (final PtxFunction function : module.functions())
+        {
+            if (!function.entry())
+            {
+                continue;
+            }
+            final int count = function.params().size();
+            final int[] offsets = new int[count];
+            final int[] sizes = new int[count];
+            int offset = 0;
+            for (int i = 0; i < count; i++)
+            {
+                final PtxVariable param = function.params().get(i);
+                final int alignment = Math.max(1, param.alignment());
+                offset = (offset + alignment - 1) / alignment * alignment;
+                offsets[i] = offset;
+                sizes[i] = (int)param.sizeBytes();
+                offset += sizes[i];
+            }
+            kernels.put(function.name(), new Signature(offsets, sizes, offset));
+        }
+        return true;
+    }
+
+    private static void readCubin(final byte[] image, final Map<String, Signature> kernels)
+    {
+        final ByteBuffer elf = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        if (image.length < 64 || image[4] != 2)
+        {
+            return;
+        }
+        final long sectionHeaders = elf.getLong(0x28);
+        final int headerSize = elf.getShort(0x3A) & 0xFFFF;
+        final int sectionCount = elf.getShort(0x3C) & 0xFFFF;
+        final int namesIndex = elf.getShort(0x3E) & 0xFFFF;
+        if (headerSize < 64 || sectionHeaders + (long)sectionCount * headerSize > image.length || namesIndex >= sectionCount)
+        {
+            return;
+        }
+        final long namesOffset = elf.getLong((int)(sectionHeaders + (long)namesIndex * headerSize) + 0x18);
+        for (int i = 0; i < sectionCount; i++)
+        {
+            final int header = (int)(sectionHeaders + (long)i * headerSize);
+            final String name = cString(image, namesOffset + (elf.getInt(header) & 0xFFFFFFFFL));
+            if (name.startsWith(NV_INFO_PREFIX))
+            {
+                final long start = elf.getLong(header + 0x18);
+                final long size = elf.getLong(header + 0x20);
+                if (start >= 0 && size >= 0 && start + size <= image.length)
+                {
+                    final Signature signature = readKernelInfo(elf, (int)start, (int)(start + size));
+                    if (signature != null)
+                    {
+                        kernels.put(name.substring(NV_INFO_PREFIX.length()), signature);
+                    }
+                }
+            }
+        }
+    }
+
+    /** EIATTR records: u8 format, u8 attribute, then a value whose size the format gives. */
+    private static Signature readKernelInfo(final ByteBuffer elf, final int start, final int end)
+    {
+        final Map<Integer, int[]> byOrdinal = new HashMap<>();
+        int at = start;
+        while (at + 2 <= end)
+        {
+            final int format = elf.get(at) & 0xFF;
+            final int attribute = elf.get(at + 1) & 0xFF;
+            at += 2;
+            switch (format)
+            {
+                case EIFMT_NVAL -> at += 2;
+                case EIFMT_BVAL -> at += 2;
+                case EIFMT_HVAL -> at += 2;
+                case EIFMT_SVAL ->
+                {
+                    final int length = elf.getShort(at) & 0xFFFF;
+                    if (attribute == EIATTR_KPARAM_INFO && length >= 12 && at + 2 + 12 <= end)
+                    {
+                        final int ordinal = elf.getShort(at + 2 + 4) & 0xFFFF;
+                        final int offset = elf.getShort(at + 2 + 6) & 0xFFFF;
+                        final int size = (elf.getInt(at + 2 + 8) >>> 18) & 0x3FFF;
+                        byOrdinal.put(ordinal, new int[]{ offset, size });
+                    }
+                    at += 2 + length;
+                }
+                default ->
+                {
+                    return null;
+                }
+            }
+        }
+        final int count = byOrdinal.size();
+        final int[] offsets = new int[count];
+        final int[] sizes = new int[count];
+        int bufferSize = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int[] param = byOrdinal.get(i);
+            if (param == null)
+            {
+                return null;
+            }
+            offsets[i] = param[0];
+            sizes[i] = param[1];
+            bufferSize = Math.max(bufferSize, param[0] + param[1]);
+        }
+        return new Signature(offsets, sizes, bufferSize);
+    }
+
+    private static String cString(final byte[] image, final long offset)
+    {
+        if (offset < 0 || offset >= image.length)
+        {
+            return "";
+        }
+        int end = (int)offset;
+        while (end < image.length && image[end] != 0)
+        {
+            end++;
+        }
+        return new String(image, (int)offset, end - (int)offset, StandardCharsets.UTF_8);
+    }
+}
