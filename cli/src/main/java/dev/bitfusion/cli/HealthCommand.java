@@ -72,11 +72,24 @@ final class HealthCommand implements Callable<Integer>
     }
 
     /**
-     * @return the options of the localhost section for the distribution this command runs from.
+     * @return the options of the localhost section for the distribution this command runs from; the
+     * libcuda.so.1 checked is the one {@code bitfusion run} puts in front of programs.
      */
     static LocalHealthOptions localOptions()
     {
         final String root = InstallRoot.discover();
-        return null == root ? LocalHealthOptions.defaults() : LocalHealthOptions.forInstall(root);
+        final LocalHealthOptions options =
+            null == root ? LocalHealthOptions.defaults() : LocalHealthOptions.forInstall(root);
+        String library;
+        try
+        {
+            library = RunCommand.extractLibrary().resolve("libcuda.so.1").toString();
+        }
+        catch (final java.io.IOException | RuntimeException ex)
+        {
+            library = null == root ? null : root + "/lib/libcuda.so.1";
+        }
+        return new LocalHealthOptions(options.servers(), options.gpuMemoryBytes(), options.installRoot(),
+            null == library ? List.of() : List.of(library), options.thresholds());
     }
 }

@@ -50,6 +50,25 @@ class SoftwareChecksTest
     }
 
     @Test
+    void shouldReadTheRuntimeVersionOfAToolkitInstalledFromWheels() throws IOException
+    {
+        file("usr/local/cuda/dist-info/nvidia_cuda_nvcc-13.0.88.dist-info/METADATA", "Name: nvidia-cuda-nvcc\n");
+        file("usr/local/cuda/dist-info/nvidia_cuda_runtime-13.0.96.dist-info/METADATA", "Name: nvidia-cuda-runtime\n");
+
+        assertResult(HealthStatus.PASS, "CUDA toolkit 13.0.96 at /usr/local/cuda", new CudaToolkitCheck().run(host(tmp)));
+    }
+
+    @Test
+    void shouldBeMarginalForAToolkitWithoutAnyVersionRecord() throws IOException
+    {
+        file("usr/local/cuda/lib64/libcudart.so.13", "");
+
+        assertResult(HealthStatus.MARGINAL,
+            "Unable to parse CUDA toolkit version from /usr/local/cuda (no version.json, version.txt or " +
+            "nvidia_cuda_runtime dist-info)", new CudaToolkitCheck().run(host(tmp)));
+    }
+
+    @Test
     void shouldReadLegacyVersionTxt() throws IOException
     {
         file("usr/local/cuda/version.txt", "CUDA Version 10.2.89\n");
