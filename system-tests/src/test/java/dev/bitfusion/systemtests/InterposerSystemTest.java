@@ -5,32 +5,27 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static dev.bitfusion.systemtests.CudaExamples.binary;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Unmodified nvcc-built programs (static cudart, default flags) from examples/cuda run through
- * {@code bin/bitfusion run} against a server in its own process, over UDP on loopback; each program checks
- * its own results and prints PASSED.
+ * Unmodified programs from examples/cuda (nvcc-built with static cudart, one with {@code -cudart shared},
+ * one driver-API program built with gcc) run through {@code bin/bitfusion run} against a server in its own
+ * process, over UDP on loopback; each program checks its own results and prints PASSED, which is asserted
+ * together with its exit code.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class InterposerSystemTest
 {
-    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
-    private static final Path NVCC = Path.of(System.getenv().getOrDefault("CUDA_HOME", "/usr/local/cuda"), "bin", "nvcc");
-    private static final Path BUILT = ROOT.resolve("system-tests/target/cuda-examples");
     private static final long SERVER_MEMORY_MB = 2048;
 
     private ServerProcess server;
@@ -43,26 +38,7 @@ class InterposerSystemTest
     @BeforeAll
     static void buildExamples() throws IOException, InterruptedException
     {
-        if (!Files.isExecutable(NVCC))
-        {
-            System.err.println("InterposerSystemTest: SKIPPED, no nvcc at " + NVCC +
-                ": the CUDA toolkit is needed to build the example programs");
-        }
-        assumeTrue(Files.isExecutable(NVCC), "nvcc not found at " + NVCC);
-        Files.createDirectories(BUILT);
-        for (final String example : List.of("vector_add", "device_info"))
-        {
-            final Path source = ROOT.resolve("examples/cuda/" + example + ".cu");
-            final Path binary = BUILT.resolve(example);
-            if (Files.exists(binary) && Files.getLastModifiedTime(binary).compareTo(Files.getLastModifiedTime(source)) > 0)
-            {
-                continue;
-            }
-            final Process nvcc = new ProcessBuilder(NVCC.toString(), "-o", binary.toString(), source.toString())
-                .redirectErrorStream(true).start();
-            final String output = new String(nvcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(0, nvcc.waitFor(), "nvcc " + source + ": " + output);
-        }
+        CudaExamples.buildAll();
     }
 
     @BeforeEach
@@ -80,13 +56,80 @@ class InterposerSystemTest
         }
     }
 
-    @Test
-    void shouldRunKernelAndCopiesOfStaticCudartProgramOnRemoteHalfGpu() throws Exception
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "vector_add           | vector_add: 4096 elements PASSED",
+        "memcpy_kinds         | memcpy_kinds: H2D D2H D2D H2H Default PASSED",
+        "memcpy_async         | memcpy_async: 4 chunks on a stream PASSED",
+        "memcpy_2d            | memcpy_2d: 100x37 pitch 512 PASSED",
+        "memset               | memset: 100000 bytes PASSED",
+        "events               | stream wait honoured PASSED",
+        "host_alloc           | host_alloc: cudaMallocHost and cudaHostAlloc PASSED",
+        "multi_thread_streams | multi_thread_streams: 4 threads x 20 launches PASSED",
+        "device_reset         | device_reset: memory freed, device usable again PASSED",
+    })
+    void shouldRunSelfVerifyingProgramOnRemoteHalfGpu(final String example, final String passed) throws Exception
     {
-        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", binary("vector_add"));
+        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", binary(example));
 
         assertEquals(0, run.exitCode(), run.output());
-        assertTrue(run.output().contains("vector_add: 4096 elements PASSED"), run.output());
+        assertTrue(run.output().contains(passed), run.output());
+        assertFalse(run.output().contains("FAILED"), run.output());
+    }
+
+    @Test
+    void shouldLoadTheToolkitsSharedRuntimeAndStillUseOurDriver() throws Exception
+    {
+        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", binary("shared_runtime"));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("shared_runtime: runtime 13000 on driver 13000, sum 4999950000 PASSED"),
+            run.output());
+        assertTrue(server.output().stream().anyMatch(line -> line.contains("session") && line.contains("opened")),
+            "the program must have used the remote server: " + server.output());
+    }
+
+    @Test
+    void shouldRunDriverApiProgramBuiltWithGccLoadingPtxAndFatbin() throws Exception
+    {
+        final Run run = run("-n", "1", "-m", "512", "--server_list", server.serverList(), "--",
+            binary("driver_api"), binary("driver_kernels.ptx"), binary("driver_kernels.fatbin"));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains(", 512 MiB"), run.output());
+        assertTrue(run.output().contains("driver_api: PTX and fatbin modules, streams, memory PASSED"), run.output());
+    }
+
+    @Test
+    void shouldPrintFromTheDeviceToTheTerminal() throws Exception
+    {
+        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", binary("device_printf"));
+
+        assertEquals(0, run.exitCode(), run.output());
+        for (int block = 0; block < 2; block++)
+        {
+            for (int thread = 0; thread < 3; thread++)
+            {
+                final String line = "device printf: block " + block + " thread " + thread + " value " + (40 + block * 3 + thread);
+                assertTrue(run.output().contains(line), "missing '" + line + "': " + run.output());
+            }
+        }
+        final String output = run.output();
+        assertTrue(output.indexOf("host: launching") < output.indexOf("device printf:") &&
+            output.lastIndexOf("device printf:") < output.indexOf("device_printf: PASSED"), output);
+    }
+
+    @Test
+    void shouldRefuseManagedAndMappedMemoryWithAnErrorTheProgramSees() throws Exception
+    {
+        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--",
+            binary("unsupported_memory"));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("cudaMallocManaged: cudaErrorNotSupported"), run.output());
+        assertTrue(run.output().contains("cudaHostAlloc(cudaHostAllocMapped): cudaErrorNotSupported"), run.output());
+        assertTrue(run.output().contains("bitfusion: cuMemAllocManaged is not supported"), run.output());
+        assertTrue(run.output().contains("unsupported_memory: managed and mapped memory refused PASSED"), run.output());
     }
 
     @Test
@@ -101,6 +144,16 @@ class InterposerSystemTest
     }
 
     @Test
+    void shouldShowAFractionalSliceToTheProgram() throws Exception
+    {
+        final Run run = run("-n", "1", "-p", "0.25", "--server_list", server.serverList(), "--",
+            binary("device_info"), Long.toString(SERVER_MEMORY_MB / 4));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("device_info: PASSED"), run.output());
+    }
+
+    @Test
     void shouldFailBeforeStartingTheProgramWhenTheSliceCannotBeHad() throws Exception
     {
         final Run run = run("-n", "1", "-m", Long.toString(SERVER_MEMORY_MB * 4), "--server_list", server.serverList(),
@@ -111,22 +164,21 @@ class InterposerSystemTest
         assertFalse(run.output().contains("vector_add"), "the program must not start: " + run.output());
     }
 
-    private static String binary(final String name)
+    @Test
+    void shouldPassTheProgramsExitCodeOn() throws Exception
     {
-        return BUILT.resolve(name).toString();
+        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", "sh", "-c", "exit 7");
+
+        assertEquals(7, run.exitCode(), run.output());
     }
 
     private static Run run(final String... args) throws IOException, InterruptedException
     {
-        final List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/bitfusion").toString(), "run"));
-        command.addAll(List.of(args));
-        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        // Same host, but the point is the network path: force UDP in the program's embedded JVM.
-        builder.environment().put("BITFUSION_JVM_OPTS", "-Dbitfusion.client.transport=udp");
-        builder.environment().remove("BITFUSION_SERVERS");
-        final Process process = builder.start();
-        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "bitfusion run did not finish: " + output);
-        return new Run(process.exitValue(), output);
+        try (BitfusionRun run = BitfusionRun.start(args))
+        {
+            final int exitCode = run.await(120);
+            assertTrue(exitCode >= 0, "bitfusion run did not finish: " + run.output());
+            return new Run(exitCode, run.output());
+        }
     }
 }
