@@ -1,6 +1,8 @@
 package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.GpuPoolInfo;
+import dev.bitfusion.agent.PoolQuery;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.nativebridge.NativeDriver;
 import dev.bitfusion.server.GpuServer;
@@ -23,14 +25,35 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * {@code bitfusion run}: start an unmodified CUDA program on remote GPU slices. The slice is checked
- * before the program starts (a slice that cannot be had fails here, with the reason); the program then
- * opens its own session through our libcuda.so.1, which comes first in its library path.
+ * {@code bitfusion run}: start an unmodified CUDA program on remote GPU slices.
+ * <p>
+ * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else {@code ~/.bitfusion/servers.conf}
+ * or {@code /etc/bitfusion/servers.conf} ({@link ServerConfig}); with none, an embedded local server is
+ * started for the run (the emulated GPU on a machine without one) and stderr says so.
+ * <p>
+ * Life of the slice. The slice is held by the program's own session: our libcuda.so.1 (first in the
+ * program's library path) opens it on the program's first CUDA call, its client keeps it alive while the
+ * program runs, and it is released when the program exits: closed at exit, or freed by the server's
+ * liveness timeout when the program dies without closing it (crash, SIGKILL), in which case this command
+ * waits, bounded, until the server reports the slice gone before it exits, so a slice is never still held
+ * after {@code bitfusion run} returns. Before the program starts, the same slice is opened once as a check,
+ * so a slice that cannot be had fails here, with the reason, and the program never starts. That check
+ * session is closed right before the program is started rather than kept open until the program's session
+ * is up: keeping both would reserve the slice twice, and a {@code -p 0.6} run could then never start. The
+ * honest consequence is a window, from that close to the program's first CUDA call, in which another
+ * tenant may take the memory; the program then sees cuInit fail with the server's reason on stderr.
+ * Handing the reservation itself over to the program would close the window and needs a server-side
+ * reservation token (not yet there).
+ * <p>
+ * Signals to this command (SIGTERM, SIGINT, SIGHUP) are passed on to the program, and its exit code is
+ * this command's exit code (128 + signal when it was killed).
  * <p>
  * Thread safety: a command object runs once, on the main thread.
  */
@@ -39,6 +62,9 @@ import java.util.stream.Stream;
 final class RunCommand implements Callable<Integer>
 {
     static final String LIBRARY_RESOURCE = "/dev/bitfusion/nativebridge/linux-x86_64/libcuda.so.1";
+    /** How long to wait for a server to free the slice of a program that died without closing it. */
+    static final long RELEASE_WAIT_MS_DEFAULT = 15_000;
+    private static final int SIGNAL_EXIT_BASE = 128;
 
     @Option(names = "-n", paramLabel = "N", description = "How many GPUs (default 1).")
     int gpuCount = 1;
@@ -63,6 +89,18 @@ final class RunCommand implements Callable<Integer>
             fraction = 1.0;
         }
         List<Endpoint> servers = ServerList.resolve(serverList);
+        if (servers.isEmpty())
+        {
+            try
+            {
+                servers = ServerConfig.discover(Path.of(System.getProperty("user.home")));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                System.err.println("bitfusion run: " + ex.getMessage());
+                return 2;
+            }
+        }
         GpuServer embedded = null;
         if (servers.isEmpty())
         {
@@ -71,19 +109,26 @@ final class RunCommand implements Callable<Integer>
                 .endpoint(local)
                 .backend(ServerCommand.createBackend("auto", Math.max(1, gpuCount), 16384))
                 .authenticator(TokenAuthenticator.acceptAll()));
-            System.err.println("bitfusion run: no server configured (--server_list, BITFUSION_SERVERS): " +
+            System.err.println("bitfusion run: no server configured (--server_list, BITFUSION_SERVERS, servers.conf): " +
                 "started an embedded local server on " + local);
             servers = List.of(local);
         }
-        try
+        // Closed right before the program starts (see the class comment); closing again is harmless.
+        try (RemoteDriver check = new RemoteDriver(settings(servers.get(0)), new PrintStream(OutputStream.nullOutputStream())))
         {
-            final String refused = checkSlice(servers.get(0));
+            final String refused = checkSlice(check);
             if (refused != null)
             {
                 System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + servers.get(0) + ": " + refused);
                 return 3;
             }
-            return runProgram(servers);
+            final String clientId = new ClientSettings().clientId() + " [bitfusion run " + UUID.randomUUID() + "]";
+            final int exitCode = runProgram(servers, check, clientId);
+            if (embedded == null && exitCode != 0)
+            {
+                awaitRelease(servers.get(0), clientId);
+            }
+            return exitCode;
         }
         finally
         {
@@ -114,10 +159,10 @@ final class RunCommand implements Callable<Integer>
         return settings;
     }
 
-    /** Open the slice once and give it back: the program's own session holds it while it runs. */
-    private String checkSlice(final Endpoint server)
+    /** Open the slice as a check; the caller closes it right before the program starts. */
+    private static String checkSlice(final RemoteDriver probe)
     {
-        try (RemoteDriver probe = new RemoteDriver(settings(server), new PrintStream(OutputStream.nullOutputStream())))
+        try
         {
             final int status = probe.cuInit(0);
             if (status != CuResult.CUDA_SUCCESS)
@@ -132,7 +177,40 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int runProgram(final List<Endpoint> servers) throws IOException, InterruptedException
+    /**
+     * A program that died without closing its session leaves the slice to the server's liveness timeout:
+     * wait for that, bounded, so the slice is free once this command returns, and say so when it is not.
+     */
+    private static void awaitRelease(final Endpoint server, final String clientId) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RELEASE_WAIT_MS_DEFAULT);
+        while (true)
+        {
+            try
+            {
+                final GpuPoolInfo pool = PoolQuery.listGpus(server, TimeUnit.SECONDS.toNanos(1));
+                if (pool.gpus().stream().flatMap(gpu -> gpu.slices().stream())
+                    .noneMatch(slice -> clientId.equals(slice.clientId())))
+                {
+                    return;
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                return; // The server is gone or unreachable: it holds nothing we could wait for.
+            }
+            if (System.nanoTime() > deadlineNs)
+            {
+                System.err.println("bitfusion run: " + server + " still holds the program's slice " +
+                    RELEASE_WAIT_MS_DEFAULT + " ms after it exited; the server frees it when its lease expires");
+                return;
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private int runProgram(final List<Endpoint> servers, final RemoteDriver check, final String clientId)
+        throws IOException, InterruptedException
     {
         final Path libraryDir = extractLibrary();
         final ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
@@ -153,11 +231,13 @@ final class RunCommand implements Callable<Integer>
             environment.put(NativeDriver.MEMORY_FRACTION_ENV_NAME, Double.toString(fraction));
         }
         environment.put(NativeDriver.CLASSPATH_ENV_NAME, absoluteClassPath());
+        environment.put(NativeDriver.CLIENT_ID_ENV_NAME, clientId);
         environment.put("BITFUSION_JAVA_HOME", System.getProperty("java.home"));
 
         final Process process;
         try
         {
+            check.close();
             process = builder.start();
         }
         catch (final IOException ex)

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -35,12 +36,23 @@ final class BitfusionRun implements AutoCloseable
      */
     static BitfusionRun start(final String... args) throws IOException
     {
+        return start(Map.of(), args);
+    }
+
+    /**
+     * @param environment variables to add to the command's environment.
+     * @param args        what follows {@code bitfusion run}.
+     * @return the started command.
+     */
+    static BitfusionRun start(final Map<String, String> environment, final String... args) throws IOException
+    {
         final List<String> command = new ArrayList<>(List.of(CudaExamples.ROOT.resolve("bin/bitfusion").toString(), "run"));
         command.addAll(List.of(args));
         final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         // Same host, but the point is the network path: force UDP in the program's embedded JVM.
         builder.environment().put("BITFUSION_JVM_OPTS", "-Dbitfusion.client.transport=udp");
         builder.environment().remove("BITFUSION_SERVERS");
+        builder.environment().putAll(environment);
         return new BitfusionRun(builder.start());
     }
 

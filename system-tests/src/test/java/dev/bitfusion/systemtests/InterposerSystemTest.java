@@ -5,10 +5,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static dev.bitfusion.systemtests.CudaExamples.binary;
@@ -162,6 +166,26 @@ class InterposerSystemTest
         assertNotEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains("bitfusion run: cannot get"), run.output());
         assertFalse(run.output().contains("vector_add"), "the program must not start: " + run.output());
+    }
+
+    @Test
+    void shouldTakeTheServerFromTheUsersServersConf(@TempDir final Path home) throws Exception
+    {
+        Files.createDirectories(home.resolve(".bitfusion"));
+        Files.writeString(home.resolve(".bitfusion/servers.conf"),
+            "servers:\n  - addresses: [" + server.serverList() + "]\n");
+        final Run run;
+        try (BitfusionRun command = BitfusionRun.start(
+            Map.of("BITFUSION_JAVA_OPTS", "-Duser.home=" + home), "-n", "1", "-p", "0.5", "--", binary("vector_add")))
+        {
+            assertTrue(command.await(120) >= 0, command.output());
+            run = new Run(command.await(1), command.output());
+        }
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("vector_add: 4096 elements PASSED"), run.output());
+        assertFalse(run.output().contains("embedded local server"), run.output());
+        assertTrue(server.output().stream().anyMatch(line -> line.contains("opened")), server.output().toString());
     }
 
     @Test
