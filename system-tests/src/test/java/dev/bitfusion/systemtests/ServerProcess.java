@@ -35,15 +35,22 @@ final class ServerProcess implements AutoCloseable
      */
     static ServerProcess start(final long memoryMb, final String... extraArgs) throws IOException, InterruptedException
     {
-        final int port;
-        try (DatagramSocket socket = new DatagramSocket(0))
-        {
-            port = socket.getLocalPort();
-        }
+        final int port = freeUdpPort();
         final List<String> command = JavaProcess.command("dev.bitfusion.cli.BitfusionCommand");
         command.addAll(List.of("server", "--listen", "127.0.0.1:" + port, "--backend", "emulated",
             "--memory-mb", Long.toString(memoryMb)));
         command.addAll(List.of(extraArgs));
+        return start(command, port);
+    }
+
+    /**
+     * @param command a command line that ends up running a server on 127.0.0.1:{@code port}, e.g. through
+     *                {@code bitfusion run}.
+     * @param port    the port it listens on.
+     * @return the running server, once it says it listens.
+     */
+    static ServerProcess start(final List<String> command, final int port) throws IOException, InterruptedException
+    {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         final ServerProcess server = new ServerProcess(process, new Endpoint("127.0.0.1", port));
 
@@ -77,6 +84,14 @@ final class ServerProcess implements AutoCloseable
             throw new IllegalStateException("server did not start: " + server.output);
         }
         return server;
+    }
+
+    static int freeUdpPort() throws IOException
+    {
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            return socket.getLocalPort();
+        }
     }
 
     Endpoint endpoint()

@@ -1,0 +1,288 @@
+package dev.bitfusion.systemtests;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.RemoteDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.bitfusion.systemtests.Drivers.*;
+import static dev.bitfusion.transport.CuResult.*;
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The cuda backend without a GPU: server A runs {@code --backend cuda} as a program under
+ * {@code bitfusion run}, so JCuda's libJCudaDriver loads our libcuda.so.1, which joins server A's JVM and
+ * forwards every driver call to server B on the emulated GPU. A client then drives server A, so each call
+ * crosses CudaSession and JCuda's real driver API surface end to end:
+ * <pre>
+ *   test RemoteDriver -> server A (CudaBackend, JCuda) -> our libcuda.so.1 -> RemoteDriver -> server B (emulated)
+ * </pre>
+ */
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
+class CudaBackendChainSystemTest
+{
+    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    private static final Path BRIDGE = ROOT.resolve("native-bridge/target/native/libcuda.so.1");
+    private static final Path LAUNCHER_LIBS = ROOT.resolve("cli/target/lib/bitfusion-cli.jar");
+    private static final Path KERNELS = ROOT.resolve("emulator/src/test/resources/kernels");
+    private static final Path NVCC = Path.of(System.getenv().getOrDefault("CUDA_HOME", "/usr/local/cuda"), "bin", "nvcc");
+    private static final long SERVER_B_MEMORY_MB = 768;
+    private static final long SERVER_A_SLICE_MB = 256;
+    private static final long TENANT_SLICE_MB = 64;
+
+    private static ServerProcess serverB;
+    private static ServerProcess serverA;
+    private final List<RemoteDriver> drivers = new ArrayList<>();
+
+    @BeforeAll
+    static void startServers() throws Exception
+    {
+        if (!Files.isRegularFile(BRIDGE) || !Files.isRegularFile(LAUNCHER_LIBS))
+        {
+            System.err.println("CudaBackendChainSystemTest: SKIPPED, the native bridge (" + BRIDGE + ") or the " +
+                "distribution (" + LAUNCHER_LIBS + ") is not built: run ./mvnw install");
+        }
+        assumeTrue(Files.isRegularFile(BRIDGE), "native bridge not built: " + BRIDGE);
+        assumeTrue(Files.isRegularFile(LAUNCHER_LIBS), "distribution not built: " + LAUNCHER_LIBS);
+
+        serverB = ServerProcess.start(SERVER_B_MEMORY_MB);
+        final int port = ServerProcess.freeUdpPort();
+        // bitfusion run prepares server A's environment exactly as for any CUDA program: our library first
+        // in LD_LIBRARY_PATH, the slice of server B, the class path the bridge needs.
+        serverA = ServerProcess.start(List.of(ROOT.resolve("bin/bitfusion").toString(), "run",
+            "-m", Long.toString(SERVER_A_SLICE_MB), "--server_list", serverB.serverList(), "--",
+            ROOT.resolve("bin/bitfusion").toString(), "server", "--backend", "cuda", "--listen", "127.0.0.1:" + port),
+            port);
+    }
+
+    @AfterAll
+    static void stopServers() throws Exception
+    {
+        if (serverA != null)
+        {
+            serverA.close();
+        }
+        if (serverB != null)
+        {
+            serverB.close();
+        }
+    }
+
+    @AfterEach
+    void closeDrivers()
+    {
+        drivers.forEach(RemoteDriver::close);
+        drivers.clear();
+    }
+
+    @Test
+    void shouldServeServerBsGpuAsACudaBackendAndReportTheSlice()
+    {
+        assertTrue(serverA.output().stream().anyMatch(line -> line.contains("backend cuda: 1 x Bitfusion Emulated GPU, " +
+            SERVER_A_SLICE_MB + " MiB")), serverA.output().toString());
+        final RemoteDriver driver = open();
+        final String[] name = new String[1];
+        ok(driver.cuDeviceGetName(name, 0), "cuDeviceGetName", driver);
+        assertEquals("Bitfusion Emulated GPU", name[0]);
+        final long[] total = new long[1];
+        ok(driver.cuDeviceTotalMem(total, 0), "cuDeviceTotalMem", driver);
+        assertEquals(TENANT_SLICE_MB << 20, total[0]);
+        final int[] major = new int[1];
+        ok(driver.cuDeviceGetAttribute(major, 75, 0), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)", driver);
+        assertEquals(8, major[0]);
+    }
+
+    @Test
+    void shouldCopyThroughThePinnedStagingRingWithContentIntact()
+    {
+        final RemoteDriver driver = open();
+        // Larger than the four 4 MiB staging slots together, and not a multiple of anything.
+        final int bytes = 17 * 1024 * 1024 + 123;
+        final byte[] data = pattern(bytes, 6);
+        final long source = alloc(driver, bytes);
+        final long copy = alloc(driver, bytes);
+        ok(driver.cuMemcpyHtoD(source, data, 0, bytes), "cuMemcpyHtoD", driver);
+        ok(driver.cuMemcpyDtoD(copy, source, bytes), "cuMemcpyDtoD", driver);
+        final byte[] back = new byte[bytes];
+        ok(driver.cuMemcpyDtoH(back, 0, copy, bytes), "cuMemcpyDtoH", driver);
+        assertArrayEquals(data, back);
+
+        final byte[] middle = new byte[1000];
+        ok(driver.cuMemcpyDtoH(middle, 0, source + 5_000_001, middle.length), "cuMemcpyDtoH at an offset", driver);
+        assertArrayEquals(Arrays.copyOfRange(data, 5_000_001, 5_001_001), middle);
+    }
+
+    @Test
+    void shouldSetMemoryIn1d2dAndEveryElementSize()
+    {
+        final RemoteDriver driver = open();
+        final long buffer = alloc(driver, 4096);
+        ok(driver.cuMemsetD8(buffer, 0x11, 4096), "cuMemsetD8", driver);
+        ok(driver.cuMemsetD16(buffer + 2, 0xA1B2, 3), "cuMemsetD16", driver);
+        ok(driver.cuMemsetD32(buffer + 16, 0xDEADBEEF, 2), "cuMemsetD32", driver);
+        ok(driver.cuMemsetD2D(buffer + 1024, 256, 0x7E, 1, 10, 4, 0), "cuMemsetD2D8", driver);
+        final byte[] back = new byte[4096];
+        ok(driver.cuMemcpyDtoH(back, 0, buffer, back.length), "cuMemcpyDtoH", driver);
+        final ByteBuffer view = ByteBuffer.wrap(back).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0x11, back[0]);
+        assertEquals((short)0xA1B2, view.getShort(2));
+        assertEquals((short)0xA1B2, view.getShort(6));
+        assertEquals(0x11, back[8]);
+        assertEquals(0xDEADBEEF, view.getInt(16));
+        assertEquals(0xDEADBEEF, view.getInt(20));
+        assertEquals(0x11, back[24]);
+        for (int row = 0; row < 4; row++)
+        {
+            assertEquals(0x7E, back[1024 + row * 256], "row " + row);
+            assertEquals(0x7E, back[1024 + row * 256 + 9], "row " + row);
+            assertEquals(0x11, back[1024 + row * 256 + 10], "past row " + row);
+        }
+        assertEquals(0x11, back[1024 + 4 * 256]);
+    }
+
+    @Test
+    void shouldOrderWorkOnStreamsAndTimeItWithEvents()
+    {
+        final RemoteDriver driver = open();
+        final long[] stream = new long[1];
+        ok(driver.cuStreamCreate(stream, 1), "cuStreamCreate", driver);
+        final long[] start = new long[1];
+        final long[] end = new long[1];
+        ok(driver.cuEventCreate(start, 0), "cuEventCreate", driver);
+        ok(driver.cuEventCreate(end, 0), "cuEventCreate", driver);
+        final int bytes = 1 << 20;
+        final byte[] data = pattern(bytes, 9);
+        final long buffer = alloc(driver, bytes);
+        ok(driver.cuEventRecord(start[0], stream[0]), "cuEventRecord", driver);
+        ok(driver.cuMemcpyHtoDAsync(buffer, data, 0, bytes, stream[0]), "cuMemcpyHtoDAsync", driver);
+        ok(driver.cuMemsetD8Async(buffer, 0x5A, 16, stream[0]), "cuMemsetD8Async", driver);
+        ok(driver.cuEventRecord(end[0], stream[0]), "cuEventRecord", driver);
+        ok(driver.cuStreamWaitEvent(0, end[0], 0), "cuStreamWaitEvent", driver);
+        ok(driver.cuEventSynchronize(end[0]), "cuEventSynchronize", driver);
+        ok(driver.cuEventQuery(end[0]), "cuEventQuery", driver);
+        final float[] elapsed = new float[1];
+        ok(driver.cuEventElapsedTime(elapsed, start[0], end[0]), "cuEventElapsedTime", driver);
+        assertTrue(elapsed[0] >= 0, "elapsed " + elapsed[0]);
+        final byte[] back = new byte[bytes];
+        ok(driver.cuMemcpyDtoHAsync(back, 0, buffer, bytes, stream[0]), "cuMemcpyDtoHAsync", driver);
+        ok(driver.cuStreamSynchronize(stream[0]), "cuStreamSynchronize", driver);
+        assertEquals(0x5A, back[15]);
+        assertArrayEquals(Arrays.copyOfRange(data, 16, bytes), Arrays.copyOfRange(back, 16, bytes));
+        ok(driver.cuEventDestroy(start[0]), "cuEventDestroy", driver);
+        ok(driver.cuEventDestroy(end[0]), "cuEventDestroy", driver);
+        ok(driver.cuStreamDestroy(stream[0]), "cuStreamDestroy", driver);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "vector_add.ptx", "vector_add.fatbin" })
+    void shouldLaunchAKernelWithParametersPackedByTheLayoutFromTheImage(final String fixture) throws Exception
+    {
+        final RemoteDriver driver = open();
+        final long[] module = new long[1];
+        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve(fixture))), "cuModuleLoadData", driver);
+        final long[] function = new long[1];
+        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
+        final int n = 1 << 16;
+        final ByteBuffer a = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        final ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++)
+        {
+            a.putFloat(4 * i, i * 0.25f);
+            b.putFloat(4 * i, 100 - i);
+        }
+        final long da = alloc(driver, 4L * n);
+        final long db = alloc(driver, 4L * n);
+        final long dc = alloc(driver, 4L * n);
+        ok(driver.cuMemcpyHtoD(da, a.array(), 0, 4L * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuMemcpyHtoD(db, b.array(), 0, 4L * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuLaunchKernel(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0,
+            new byte[][]{ i64(da), i64(db), i64(dc), i32(n) }), "cuLaunchKernel", driver);
+        final byte[] result = new byte[4 * n];
+        ok(driver.cuMemcpyDtoH(result, 0, dc, 4L * n), "cuMemcpyDtoH", driver);
+        final ByteBuffer sums = ByteBuffer.wrap(result).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++)
+        {
+            assertEquals(a.getFloat(4 * i) + b.getFloat(4 * i), sums.getFloat(4 * i), "element " + i);
+        }
+        ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
+    }
+
+    @Test
+    void shouldEnforceTheTenantsSliceAndItsOwnPointers()
+    {
+        final RemoteDriver tenant = open();
+        final RemoteDriver neighbour = open();
+        final long held = alloc(tenant, (TENANT_SLICE_MB - 16) << 20);
+        final long[] more = new long[1];
+        expect(CUDA_ERROR_OUT_OF_MEMORY, tenant.cuMemAlloc(more, 32L << 20), "an allocation past the slice");
+        final long other = alloc(neighbour, 1 << 20);
+        expect(CUDA_ERROR_INVALID_VALUE, tenant.cuMemcpyDtoH(new byte[16], 0, other, 16), "reading a neighbour's memory");
+        expect(CUDA_ERROR_INVALID_VALUE, tenant.cuMemcpyDtoH(new byte[16], 0, held + ((TENANT_SLICE_MB - 16) << 20) - 8, 16),
+            "reading past the end of an allocation");
+        ok(tenant.cuMemFree(held), "cuMemFree", tenant);
+        ok(tenant.cuMemAlloc(more, 32L << 20), "an allocation that fits once memory is freed", tenant);
+    }
+
+    @Test
+    void shouldRunAnNvccBuiltExampleThroughTheChain() throws Exception
+    {
+        if (!Files.isExecutable(NVCC))
+        {
+            System.err.println("CudaBackendChainSystemTest: example SKIPPED, no nvcc at " + NVCC);
+        }
+        assumeTrue(Files.isExecutable(NVCC), "nvcc not found at " + NVCC);
+        final Path built = ROOT.resolve("system-tests/target/cuda-chain-examples");
+        Files.createDirectories(built);
+        final Path binary = built.resolve("vector_add");
+        if (!Files.isExecutable(binary))
+        {
+            final Process nvcc = new ProcessBuilder(NVCC.toString(), "-o", binary.toString(),
+                ROOT.resolve("examples/cuda/vector_add.cu").toString()).redirectErrorStream(true).start();
+            final String output = new String(nvcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, nvcc.waitFor(), "nvcc: " + output);
+        }
+        final ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("bin/bitfusion").toString(), "run",
+            "-m", "128", "--server_list", serverA.serverList(), "--", binary.toString()).redirectErrorStream(true);
+        builder.environment().put("BITFUSION_JVM_OPTS", "-Dbitfusion.client.transport=udp");
+        builder.environment().remove("BITFUSION_SERVERS");
+        final Process process = builder.start();
+        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "bitfusion run did not finish: " + output);
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.contains("vector_add: 4096 elements PASSED"), output);
+    }
+
+    private RemoteDriver open()
+    {
+        final RemoteDriver driver = Drivers.open(serverA.endpoint(), "udp", new ClientSettings().memoryMb(TENANT_SLICE_MB));
+        drivers.add(driver);
+        return driver;
+    }
+
+    private static byte[] i64(final long value)
+    {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
+    }
+
+    private static byte[] i32(final int value)
+    {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
+    }
+}
