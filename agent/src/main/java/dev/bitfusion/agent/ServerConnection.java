@@ -17,8 +17,6 @@ import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -217,7 +215,7 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
             return sticky;
         }
         long lostSinceNs = 0;
-        IdleStrategy idle = null;
+        int attempts = 0;
         while (true)
         {
             final long position = body == null ?
@@ -235,18 +233,57 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
             if (lostSinceNs == 0)
             {
                 lostSinceNs = nowNs;
-                idle = new BackoffIdleStrategy(100, 10, 1000, TimeUnit.MICROSECONDS.toNanos(100));
             }
             else if (nowNs - lostSinceNs > livenessTimeoutNs && position == Publication.NOT_CONNECTED)
             {
                 return serverLost("server not reachable for " + TimeUnit.NANOSECONDS.toMillis(livenessTimeoutNs) + " ms");
             }
-            idle.idle();
+            backOff(++attempts);
             if (stickyError != CuResult.CUDA_SUCCESS)
             {
                 return stickyError;
             }
             pollIfFree();
+        }
+    }
+
+    /**
+     * A reply usually comes within microseconds: spin and yield long before parking, so a synchronous
+     * call costs about what a raw ping-pong costs, and park only when the server is busy for longer.
+     */
+    private static void awaitBackOff(final int idleCount)
+    {
+        if (idleCount < 200)
+        {
+            Thread.onSpinWait();
+        }
+        else if (idleCount < 2000)
+        {
+            Thread.yield();
+        }
+        else
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+        }
+    }
+
+    /**
+     * Spin, then yield, then park briefly: back pressure usually clears within microseconds, and a
+     * caller must not burn a core while a slow peer catches up.
+     */
+    private static void backOff(final int attempts)
+    {
+        if (attempts < 100)
+        {
+            Thread.onSpinWait();
+        }
+        else if (attempts < 200)
+        {
+            Thread.yield();
+        }
+        else
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
         }
     }
 
@@ -268,27 +305,14 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
             if (work > 0)
             {
                 idleCount = 0;
+                continue;
             }
-            else if (++idleCount > 200)
+            if (++idleCount > 100 && (closed || stickyError == CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE))
             {
-                if (closed || stickyError == CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE)
-                {
-                    slot.expectedCorrelationId = -1;
-                    return CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE;
-                }
-                if (idleCount > 2000)
-                {
-                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
-                }
-                else
-                {
-                    Thread.yield();
-                }
+                slot.expectedCorrelationId = -1;
+                return CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE;
             }
-            else
-            {
-                Thread.onSpinWait();
-            }
+            awaitBackOff(idleCount);
         }
         slot.expectedCorrelationId = -1;
         return slot.result;

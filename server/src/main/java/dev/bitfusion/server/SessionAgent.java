@@ -22,6 +22,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import static dev.bitfusion.transport.CuResult.*;
 
@@ -113,6 +114,8 @@ final class SessionAgent implements Runnable, FragmentHandler
     private final ParameterLayout parameterLayout = new ParameterLayout();
     private final Long2ObjectHashMap<StagedImage> stagedImages = new Long2ObjectHashMap<>();
     private final BackendSession.DeviceDataSink dataChunkSender = this::sendDataChunk;
+    private final Consumer<String> printfSink = this::sendDeviceOutput;
+    private final MessageHeaderEncoder printfHeaderEncoder = new MessageHeaderEncoder();
 
     private volatile boolean closeRequested;
     private volatile boolean running = true;
@@ -526,7 +529,7 @@ final class SessionAgent implements Runnable, FragmentHandler
             launchDecoder.functionHandle(), launchDecoder.streamHandle(),
             launchDecoder.gridX(), launchDecoder.gridY(), launchDecoder.gridZ(),
             launchDecoder.blockX(), launchDecoder.blockY(), launchDecoder.blockZ(),
-            launchDecoder.sharedMemBytes(), buffer, dataOffset, dataLength, this::sendDeviceOutput);
+            launchDecoder.sharedMemBytes(), buffer, dataOffset, dataLength, printfSink);
         if (status != CUDA_SUCCESS)
         {
             final boolean sticky = status == CUDA_ERROR_ILLEGAL_ADDRESS || status == CUDA_ERROR_LAUNCH_FAILED;
@@ -650,7 +653,7 @@ final class SessionAgent implements Runnable, FragmentHandler
         for (int start = 0; start < bytes.length; start += maxText)
         {
             final int length = Math.min(maxText, bytes.length - start);
-            deviceOutputEncoder.wrapAndApplyHeader(printfBuffer, 0, new MessageHeaderEncoder())
+            deviceOutputEncoder.wrapAndApplyHeader(printfBuffer, 0, printfHeaderEncoder)
                 .putText(bytes, start, length);
             offer(printfBuffer, MessageHeaderEncoder.ENCODED_LENGTH + deviceOutputEncoder.encodedLength());
         }

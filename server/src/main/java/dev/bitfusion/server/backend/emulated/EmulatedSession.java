@@ -16,6 +16,7 @@ import org.agrona.UnsafeApi;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongHashSet;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.function.Consumer;
 
@@ -48,6 +49,7 @@ final class EmulatedSession implements BackendSession
     }
 
     private final DeviceMemory memory;
+    private final UnsafeBuffer deviceView = new UnsafeBuffer(0, 0);
     private final LongHashSet contexts = new LongHashSet();
     private final Long2LongHashMap streamContexts = new Long2LongHashMap(NO_CONTEXT);
     private final Long2ObjectHashMap<EventState> events = new Long2ObjectHashMap<>();
@@ -109,7 +111,8 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
-        source.getBytes(offset, new org.agrona.concurrent.UnsafeBuffer(host, length), 0, length);
+        deviceView.wrap(host, length);
+        source.getBytes(offset, deviceView, 0, length);
         return CUDA_SUCCESS;
     }
 
