@@ -122,11 +122,11 @@ final class RunCommand implements Callable<Integer>
                 System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + servers.get(0) + ": " + refused);
                 return 3;
             }
-            final String clientId = new ClientSettings().clientId() + " [bitfusion run " + UUID.randomUUID() + "]";
-            final int exitCode = runProgram(servers, check, clientId);
+            final String tag = "bitfusion run " + UUID.randomUUID();
+            final int exitCode = runProgram(servers, check, tag);
             if (embedded == null && exitCode != 0)
             {
-                awaitRelease(servers.get(0), clientId);
+                awaitRelease(servers.get(0), tag);
             }
             return exitCode;
         }
@@ -181,8 +181,9 @@ final class RunCommand implements Callable<Integer>
      * A program that died without closing its session leaves the slice to the server's liveness timeout:
      * wait for that, bounded, so the slice is free once this command returns, and say so when it is not.
      */
-    private static void awaitRelease(final Endpoint server, final String clientId) throws InterruptedException
+    private static void awaitRelease(final Endpoint server, final String tag) throws InterruptedException
     {
+        final String clientIdSuffix = " [" + tag + "]";
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RELEASE_WAIT_MS_DEFAULT);
         while (true)
         {
@@ -190,7 +191,7 @@ final class RunCommand implements Callable<Integer>
             {
                 final GpuPoolInfo pool = PoolQuery.listGpus(server, TimeUnit.SECONDS.toNanos(1));
                 if (pool.gpus().stream().flatMap(gpu -> gpu.slices().stream())
-                    .noneMatch(slice -> clientId.equals(slice.clientId())))
+                    .noneMatch(slice -> slice.clientId().endsWith(clientIdSuffix)))
                 {
                     return;
                 }
@@ -209,7 +210,7 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int runProgram(final List<Endpoint> servers, final RemoteDriver check, final String clientId)
+    private int runProgram(final List<Endpoint> servers, final RemoteDriver check, final String tag)
         throws IOException, InterruptedException
     {
         final Path libraryDir = extractLibrary();
@@ -231,7 +232,7 @@ final class RunCommand implements Callable<Integer>
             environment.put(NativeDriver.MEMORY_FRACTION_ENV_NAME, Double.toString(fraction));
         }
         environment.put(NativeDriver.CLASSPATH_ENV_NAME, absoluteClassPath());
-        environment.put(NativeDriver.CLIENT_ID_ENV_NAME, clientId);
+        environment.put(NativeDriver.CLIENT_ID_ENV_NAME, tag);
         environment.put("BITFUSION_JAVA_HOME", System.getProperty("java.home"));
 
         final Process process;

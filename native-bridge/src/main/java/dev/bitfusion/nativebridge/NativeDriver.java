@@ -32,7 +32,7 @@ public final class NativeDriver
     public static final String MEMORY_FRACTION_ENV_NAME = "BITFUSION_MEMORY_FRACTION";
     /** Slice in MiB (-m). */
     public static final String MEMORY_MB_ENV_NAME = "BITFUSION_MEMORY_MB";
-    /** Name the program's sessions carry on the server (list_gpus), so {@code bitfusion run} can find them. */
+    /** Tag added to the client id of the program's sessions (list_gpus), so {@code bitfusion run} can find them. */
     public static final String CLIENT_ID_ENV_NAME = "BITFUSION_CLIENT_ID";
     /** Class path of the JVM the bridge starts inside the application. */
     public static final String CLASSPATH_ENV_NAME = "BITFUSION_CLASSPATH";
@@ -88,10 +88,10 @@ public final class NativeDriver
         final ClientSettings settings = new ClientSettings()
             .server(Endpoint.parse(servers.split(",")[0].strip()))
             .gpuCount(Integer.parseInt(environment.getOrDefault(GPU_COUNT_ENV_NAME, "1").strip()));
-        final String clientId = environment.get(CLIENT_ID_ENV_NAME);
-        if (clientId != null && !clientId.isBlank())
+        final String tag = environment.get(CLIENT_ID_ENV_NAME);
+        if (tag != null && !tag.isBlank())
         {
-            settings.clientId(clientId.strip());
+            settings.clientId(settings.clientId() + " [" + tag.strip() + "]");
         }
         final String fraction = environment.get(MEMORY_FRACTION_ENV_NAME);
         final String megabytes = environment.get(MEMORY_MB_ENV_NAME);
