@@ -368,9 +368,13 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
         }
     }
 
+    /**
+     * Polls when nobody waits, and watches the server: the media driver already waits out the liveness
+     * timeout before it drops the reply image or the request stream's connection, so either going away
+     * means the server is gone.
+     */
     private void keep()
     {
-        long repliesLostSinceNs = 0;
         while (!closed)
         {
             if (transport.isClosed())
@@ -379,23 +383,11 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
                 return;
             }
             final int work = pollIfFree();
-            if (!replies.isConnected())
+            if (!replies.isConnected() || !requests.isConnected())
             {
-                final long nowNs = System.nanoTime();
-                if (repliesLostSinceNs == 0)
-                {
-                    repliesLostSinceNs = nowNs;
-                }
-                else if (nowNs - repliesLostSinceNs > livenessTimeoutNs)
-                {
-                    serverLost("no word from the server for " +
-                        TimeUnit.NANOSECONDS.toMillis(livenessTimeoutNs) + " ms");
-                    return;
-                }
-            }
-            else
-            {
-                repliesLostSinceNs = 0;
+                serverLost("no word from the server for " +
+                    TimeUnit.NANOSECONDS.toMillis(livenessTimeoutNs) + " ms");
+                return;
             }
             if (work == 0)
             {

@@ -144,6 +144,7 @@ class FailureSystemTest
         final long noticedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAtNs);
         assertEquals(0, after.gpus().get(0).allocatedBytes(), "memory of the killed client freed");
         assertEquals(1024L << 20, after.gpus().get(0).unreservedBytes(), "slice of the killed client returned");
+        System.out.println("server freed the slice of the killed " + transport + " client " + noticedMs + " ms after the kill");
         assertTrue(noticedMs < 10_000, "the server noticed the dead client in " + noticedMs + " ms");
         assertTrue(server.output().stream().anyMatch(line -> line.contains("freed " + (256L << 20) + " bytes")),
             () -> "server log: " + server.output());
@@ -177,6 +178,7 @@ class FailureSystemTest
         });
         final long failedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAtNs);
         expect(CUDA_ERROR_DEVICE_UNAVAILABLE, result, "a call after the server died");
+        System.out.println("calls over " + transport + " failed " + failedAfterMs + " ms after the server was killed");
         assertTrue(failedAfterMs < 10_000, "calls failed " + failedAfterMs + " ms after the kill");
         expect(CUDA_ERROR_DEVICE_UNAVAILABLE, driver.cuCtxSynchronize(), "later calls fail the same way");
         assertTrue(driver.connection(0).lastErrorMessage().contains("lost the GPU server"));

@@ -165,7 +165,7 @@ public final class AeronTransport implements AutoCloseable
     {
         return Aeron.connect(new Aeron.Context()
             .aeronDirectoryName(settings.aeronDirectoryName())
-            .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(settings.livenessTimeoutNs()) * 2)
+            .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(settings.livenessTimeoutNs()))
             .keepAliveIntervalNs(settings.livenessTimeoutNs() / 4)
             .useConductorAgentInvoker(false)
             .errorHandler(AeronTransport::reportError));
