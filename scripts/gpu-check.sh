@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# One-shot check of the cuda backend on a GPU machine. Build here first (./mvnw -q -o install -DskipTests),
+# carry cli/target, native-bridge/target and system-tests/target/cuda-chain-examples, then run:
+#   scripts/gpu-check.sh [OUT_DIR]
+# It starts `bitfusion server --backend cuda` on loopback, runs the examples through `bin/bitfusion run` over
+# UDP, then compares remote with local: ResNet-50 training (batch 64, synthetic, 30 steps after warm-up),
+# batch-1 inference latency, and 256 MiB H2D/D2H bandwidth. It prints a table and exits non-zero when an
+# example fails or a goal is missed (training >= 95% of local, batch-1 inference >= 80% of local).
+set -uo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+out="${1:-${OUT:-/tmp/bitfusion-gpu-check}}"
+mkdir -p "$out"
+bitfusion="$root/bin/bitfusion"
+port="${BITFUSION_CHECK_PORT:-56101}"
+slice_mb="${BITFUSION_CHECK_SLICE_MB:-40960}"
+examples=(vector_add device_info memcpy_kinds memcpy_async memcpy_2d memset events multi_thread_streams host_alloc)
+say() { printf '%s\n' "gpu-check: $*" >&2; }
+failures=0
+
+[ -f "$root/cli/target/lib/bitfusion-cli.jar" ] || { say "not built: run ./mvnw -q -o install -DskipTests and carry cli/target"; exit 2; }
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/gpu-check: GPU: /' >&2
+
+# ---------------------------------------------------------------- server
+"$bitfusion" server --backend cuda --listen "127.0.0.1:$port" >"$out/server.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null' EXIT
+for _ in $(seq 1 60); do
+    grep -q "listening on" "$out/server.log" && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.5
+done
+if ! grep -q "backend cuda" "$out/server.log"; then
+    say "server did not start with the cuda backend:"; cat "$out/server.log" >&2; exit 1
+fi
+say "$(grep 'listening on' "$out/server.log")"
+
+remote() { # remote LOG CMD...: run a program on a slice of the local server, over UDP
+    local log="$1"; shift
+    BITFUSION_JVM_OPTS="-Dbitfusion.client.transport=udp" timeout "${TIMEOUT_S:-120}" \
+        "$bitfusion" run -m "$slice_mb" --server_list "127.0.0.1:$port" -- "$@" >"$log" 2>&1
+}
+
+# ---------------------------------------------------------------- examples
+bin_dir="$root/system-tests/target/cuda-chain-examples"
+if command -v nvcc >/dev/null 2>&1; then
+    bin_dir="$out/examples"; mkdir -p "$bin_dir"
+    for e in "${examples[@]}"; do nvcc -o "$bin_dir/$e" "$root/examples/cuda/$e.cu" 2>>"$out/nvcc.log" || say "nvcc $e failed"; done
+fi
+declare -A example_result
+for e in "${examples[@]}"; do
+    if [ ! -x "$bin_dir/$e" ]; then example_result[$e]="MISSING"; failures=$((failures + 1)); continue; fi
+    if (cd "$bin_dir" && TIMEOUT_S=90 remote "$out/example-$e.log" "./$e") && grep -q PASSED "$out/example-$e.log"; then
+        example_result[$e]="PASS"
+    else
+        example_result[$e]="FAIL (see $out/example-$e.log)"; failures=$((failures + 1))
+    fi
+done
+
+# ---------------------------------------------------------------- PyTorch and bandwidth
+cat >"$out/bench.py" <<'PY'
+import sys, time, statistics, torch, torch.nn as nn
+def resnet50():
+    try:
+        import torchvision
+        return torchvision.models.resnet50()
+    except Exception:
+        pass
+    class Bottleneck(nn.Module):
+        def __init__(s, cin, mid, stride):
+            super().__init__(); cout = mid * 4
+            s.body = nn.Sequential(nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(True),
+                nn.Conv2d(mid, mid, 3, stride, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(True),
+                nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout))
+            s.skip = nn.Sequential() if stride == 1 and cin == cout else nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        def forward(s, x): return torch.relu(s.body(x) + s.skip(x))
+    layers, cin = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(True), nn.MaxPool2d(3, 2, 1)], 64
+    for mid, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        for i in range(blocks):
+            layers.append(Bottleneck(cin, mid, stride if i == 0 else 1)); cin = mid * 4
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))
+def sync(): torch.cuda.synchronize()
+dev = torch.device("cuda")
+model = resnet50().to(dev)
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+x, y = torch.randn(64, 3, 224, 224, device=dev), torch.randint(0, 1000, (64,), device=dev)
+loss_fn = nn.CrossEntropyLoss()
+def step():
+    opt.zero_grad(set_to_none=True); loss_fn(model(x), y).backward(); opt.step()
+for _ in range(5): step()
+sync(); t = time.perf_counter()
+for _ in range(30): step()
+sync(); print("RESULT train_images_per_s %.1f" % (30 * 64 / (time.perf_counter() - t)))
+model.eval(); one = torch.randn(1, 3, 224, 224, device=dev); times = []
+with torch.no_grad():
+    for i in range(60):
+        sync(); t = time.perf_counter(); model(one); sync()
+        if i >= 10: times.append((time.perf_counter() - t) * 1000)
+print("RESULT infer_b1_ms %.3f" % statistics.median(times))
+host = torch.empty(256 << 20, dtype=torch.uint8).pin_memory(); gpu = torch.empty_like(host, device=dev)
+for name, copy in (("h2d", lambda: gpu.copy_(host, non_blocking=True)), ("d2h", lambda: host.copy_(gpu, non_blocking=True))):
+    copy(); sync(); t = time.perf_counter()
+    for _ in range(5): copy()
+    sync(); print("RESULT %s_gib_per_s %.2f" % (name, 5 * 256 / 1024 / (time.perf_counter() - t)))
+PY
+python=python3
+if ! "$python" -c "import torch; assert torch.cuda.is_available()" 2>"$out/torch-probe.log"; then
+    say "PyTorch with CUDA is not usable locally: $(tail -1 "$out/torch-probe.log")"
+fi
+TIMEOUT_S=300 timeout 300 "$python" "$out/bench.py" >"$out/bench-local.log" 2>&1 || say "local bench failed (see $out/bench-local.log)"
+TIMEOUT_S=420 remote "$out/bench-remote.log" "$python" "$out/bench.py" || say "remote bench failed (see $out/bench-remote.log)"
+
+value() { awk -v k="$2" '$1 == "RESULT" && $2 == k { print $3 }' "$1" | tail -1; }
+row() { # row LABEL KEY GOAL_PERCENT HIGHER_IS_BETTER
+    local l r pct verdict
+    l="$(value "$out/bench-local.log" "$2")"; r="$(value "$out/bench-remote.log" "$2")"
+    if [ -z "$l" ] || [ -z "$r" ]; then
+        pct="-"; verdict="NO DATA"; [ "$3" != "-" ] && failures=$((failures + 1))
+    else
+        pct="$(awk -v l="$l" -v r="$r" -v h="$4" 'BEGIN { printf "%.1f%%", (h ? r / l : l / r) * 100 }')"
+        verdict="$(awk -v p="${pct%\%}" -v g="$3" 'BEGIN { print (g == "-" ? "INFO" : (p >= g ? "PASS" : "MISS")) }')"
+        [ "$verdict" = MISS ] && failures=$((failures + 1))
+    fi
+    printf '%-30s %12s %12s %9s %7s  %s\n' "$1" "${l:--}" "${r:--}" "$pct" "$3" "$verdict"
+}
+
+echo
+echo "== examples through bin/bitfusion run (UDP loopback, --backend cuda)"
+for e in "${examples[@]}"; do printf '  %-24s %s\n' "$e" "${example_result[$e]}"; done
+echo
+printf '%-30s %12s %12s %9s %7s  %s\n' "metric" "local" "remote" "of local" "goal%" "verdict"
+row "train images/s (RN50, b64)" train_images_per_s 95 1
+row "infer batch-1 latency ms" infer_b1_ms 80 0
+row "H2D 256 MiB GiB/s" h2d_gib_per_s - 1
+row "D2H 256 MiB GiB/s" d2h_gib_per_s - 1
+echo
+say "logs in $out; $failures problem(s)"
+[ "$failures" -eq 0 ]
