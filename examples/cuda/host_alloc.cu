@@ -1,6 +1,8 @@
 // Self-verifying: page-locked host memory from cudaMallocHost and cudaHostAlloc (default and portable
-// flags) used for synchronous and asynchronous copies, then cudaFreeHost; cudaHostGetFlags answers.
+// flags) and malloc'd memory pinned by cudaHostRegister, used for synchronous and asynchronous copies;
+// cudaHostGetFlags reports the flags given; cudaFreeHost and cudaHostUnregister release them.
 #include <cstdio>
+#include <cstdlib>
 #include <cuda_runtime.h>
 
 #define CHECK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
@@ -29,9 +31,23 @@ int main()
         const long long v = i - 5000;
         if (portable[i] != v * v) { printf("FAILED: [%d] = %lld, expected %lld\n", i, portable[i], v * v); return 1; }
     }
+    unsigned int flags = 0;
+    CHECK(cudaHostGetFlags(&flags, portable + 10));
+    if ((flags & cudaHostAllocPortable) == 0) { printf("FAILED: cudaHostGetFlags says %u\n", flags); return 1; }
+
+    long long *registered = (long long *)malloc(n * sizeof(long long));
+    CHECK(cudaHostRegister(registered, n * sizeof(long long), cudaHostRegisterDefault));
+    CHECK(cudaMemcpyAsync(registered, device, n * sizeof(long long), cudaMemcpyDeviceToHost, 0));
+    CHECK(cudaStreamSynchronize(0));
+    for (int i = 0; i < n; i++)
+    {
+        if (registered[i] != portable[i]) { printf("FAILED: registered[%d] = %lld\n", i, registered[i]); return 1; }
+    }
+    CHECK(cudaHostUnregister(registered));
+    free(registered);
     CHECK(cudaFree(device));
     CHECK(cudaFreeHost(pinned));
     CHECK(cudaFreeHost(portable));
-    printf("host_alloc: cudaMallocHost and cudaHostAlloc PASSED\n");
+    printf("host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED\n");
     return 0;
 }

@@ -14,7 +14,6 @@
 #define FATBIN_MAGIC 0xba55ed50u
 #define FATBIN_WRAPPER_MAGIC 0x466243b1u
 #define ELF_MAGIC 0x464c457fu
-#define HOST_ALLOC_ALIGNMENT 4096
 
 typedef void *CUcontext;
 typedef void *CUmodule;
@@ -265,32 +264,6 @@ BF_EXPORT CUresult cuMemFree_v2(CUdeviceptr pointer)
 BF_EXPORT CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
 {
     BF_FORWARD("cuMemGetInfo", "(JJ)I", BF_PTR(free), BF_PTR(total));
-}
-
-BF_EXPORT CUresult cuMemAllocHost_v2(void **pointer, size_t bytes)
-{
-    /* Pinned host memory is served from client memory: the copies stream it anyway. */
-    if (pointer == NULL)
-    {
-        return CUDA_ERROR_INVALID_VALUE;
-    }
-    return posix_memalign(pointer, HOST_ALLOC_ALIGNMENT, bytes == 0 ? 1 : bytes) == 0 ?
-        CUDA_SUCCESS : 2 /* CUDA_ERROR_OUT_OF_MEMORY */;
-}
-
-BF_EXPORT CUresult cuMemHostAlloc(void **pointer, size_t bytes, unsigned int flags)
-{
-    if ((flags & 0x2) != 0) /* CU_MEMHOSTALLOC_DEVICEMAP: mapped memory cannot reach a remote GPU */
-    {
-        return bf_unimplemented("cuMemHostAlloc with CU_MEMHOSTALLOC_DEVICEMAP", -1);
-    }
-    return cuMemAllocHost_v2(pointer, bytes);
-}
-
-BF_EXPORT CUresult cuMemFreeHost(void *pointer)
-{
-    free(pointer);
-    return CUDA_SUCCESS;
 }
 
 BF_EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream)

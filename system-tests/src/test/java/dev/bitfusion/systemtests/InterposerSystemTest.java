@@ -68,7 +68,7 @@ class InterposerSystemTest
         "memcpy_2d            | memcpy_2d: 100x37 pitch 512 PASSED",
         "memset               | memset: 100000 bytes PASSED",
         "events               | stream wait honoured PASSED",
-        "host_alloc           | host_alloc: cudaMallocHost and cudaHostAlloc PASSED",
+        "host_alloc           | host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED",
         "multi_thread_streams | multi_thread_streams: 4 threads x 20 launches PASSED",
         "device_reset         | device_reset: memory freed, device usable again PASSED",
     })
