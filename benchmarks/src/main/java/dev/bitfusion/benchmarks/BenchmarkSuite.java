@@ -1,6 +1,7 @@
 package dev.bitfusion.benchmarks;
 
 import dev.bitfusion.benchmarks.transport.BandwidthBenchmark;
+import dev.bitfusion.benchmarks.transport.InterposerBenchmark;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -17,7 +18,8 @@ import java.util.Locale;
  * Runs the benchmarks, writes JMH's JSON to {@code benchmarks/target/results.json}, and prints each figure
  * beside its baseline from the same run, as a ratio against the goal.
  * <p>
- * Arguments: optional regular expressions selecting benchmarks (default: all of this project's).
+ * Arguments: optional regular expressions selecting JMH benchmarks (default: all of this project's, then
+ * the interposer's end-to-end benchmark); "Interposer" alone runs only the latter.
  */
 public final class BenchmarkSuite
 {
@@ -40,9 +42,18 @@ public final class BenchmarkSuite
         {
             options.include(pattern);
         }
-        final Collection<RunResult> runResults = new Runner(options.build()).run();
-        printTable(runResults, System.out);
-        System.out.println("JMH results: " + results.toAbsolutePath());
+        final boolean interposer = args.length == 0 || String.join(" ", args).contains("Interposer");
+        final boolean jmh = args.length == 0 || !String.join(" ", args).equals("Interposer");
+        if (jmh)
+        {
+            final Collection<RunResult> runResults = new Runner(options.build()).run();
+            printTable(runResults, System.out);
+            System.out.println("JMH results: " + results.toAbsolutePath());
+        }
+        if (interposer)
+        {
+            InterposerBenchmark.run(System.out);
+        }
     }
 
     static void printTable(final Collection<RunResult> runResults, final PrintStream out)

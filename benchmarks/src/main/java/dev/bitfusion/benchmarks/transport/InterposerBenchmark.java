@@ -1,0 +1,267 @@
+package dev.bitfusion.benchmarks.transport;
+
+import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.server.GpuServer;
+import dev.bitfusion.server.ServerErrorLog;
+import dev.bitfusion.server.backend.emulated.EmulatedBackend;
+import dev.bitfusion.transport.Endpoint;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.DatagramSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * End-to-end benchmark of the interposer, in one run against one local server:
+ * <ul>
+ *     <li>one synchronous call from a C program through our libcuda.so.1, beside the same call from Java
+ *     RemoteDriver and raw Aeron ping-pong;</li>
+ *     <li>the rate of asynchronous cuLaunchKernel calls from a C program that reach the server and run;</li>
+ *     <li>the start-up overhead of {@code bitfusion run} on a trivial CUDA program over its own start.</li>
+ * </ul>
+ * Run from the repository root after a build (benchmarks/run does both). Needs gcc and the CUDA headers
+ * (and nvcc for the start-up figure); what cannot be built is reported as skipped.
+ */
+public final class InterposerBenchmark
+{
+    private static final Path WORK = Path.of("benchmarks", "target", "interposer");
+    private static final Path CUDA_INCLUDE = Path.of("/usr/local/cuda/include");
+    private static final Path NVCC = Path.of("/usr/local/cuda/bin/nvcc");
+    private static final Path NATIVE_LIBRARY_DIR = Path.of("native-bridge", "target", "native");
+    private static final int SYNC_CALLS = 20_000;
+    private static final int LAUNCHES = 200_000;
+    private static final int STARTUP_RUNS = 5;
+
+    private InterposerBenchmark()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        run(System.out);
+    }
+
+    /**
+     * @param out where the table goes.
+     * @return the figures by name, also written to benchmarks/target/interposer-results.json.
+     */
+    public static Map<String, Double> run(final PrintStream out) throws Exception
+    {
+        Files.createDirectories(WORK);
+        final Map<String, Double> figures = new LinkedHashMap<>();
+        final int port;
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            port = socket.getLocalPort();
+        }
+        final Endpoint endpoint = new Endpoint("127.0.0.1", port);
+        try (GpuServer server = GpuServer.launch(new GpuServer.Context()
+            .endpoint(endpoint)
+            .backend(new EmulatedBackend(1, 1024L << 20))
+            .errorLog(new ServerErrorLog(new PrintStream(OutputStream.nullOutputStream())))))
+        {
+            figures.put("java_remote_driver_sync_call_us", javaSyncCallMicros(endpoint));
+            try (AeronPingPong pingPong = new AeronPingPong("ipc"))
+            {
+                figures.put("aeron_ping_pong_us", pingPongMicros(pingPong));
+            }
+
+            final Path bench = WORK.resolve("interposer_bench");
+            if (build(List.of("gcc", "-O2", "-I" + CUDA_INCLUDE, source("interposer_bench.c").toString(),
+                "-L" + NATIVE_LIBRARY_DIR, "-lcuda", "-o", bench.toString())))
+            {
+                final String output = runThroughBitfusion(endpoint, bench.toAbsolutePath().toString(),
+                    Integer.toString(SYNC_CALLS), Integer.toString(LAUNCHES));
+                figures.put("c_interposer_sync_call_us", parse(output, "sync_call_us"));
+                figures.put("c_interposer_launches_per_second", parse(output, "launches_per_second"));
+            }
+
+            final Path probe = WORK.resolve("startup_probe");
+            if (Files.isExecutable(NVCC) && build(List.of(NVCC.toString(), "-O2", "-o", probe.toString(),
+                source("startup_probe.cu").toString())))
+            {
+                final double own = medianMillis(() -> runProcess(List.of(probe.toAbsolutePath().toString()), Map.of()));
+                final double through = medianMillis(() ->
+                    runThroughBitfusion(endpoint, probe.toAbsolutePath().toString()));
+                figures.put("startup_own_ms", own);
+                figures.put("startup_through_bitfusion_run_ms", through);
+                figures.put("startup_overhead_ms", through - own);
+            }
+        }
+
+        print(figures, out);
+        writeJson(figures, Path.of("benchmarks", "target", "interposer-results.json"));
+        return figures;
+    }
+
+    private static double javaSyncCallMicros(final Endpoint endpoint)
+    {
+        final RemoteDriver driver = new RemoteDriver(
+            new ClientSettings().server(endpoint).memoryFraction(0.25), System.out);
+        try
+        {
+            RemoteSetup.check(driver.cuInit(0), "cuInit");
+            final long[] context = new long[1];
+            RemoteSetup.check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
+            RemoteSetup.check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+            return medianOfRounds(() ->
+            {
+                for (int i = 0; i < SYNC_CALLS; i++)
+                {
+                    RemoteSetup.check(driver.cuCtxSynchronize(), "cuCtxSynchronize");
+                }
+            }, SYNC_CALLS);
+        }
+        finally
+        {
+            driver.close();
+        }
+    }
+
+    private static double pingPongMicros(final AeronPingPong pingPong)
+    {
+        return medianOfRounds(() ->
+        {
+            for (int i = 0; i < SYNC_CALLS; i++)
+            {
+                pingPong.roundTrip();
+            }
+        }, SYNC_CALLS);
+    }
+
+    /**
+     * One warm-up round, then the median of five timed rounds, in microseconds per operation.
+     */
+    private static double medianOfRounds(final Runnable round, final int operations)
+    {
+        round.run();
+        final double[] micros = new double[5];
+        for (int i = 0; i < micros.length; i++)
+        {
+            final long start = System.nanoTime();
+            round.run();
+            micros[i] = (System.nanoTime() - start) / 1000.0 / operations;
+        }
+        Arrays.sort(micros);
+        return micros[micros.length / 2];
+    }
+
+    private interface Timed
+    {
+        String run() throws Exception;
+    }
+
+    private static double medianMillis(final Timed command) throws Exception
+    {
+        command.run();
+        final double[] millis = new double[STARTUP_RUNS];
+        for (int i = 0; i < STARTUP_RUNS; i++)
+        {
+            final long start = System.nanoTime();
+            command.run();
+            millis[i] = (System.nanoTime() - start) / 1e6;
+        }
+        Arrays.sort(millis);
+        return millis[STARTUP_RUNS / 2];
+    }
+
+    private static String runThroughBitfusion(final Endpoint server, final String... program) throws Exception
+    {
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of("bin", "bitfusion").toAbsolutePath().toString(), "run", "-n", "1", "-p", "0.5",
+            "--server_list", server.toString(), "--"));
+        command.addAll(List.of(program));
+        return runProcess(command, Map.of());
+    }
+
+    private static String runProcess(final List<String> command, final Map<String, String> environment)
+        throws IOException, InterruptedException
+    {
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        final Process process = builder.start();
+        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0)
+        {
+            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+        }
+        return output;
+    }
+
+    private static boolean build(final List<String> command)
+    {
+        if (!Files.isDirectory(CUDA_INCLUDE) || !Files.isDirectory(NATIVE_LIBRARY_DIR))
+        {
+            System.err.println("interposer benchmark: skipping " + command.get(command.size() - 1) +
+                ": needs " + CUDA_INCLUDE + " and a built " + NATIVE_LIBRARY_DIR);
+            return false;
+        }
+        try
+        {
+            runProcess(command, Map.of());
+            return true;
+        }
+        catch (final Exception ex)
+        {
+            System.err.println("interposer benchmark: cannot build: " + ex.getMessage());
+            return false;
+        }
+    }
+
+    private static Path source(final String name)
+    {
+        return Path.of("benchmarks", "src", "main", "c", name);
+    }
+
+    private static double parse(final String output, final String name)
+    {
+        for (final String line : output.split("\n"))
+        {
+            if (line.startsWith(name + " "))
+            {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new IllegalStateException("no '" + name + "' in the benchmark's output:\n" + output);
+    }
+
+    private static void print(final Map<String, Double> figures, final PrintStream out)
+    {
+        out.println();
+        out.println("bitfusion interposer (C programs through our libcuda.so.1, one local server, same run)");
+        final Double c = figures.get("c_interposer_sync_call_us");
+        final Double java = figures.get("java_remote_driver_sync_call_us");
+        final Double aeron = figures.get("aeron_ping_pong_us");
+        out.printf(Locale.ROOT, "  sync call: C via interposer %s, Java RemoteDriver %.2f us, Aeron ping-pong %.2f us%s%n",
+            c == null ? "skipped" : String.format(Locale.ROOT, "%.2f us", c), java, aeron,
+            c == null ? "" : String.format(Locale.ROOT, " (C/ping-pong %.2f, Java/ping-pong %.2f)", c / aeron, java / aeron));
+        final Double launches = figures.get("c_interposer_launches_per_second");
+        out.println("  async cuLaunchKernel from C, executed: " +
+            (launches == null ? "skipped" : String.format(Locale.ROOT, "%,.0f /s (goal >= 1,000,000 /s)", launches)));
+        final Double overhead = figures.get("startup_overhead_ms");
+        out.println("  bitfusion run start-up overhead: " + (overhead == null ? "skipped" : String.format(Locale.ROOT,
+            "%.0f ms (program alone %.0f ms, through bitfusion run %.0f ms; goal <= 250 ms)",
+            overhead, figures.get("startup_own_ms"), figures.get("startup_through_bitfusion_run_ms"))));
+    }
+
+    private static void writeJson(final Map<String, Double> figures, final Path file) throws IOException
+    {
+        final StringBuilder json = new StringBuilder("{");
+        figures.forEach((name, value) ->
+            json.append(json.length() > 1 ? "," : "").append('"').append(name).append("\":")
+                .append(String.format(Locale.ROOT, "%.3f", value)));
+        Files.writeString(file, json.append("}\n"));
+        System.out.println("interposer results: " + file.toAbsolutePath());
+    }
+}
