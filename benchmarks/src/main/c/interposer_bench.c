@@ -1,7 +1,8 @@
 /*
  * Driver-API benchmark run through bitfusion's libcuda.so.1: the cost of one synchronous call
  * (cuCtxSynchronize) and the rate of asynchronous cuLaunchKernel calls that reach the server and run
- * (each timed batch ends with a synchronize). Prints "name value" lines for the benchmark driver.
+ * (each timed batch ends with a synchronize), each after as many warm-up calls as it times, so the JVM
+ * behind the library has compiled the path. Prints "name value" lines for the benchmark driver.
  * Usage: interposer_bench SYNC_CALLS LAUNCHES
  */
 #include <cuda.h>
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
     CHECK(cuDevicePrimaryCtxRetain(&context, device));
     CHECK(cuCtxSetCurrent(context));
 
-    for (long i = 0; i < syncCalls / 10 + 100; i++)
+    for (long i = 0; i < syncCalls; i++)
     {
         CHECK(cuCtxSynchronize());
     }
@@ -58,7 +59,7 @@ int main(int argc, char **argv)
     CHECK(cuModuleGetFunction(&function, module, "emptyKernel"));
     unsigned int n = 0;
     void *args[] = { &n };
-    for (long i = 0; i < launches / 10 + 100; i++)
+    for (long i = 0; i < launches / 2; i++)
     {
         CHECK(cuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, NULL, args, NULL));
     }
