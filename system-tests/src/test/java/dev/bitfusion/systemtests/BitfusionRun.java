@@ -110,6 +110,14 @@ final class BitfusionRun implements AutoCloseable
         }
     }
 
+    /**
+     * Send SIGTERM to {@code bitfusion run} itself, as a user's Ctrl-C or a job scheduler would.
+     */
+    void terminate()
+    {
+        process.destroy();
+    }
+
     public void close() throws InterruptedException
     {
         process.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -101,4 +101,29 @@ class InterposerFailureSystemTest
         assertEquals(0, freed.gpus().get(0).allocatedBytes(), freed.toString());
         System.out.println("program killed: slice freed and bitfusion run exited after " + freedAfterMs + " ms");
     }
+
+    @Test
+    void shouldPassSigtermOnToTheProgramAndFreeTheSlice() throws Exception
+    {
+        run = BitfusionRun.start("-n", "1", "-p", "0.25", "--server_list", server.serverList(), "--",
+            binary("kernel_loop"), "90");
+        final String looping = run.awaitLine(line -> line.contains("looping"), 30_000);
+        assertNotNull(looping, run.output());
+        final ProcessHandle program = ProcessHandle.of(Long.parseLong(looping.replaceAll(".*pid (\\d+) looping.*", "$1")))
+            .orElseThrow();
+
+        run.terminate();
+        final int exitCode = run.await(RELEASE_LIMIT_S);
+
+        assertEquals(128 + 15, exitCode, run.output());
+        assertTrue(program.onExit().get(5, TimeUnit.SECONDS) != null && !program.isAlive(), "the program still runs");
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NOTICE_LIMIT_MS);
+        GpuPoolInfo pool = PoolQuery.listGpus(server.endpoint(), TimeUnit.SECONDS.toNanos(5));
+        while (pool.openSessions() != 0 && System.nanoTime() < deadlineNs)
+        {
+            Thread.sleep(200);
+            pool = PoolQuery.listGpus(server.endpoint(), TimeUnit.SECONDS.toNanos(5));
+        }
+        assertEquals(0, pool.openSessions(), pool.toString());
+    }
 }
