@@ -15,7 +15,6 @@ import dev.bitfusion.transport.Protocol;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -45,11 +44,7 @@ final class HealthCommand implements Callable<Integer>
 
     public Integer call() throws Exception
     {
-        List<Endpoint> endpoints = ServerList.resolve(serverList);
-        if (endpoints.isEmpty())
-        {
-            endpoints = ServerConfig.discover(Path.of(System.getProperty("user.home")));
-        }
+        final List<Endpoint> endpoints = ServerList.resolve(serverList);
         if (endpoints.isEmpty())
         {
             System.err.println("bitfusion health: no server configured (--server_list, BITFUSION_SERVERS or " +

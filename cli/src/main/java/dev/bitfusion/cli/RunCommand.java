@@ -88,18 +88,15 @@ final class RunCommand implements Callable<Integer>
         {
             fraction = 1.0;
         }
-        List<Endpoint> servers = ServerList.resolve(serverList);
-        if (servers.isEmpty())
+        List<Endpoint> servers;
+        try
         {
-            try
-            {
-                servers = ServerConfig.discover(Path.of(System.getProperty("user.home")));
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                System.err.println("bitfusion run: " + ex.getMessage());
-                return 2;
-            }
+            servers = ServerList.resolve(serverList);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("bitfusion run: " + ex.getMessage());
+            return 2;
         }
         GpuServer embedded = null;
         if (servers.isEmpty())

@@ -2,11 +2,14 @@ package dev.bitfusion.cli;
 
 import dev.bitfusion.transport.Endpoint;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Where the servers are: {@code --server_list}, else {@code BITFUSION_SERVERS}, both comma separated.
+ * Where the servers are, for every command: {@code --server_list}, else {@code BITFUSION_SERVERS} (both
+ * comma separated), else {@code ~/.bitfusion/servers.conf} or {@code /etc/bitfusion/servers.conf}
+ * ({@link ServerConfig}).
  */
 final class ServerList
 {
@@ -19,6 +22,7 @@ final class ServerList
     /**
      * @param option the --server_list value, or null.
      * @return the servers named, possibly none.
+     * @throws IllegalArgumentException with a message for people when an address or a servers.conf is malformed.
      */
     static List<Endpoint> resolve(final String option)
     {
@@ -33,7 +37,9 @@ final class ServerList
                     servers.add(Endpoint.parse(part));
                 }
             }
+            return servers;
         }
+        servers.addAll(ServerConfig.discover(Path.of(System.getProperty("user.home"))));
         return servers;
     }
 }
