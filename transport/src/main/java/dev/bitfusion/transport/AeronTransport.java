@@ -45,6 +45,7 @@ public final class AeronTransport implements AutoCloseable
     public static AeronTransport launchEmbedded(final TransportSettings settings)
     {
         settings.conclude();
+        AeronDirectoryJanitor.sweep();
         final long livenessNs = settings.livenessTimeoutNs();
         final MediaDriver.Context driverContext = new MediaDriver.Context()
             .aeronDirectoryName(settings.aeronDirectoryName())
