@@ -3,6 +3,7 @@ package dev.bitfusion.cli;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
+import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
@@ -44,7 +45,8 @@ final class DemoCommand implements Callable<Integer>
             final Endpoint endpoint = new Endpoint("127.0.0.1", port);
             embedded = GpuServer.launch(new GpuServer.Context()
                 .endpoint(endpoint)
-                .backend(ServerCommand.createBackend("auto", 1, 16384)));
+                .backend(ServerCommand.createBackend("auto", 1, 16384))
+                .errorLog(new ServerErrorLog(System.err, false)));
             System.err.println("bitfusion: no server configured; started an embedded one: " + embedded.describe());
             servers.add(endpoint);
         }

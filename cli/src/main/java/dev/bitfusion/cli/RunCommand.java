@@ -6,6 +6,7 @@ import dev.bitfusion.agent.PoolQuery;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.nativebridge.NativeDriver;
 import dev.bitfusion.server.GpuServer;
+import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.TokenAuthenticator;
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Endpoint;
@@ -105,7 +106,8 @@ final class RunCommand implements Callable<Integer>
             embedded = GpuServer.launch(new GpuServer.Context()
                 .endpoint(local)
                 .backend(ServerCommand.createBackend("auto", Math.max(1, gpuCount), 16384))
-                .authenticator(TokenAuthenticator.acceptAll()));
+                .authenticator(TokenAuthenticator.acceptAll())
+                .errorLog(new ServerErrorLog(System.err, false)));
             System.err.println("bitfusion run: no server configured (--server_list, BITFUSION_SERVERS, servers.conf): " +
                 "started an embedded local server on " + local);
             servers = List.of(local);

@@ -13,11 +13,26 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ServerErrorLog
 {
     private final PrintStream out;
+    private final boolean logsEvents;
     private final AtomicLong errorCount = new AtomicLong();
 
+    /**
+     * @param out where lines go.
+     */
     public ServerErrorLog(final PrintStream out)
     {
+        this(out, true);
+    }
+
+    /**
+     * @param out        where lines go.
+     * @param logsEvents false for an embedded server, whose session events would only clutter the
+     *                   terminal of the program it serves; errors are still written.
+     */
+    public ServerErrorLog(final PrintStream out, final boolean logsEvents)
+    {
         this.out = out;
+        this.logsEvents = logsEvents;
     }
 
     /**
@@ -34,6 +49,10 @@ public final class ServerErrorLog
      */
     public void info(final String message)
     {
+        if (!logsEvents)
+        {
+            return;
+        }
         out.println(Instant.now() + " bitfusion-server: " + message);
     }
 
