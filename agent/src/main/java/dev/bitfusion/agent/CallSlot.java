@@ -39,13 +39,15 @@ final class CallSlot
     }
 
     /**
+     * Arm the slot for its next call. Everything the receiver reads (a copy's destination and size) must be
+     * set before this: the volatile write of the expected id publishes it to the receiving thread.
+     *
      * @return a new correlation id for this slot's next call, armed to receive its reply.
      */
     long arm()
     {
         done = false;
         message = null;
-        copyBytes = 0;
         copyReceivedBytes = 0;
         final long correlationId = (++sequence << CallSlots.SLOT_BITS) | index;
         expectedCorrelationId = correlationId;

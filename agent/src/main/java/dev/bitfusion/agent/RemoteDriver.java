@@ -1061,8 +1061,8 @@ public final class RemoteDriver implements AutoCloseable
         final ServerConnection connection, final CallSlot slot, final long stream, final long src, final long bytes)
     {
         final ThreadRequestState state = slot.requestState;
-        final long correlationId = slot.arm();
         slot.copyBytes = bytes;
+        final long correlationId = slot.arm();
         state.dtoH.wrapAndApplyHeader(state.buffer, 0, state.header)
             .correlationId(correlationId).streamHandle(wireStream(stream)).deviceAddress(src).bytes(bytes);
         int status = connection.send(state.buffer, length(state.dtoH.encodedLength()));
