@@ -43,6 +43,10 @@ final class SessionAgent implements Runnable, FragmentHandler
     /** Largest module image a client may stage; larger ones are refused before any memory is taken. */
     static final long MAX_MODULE_IMAGE_BYTES = 1L << 30;
 
+    /** Most bytes of module images one session may have staged and not yet loaded, so no client can
+     * exhaust the server's heap by announcing images it never completes. */
+    static final long MAX_STAGED_BYTES = 1L << 30;
+
     private static final int VAR_LENGTH_BYTES = 4;
     private static final int STICKY = 1;
 
@@ -120,6 +124,7 @@ final class SessionAgent implements Runnable, FragmentHandler
     private volatile boolean closeRequested;
     private volatile boolean running = true;
     private long dtoHCorrelationId;
+    private long stagedBytes;
     private long callsExecuted;
 
     SessionAgent(
@@ -467,7 +472,7 @@ final class SessionAgent implements Runnable, FragmentHandler
                 break;
             case ModuleUnloadDecoder.TEMPLATE_ID:
                 moduleUnloadDecoder.wrap(buffer, offset, blockLength, version);
-                stagedImages.remove(moduleUnloadDecoder.moduleHandle());
+                unstage(moduleUnloadDecoder.moduleHandle());
                 checkAsync(backend.moduleUnload(moduleUnloadDecoder.moduleHandle()),
                     "cuModuleUnload", moduleUnloadDecoder.moduleHandle());
                 break;
@@ -553,12 +558,20 @@ final class SessionAgent implements Runnable, FragmentHandler
         StagedImage image = stagedImages.get(moduleHandle);
         if (image == null || chunkOffset == 0)
         {
+            unstage(moduleHandle);
+            if (stagedBytes + totalBytes > MAX_STAGED_BYTES)
+            {
+                reportAsyncError(CUDA_ERROR_OUT_OF_MEMORY, false, "module image of " + totalBytes +
+                    " bytes refused: " + stagedBytes + " bytes of other images are staged and not loaded");
+                return;
+            }
             image = new StagedImage((int)totalBytes);
             stagedImages.put(moduleHandle, image);
+            stagedBytes += totalBytes;
         }
         if (image.bytes.length != totalBytes || chunkOffset < 0 || chunkOffset + dataLength > totalBytes)
         {
-            stagedImages.remove(moduleHandle);
+            unstage(moduleHandle);
             reportAsyncError(CUDA_ERROR_INVALID_VALUE, false, "module image chunk out of range");
             return;
         }
@@ -566,11 +579,21 @@ final class SessionAgent implements Runnable, FragmentHandler
         image.receivedBytes += dataLength;
     }
 
+    private StagedImage unstage(final long moduleHandle)
+    {
+        final StagedImage image = stagedImages.remove(moduleHandle);
+        if (image != null)
+        {
+            stagedBytes -= image.bytes.length;
+        }
+        return image;
+    }
+
     private void loadStagedModule()
     {
         final long correlationId = moduleLoadDecoder.correlationId();
         final long moduleHandle = moduleLoadDecoder.moduleHandle();
-        final StagedImage image = stagedImages.remove(moduleHandle);
+        final StagedImage image = unstage(moduleHandle);
         callResult.reset();
         if (image == null || image.receivedBytes != image.bytes.length)
         {

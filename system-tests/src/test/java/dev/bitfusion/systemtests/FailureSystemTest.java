@@ -10,6 +10,7 @@ import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.protocol.MemcpyHtoDChunkEncoder;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
+import dev.bitfusion.transport.protocol.ModuleImageChunkEncoder;
 import dev.bitfusion.transport.protocol.SessionCloseEncoder;
 import io.aeron.Publication;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -105,6 +106,13 @@ class FailureSystemTest
         buffer.putInt(lengthField, 1 << 20, ByteOrder.LITTLE_ENDIAN);
         offer(raw, buffer, lengthField + 4 + 16);
         expectReported(driver, "runs past the message end");
+
+        final ModuleImageChunkEncoder image = new ModuleImageChunkEncoder()
+            .wrapAndApplyHeader(buffer, 0, header).moduleHandle(0x5000).byteOffset(0).totalBytes(1L << 40);
+        final int imageLengthField = MessageHeaderEncoder.ENCODED_LENGTH + ModuleImageChunkEncoder.BLOCK_LENGTH;
+        buffer.putInt(imageLengthField, 0, ByteOrder.LITTLE_ENDIAN);
+        offer(raw, buffer, imageLengthField + 4);
+        expectReported(driver, "module image of " + (1L << 40) + " bytes refused");
 
         new SessionCloseEncoder().wrapAndApplyHeader(buffer, 0, header).sessionId(driver.connection(0).sessionId() + 99);
         offer(raw, buffer, MessageHeaderEncoder.ENCODED_LENGTH + SessionCloseEncoder.BLOCK_LENGTH);
