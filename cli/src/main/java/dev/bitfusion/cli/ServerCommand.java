@@ -32,6 +32,9 @@ final class ServerCommand implements Callable<Integer>
     @Option(names = "--memory-mb", paramLabel = "MB", description = "Memory of each emulated GPU (default 16384).")
     long memoryMb = 16384;
 
+    @Option(names = "--max-sessions", paramLabel = "N", description = "Sessions served at once (default 128).")
+    int maxSessions = GpuServer.Context.MAX_SESSIONS_DEFAULT;
+
     @Option(names = "--low-latency",
         description = "Dedicated busy-spinning transport threads (needs spare cores); default: shared, backoff.")
     boolean lowLatency;
@@ -46,6 +49,7 @@ final class ServerCommand implements Callable<Integer>
             .backend(createBackend(backend, gpus, memoryMb))
             .authenticator(tokenFile == null ? TokenAuthenticator.acceptAll() : TokenAuthenticator.fromFile(tokenFile));
         context.transportSettings().lowLatency(lowLatency);
+        context.maxSessions(maxSessions);
 
         final CountDownLatch stopped = new CountDownLatch(1);
         try (GpuServer server = GpuServer.launch(context))

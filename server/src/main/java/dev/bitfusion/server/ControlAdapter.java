@@ -165,6 +165,13 @@ final class ControlAdapter implements Runnable, FragmentHandler
             return;
         }
 
+        if (server.sessions().size() >= server.context().maxSessions())
+        {
+            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.SLICE_UNAVAILABLE,
+                "the server has " + server.sessions().size() + " sessions open, its limit; try again later");
+            return;
+        }
+
         final SliceLedger ledger = server.ledgers().get(gpuIndex);
         final long sliceBytes;
         if (fraction > 0 && memoryMb > 0 || fraction < 0 || fraction > 1 || memoryMb < 0 || Double.isNaN(fraction))

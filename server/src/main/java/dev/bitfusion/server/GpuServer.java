@@ -33,11 +33,15 @@ public final class GpuServer implements AutoCloseable
      */
     public static final class Context
     {
+        /** Sessions one server serves at once unless configured otherwise. */
+        public static final int MAX_SESSIONS_DEFAULT = 128;
+
         private Endpoint endpoint = new Endpoint("0.0.0.0", Protocol.DEFAULT_PORT);
         private GpuBackend backend;
         private TokenAuthenticator authenticator = TokenAuthenticator.acceptAll();
         private TransportSettings transportSettings = new TransportSettings();
         private ServerErrorLog errorLog = new ServerErrorLog(System.err);
+        private int maxSessions = MAX_SESSIONS_DEFAULT;
 
         public Context endpoint(final Endpoint endpoint)
         {
@@ -95,6 +99,21 @@ public final class GpuServer implements AutoCloseable
         }
 
         /**
+         * @param maxSessions how many sessions may be open at once; each holds a thread and stream buffers.
+         * @return this.
+         */
+        public Context maxSessions(final int maxSessions)
+        {
+            this.maxSessions = maxSessions;
+            return this;
+        }
+
+        public int maxSessions()
+        {
+            return maxSessions;
+        }
+
+        /**
          * Validate, and default the Aeron directory to the one local clients derive from the port.
          *
          * @return this.
@@ -110,6 +129,10 @@ public final class GpuServer implements AutoCloseable
                 transportSettings.aeronDirectoryName(serverAeronDirectory(endpoint.port()));
             }
             transportSettings.conclude();
+            if (maxSessions < 1)
+            {
+                throw new IllegalArgumentException("max sessions must be at least 1: " + maxSessions);
+            }
             return this;
         }
     }

@@ -193,6 +193,18 @@ class FailureSystemTest
     }
 
     @Test
+    void shouldRefuseSessionsPastTheServersLimit() throws Exception
+    {
+        final ServerProcess server = startServer(256, "--max-sessions", "1");
+        open(server, "udp", 0.1);
+        final RemoteDriver second = new RemoteDriver(
+            new ClientSettings().server(server.endpoint()).memoryFraction(0.1), System.out);
+        resources.add(second);
+        expect(CUDA_ERROR_NO_DEVICE, second.cuInit(0), "cuInit past the session limit");
+        assertTrue(second.lastError().contains("sessions open, its limit"), second.lastError());
+    }
+
+    @Test
     void shouldRefuseSessionsWithoutTheServersToken() throws Exception
     {
         final Path tokenFile = Files.createTempFile("bitfusion-token", ".txt");
