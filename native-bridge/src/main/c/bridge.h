@@ -57,6 +57,13 @@ int bf_trace_enabled(void);
  */
 void *bf_lookup(const char *name, int cuda_version, int per_thread, int *status);
 
+/**
+ * The page-locked host range (cuMemHostAlloc/cuMemAllocHost/cuMemHostRegister) holding a pointer.
+ *
+ * @return 1 with *base and *bytes set, or 0 when the pointer is in no such range (host_memory.c).
+ */
+int bf_host_range(const void *pointer, void **base, size_t *bytes);
+
 /** The private tables behind cuGetExportTable (export_tables.c). */
 CUresult bf_export_table(const void **table, const unsigned char *uuid);
 

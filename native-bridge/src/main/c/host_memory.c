@@ -81,6 +81,19 @@ static host_range *take_range(const void *base, int owned)
     return range;
 }
 
+int bf_host_range(const void *pointer, void **base, size_t *bytes)
+{
+    pthread_mutex_lock(&ranges_lock);
+    host_range **found = find_range(pointer, 0);
+    if (found != NULL)
+    {
+        *base = (*found)->base;
+        *bytes = (*found)->bytes;
+    }
+    pthread_mutex_unlock(&ranges_lock);
+    return found != NULL;
+}
+
 BF_EXPORT CUresult cuMemHostAlloc(void **pointer, size_t bytes, unsigned int flags)
 {
     if (pointer == NULL)

@@ -44,6 +44,27 @@ final class DeviceAllocations
 
     /**
      * @param address any address.
+     * @return the first address of the device range holding it, or 0 when it is in none.
+     */
+    long baseOf(final long address)
+    {
+        final Map.Entry<Long, Long> range = lengthByBase.floorEntry(address);
+        return range != null && Long.compareUnsigned(address - range.getKey(), range.getValue()) < 0 ?
+            range.getKey() : 0;
+    }
+
+    /**
+     * @param base the first address of a range.
+     * @return its length, or 0 when no range starts there.
+     */
+    long lengthOf(final long base)
+    {
+        final Long length = lengthByBase.get(base);
+        return length == null ? 0 : length;
+    }
+
+    /**
+     * @param address any address.
      * @return whether it lies inside a device range this process holds.
      */
     boolean isDevice(final long address)

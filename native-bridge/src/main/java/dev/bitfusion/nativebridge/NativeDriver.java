@@ -481,6 +481,23 @@ public final class NativeDriver
         }
     }
 
+    /**
+     * cuMemGetAddressRange_v2 from this process's own table of device ranges: no round trip.
+     *
+     * @return CUDA_ERROR_NOT_FOUND when the address is in no device allocation, as the driver answers.
+     */
+    public static int cuMemGetAddressRange(final long baseOut, final long sizeOut, final long address)
+    {
+        final long base = ALLOCATIONS.baseOf(address);
+        if (base == 0)
+        {
+            return CUDA_ERROR_NOT_FOUND;
+        }
+        putLong(CUDA_SUCCESS, baseOut, base);
+        putLong(CUDA_SUCCESS, sizeOut, ALLOCATIONS.lengthOf(base));
+        return CUDA_SUCCESS;
+    }
+
     public static int cuMemFree(final long pointer)
     {
         try

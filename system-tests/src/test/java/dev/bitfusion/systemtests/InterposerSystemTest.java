@@ -71,6 +71,7 @@ class InterposerSystemTest
         "host_alloc           | host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED",
         "multi_thread_streams | multi_thread_streams: 4 threads x 20 launches PASSED",
         "device_reset         | device_reset: memory freed, device usable again PASSED",
+        "pointer_attributes   | pointer_attributes: PASSED",
     })
     void shouldRunSelfVerifyingProgramOnRemoteHalfGpu(final String example, final String passed) throws Exception
     {
