@@ -2,6 +2,7 @@ package dev.bitfusion.nativebridge;
 
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +19,17 @@ class DeviceAllocationsTest
         assertTrue(allocations.isDevice(0x7f00_0000_0fffL));
         assertFalse(allocations.isDevice(0x7f00_0000_1000L));
         assertFalse(allocations.isDevice(0x7eff_ffff_ffffL));
+    }
+
+    @Test
+    void shouldGiveTheRangeHoldingAnAddressAsCuMemGetAddressRangeDoes()
+    {
+        allocations.add(0x7f00_0000_0000L, 4096);
+
+        assertEquals(0x7f00_0000_0000L, allocations.baseOf(0x7f00_0000_0800L));
+        assertEquals(4096, allocations.lengthOf(allocations.baseOf(0x7f00_0000_0800L)));
+        assertEquals(0, allocations.baseOf(0x7f00_0000_1000L));
+        assertEquals(0, allocations.lengthOf(0x7f00_0000_0800L));
     }
 
     @Test
