@@ -1020,6 +1020,55 @@ public final class NativeDriver
         }
     }
 
+    /**
+     * How many blocks of a kernel fit on one multiprocessor, from the kernel's attributes (registers,
+     * static shared memory, its thread limit) and the device's per-multiprocessor limits, as the
+     * driver's occupancy calculator computes it.
+     */
+    public static int cuOccupancyMaxActiveBlocksPerMultiprocessor(
+        final long blocksOut, final long function, final int blockSize, final long dynamicSharedBytes, final int flags)
+    {
+        try
+        {
+            final RemoteDriver remote = driver();
+            final int[] value = new int[1];
+            final int[] device = new int[1];
+            int status = remote.cuCtxGetDevice(device);
+            final int[] limits = new int[8];
+            final int[] ids = {
+                0 /* MAX_THREADS_PER_BLOCK */, 1 /* SHARED_SIZE_BYTES */, 4 /* NUM_REGS */ };
+            for (int i = 0; i < ids.length && status == CUDA_SUCCESS; i++)
+            {
+                status = remote.cuFuncGetAttribute(value, ids[i], function);
+                limits[i] = value[0];
+            }
+            final int[] deviceIds = {
+                10 /* WARP_SIZE */, 39 /* MAX_THREADS_PER_MULTIPROCESSOR */, 106 /* MAX_BLOCKS_PER_MULTIPROCESSOR */,
+                81 /* MAX_SHARED_MEMORY_PER_MULTIPROCESSOR */, 82 /* MAX_REGISTERS_PER_MULTIPROCESSOR */ };
+            for (int i = 0; i < deviceIds.length && status == CUDA_SUCCESS; i++)
+            {
+                status = remote.cuDeviceGetAttribute(value, deviceIds[i], device[0]);
+                limits[3 + i] = value[0];
+            }
+            if (status != CUDA_SUCCESS)
+            {
+                return status;
+            }
+            if (blockSize <= 0 || dynamicSharedBytes < 0)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            putInt(CUDA_SUCCESS, blocksOut, OccupancyCalculator.blocksPerMultiprocessor(
+                blockSize, dynamicSharedBytes, limits[0], limits[1], limits[2],
+                limits[3], limits[4], limits[5], limits[6], limits[7]));
+            return CUDA_SUCCESS;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuOccupancyMaxActiveBlocksPerMultiprocessor", ex);
+        }
+    }
+
     public static int cuLaunchKernel(
         final long function,
         final long gridX, final long gridY, final long gridZ,

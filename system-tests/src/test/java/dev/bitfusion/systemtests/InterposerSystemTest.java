@@ -72,6 +72,7 @@ class InterposerSystemTest
         "multi_thread_streams | multi_thread_streams: 4 threads x 20 launches PASSED",
         "device_reset         | device_reset: memory freed, device usable again PASSED",
         "pointer_attributes   | pointer_attributes: PASSED",
+        "runtime_queries      | priorities 0..0, bus 00000000:00:00.0 PASSED",
     })
     void shouldRunSelfVerifyingProgramOnRemoteHalfGpu(final String example, final String passed) throws Exception
     {

@@ -1,0 +1,43 @@
+package dev.bitfusion.nativebridge;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class OccupancyCalculatorTest
+{
+    private static int blocks(final int blockSize, final long dynamicShared, final int staticShared, final int registers)
+    {
+        // An sm_80-like multiprocessor: 2048 threads, 32 blocks, 164 KiB shared, 64 Ki registers.
+        return OccupancyCalculator.blocksPerMultiprocessor(
+            blockSize, dynamicShared, 1024, staticShared, registers, 32, 2048, 32, 164 * 1024, 65536);
+    }
+
+    @Test
+    void shouldBeLimitedByThreadsForALightKernel()
+    {
+        assertEquals(8, blocks(256, 0, 0, 16));
+        assertEquals(2, blocks(1024, 0, 0, 16));
+    }
+
+    @Test
+    void shouldRoundBlocksUpToWholeWarps()
+    {
+        assertEquals(32, blocks(33, 0, 0, 8), "33 threads take two warps: 2048 / 64 = 32");
+        assertEquals(21, blocks(65, 0, 0, 8), "65 threads take three warps: 2048 / 96 = 21");
+    }
+
+    @Test
+    void shouldBeLimitedBySharedMemoryAndRegisters()
+    {
+        assertEquals(3, blocks(128, 32 * 1024, 16 * 1024, 16), "164 KiB / 48 KiB per block");
+        assertEquals(2, blocks(256, 0, 0, 128), "65536 / (128 * 256)");
+    }
+
+    @Test
+    void shouldFitNoBlockPastTheKernelsThreadLimit()
+    {
+        assertEquals(0, OccupancyCalculator.blocksPerMultiprocessor(
+            512, 0, 256, 0, 16, 32, 2048, 32, 164 * 1024, 65536));
+    }
+}
