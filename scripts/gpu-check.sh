@@ -107,8 +107,8 @@ python=python3
 if ! "$python" -c "import torch; assert torch.cuda.is_available()" 2>"$out/torch-probe.log"; then
     say "PyTorch with CUDA is not usable locally: $(tail -1 "$out/torch-probe.log")"
 fi
-TIMEOUT_S=300 timeout 300 "$python" "$out/bench.py" >"$out/bench-local.log" 2>&1 || say "local bench failed (see $out/bench-local.log)"
-TIMEOUT_S=420 remote "$out/bench-remote.log" "$python" "$out/bench.py" || say "remote bench failed (see $out/bench-remote.log)"
+timeout 180 "$python" "$out/bench.py" >"$out/bench-local.log" 2>&1 || say "local bench failed (see $out/bench-local.log)"
+TIMEOUT_S=240 remote "$out/bench-remote.log" "$python" "$out/bench.py" || say "remote bench failed (see $out/bench-remote.log)"
 
 value() { awk -v k="$2" '$1 == "RESULT" && $2 == k { print $3 }' "$1" | tail -1; }
 row() { # row LABEL KEY GOAL_PERCENT HIGHER_IS_BETTER
