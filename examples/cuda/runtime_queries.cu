@@ -1,5 +1,6 @@
 // What frameworks ask before they launch: stream capture status, stream priority range, occupancy of a
-// kernel, the device's PCI bus id. Each answer is checked against what the device reports.
+// kernel, the device's PCI bus id, a kernel's dynamic shared memory limit. Each answer is checked against
+// what the device reports.
 #include <cstdio>
 #include <cstring>
 #include <cuda_runtime.h>
@@ -48,6 +49,14 @@ int main()
         std::printf("wrong: %d blocks of 256 threads per multiprocessor (thread limit %d)\n", blocks, threadLimit);
         failures++;
     }
+
+    CHECK(cudaFuncSetAttribute(scale, cudaFuncAttributeMaxDynamicSharedMemorySize, 16 * 1024));
+    if (cudaFuncSetAttribute(scale, cudaFuncAttributeMaxDynamicSharedMemorySize, 100 * 1024) == cudaSuccess)
+    {
+        std::printf("wrong: a dynamic shared memory opt-in past the device's limit was accepted\n");
+        failures++;
+    }
+    cudaGetLastError();
 
     char busId[32] = { 0 };
     CHECK(cudaDeviceGetPCIBusId(busId, sizeof(busId), 0));
