@@ -525,39 +525,10 @@ BF_EXPORT CUresult cuKernelGetAttribute(int *value, int attribute, void *kernel,
     return cuFuncGetAttribute(value, attribute, kernel);
 }
 
-#define CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES 8
-#define CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT 9
-#define DEFAULT_DYNAMIC_SHARED_LIMIT (48 * 1024)
-
-/*
- * The carve-out preference is a hint the server's GPU may ignore too. A dynamic shared memory limit up to
- * the default 48 KiB changes nothing; an opt-in above it, or any other attribute, would change how the
- * kernel launches on the server, which the protocol cannot pass on yet: refused by name, never ignored.
- */
+/* Settable attributes change how later launches run: the server decides whether it can honour them. */
 BF_EXPORT CUresult cuFuncSetAttribute(CUfunction function, int attribute, int value)
 {
-    static volatile int logged;
-    (void)function;
-    if (attribute == CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT)
-    {
-        return value >= -1 && value <= 100 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
-    }
-    if (attribute == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES && value >= 0 &&
-        value <= DEFAULT_DYNAMIC_SHARED_LIMIT)
-    {
-        return CUDA_SUCCESS;
-    }
-    if (attribute == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES && value < 0)
-    {
-        return CUDA_ERROR_INVALID_VALUE;
-    }
-    if (!logged)
-    {
-        logged = 1;
-        fprintf(stderr, "bitfusion: cuFuncSetAttribute(attribute %d, value %d) is not supported yet "
-            "(CUDA_ERROR_NOT_SUPPORTED)\n", attribute, value);
-    }
-    return CUDA_ERROR_NOT_SUPPORTED;
+    BF_FORWARD("cuFuncSetAttribute", "(JJJ)I", BF_PTR(function), (jlong)attribute, (jlong)value);
 }
 
 /* Kernels of libraries are the functions of their modules here: the same rules. */

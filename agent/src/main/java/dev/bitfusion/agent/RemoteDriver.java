@@ -929,6 +929,24 @@ public final class RemoteDriver implements AutoCloseable
     }
 
     /**
+     * Settable attributes (the dynamic shared memory limit, the carve-out preference) change how the
+     * kernel's later launches run on the server, so the server answers whether it can honour them.
+     */
+    public int cuFuncSetAttribute(final long function, final int attribute, final int value)
+    {
+        final ServerConnection connection = connectionForHandle(function);
+        if (connection == null || layoutOf(function) == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.setAttribute.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).functionHandle(function).attribute(attribute).value(value);
+        return call(connection, slot, length(state.setAttribute.encodedLength()));
+    }
+
+    /**
      * @param parameters each parameter's bytes (little endian), as many as the kernel declares.
      */
     public int cuLaunchKernel(

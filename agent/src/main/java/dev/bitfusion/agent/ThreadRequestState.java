@@ -38,5 +38,6 @@ final class ThreadRequestState
     final ModuleGetGlobalEncoder getGlobal = new ModuleGetGlobalEncoder();
     final FunctionGetAttributeEncoder getAttribute = new FunctionGetAttributeEncoder();
     final LaunchKernelEncoder launch = new LaunchKernelEncoder();
+    final FunctionSetAttributeEncoder setAttribute = new FunctionSetAttributeEncoder();
     final SessionCloseEncoder sessionClose = new SessionCloseEncoder();
 }

@@ -1020,6 +1020,18 @@ public final class NativeDriver
         }
     }
 
+    public static int cuFuncSetAttribute(final long function, final long attribute, final long value)
+    {
+        try
+        {
+            return driver().cuFuncSetAttribute(function, (int)attribute, (int)value);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuFuncSetAttribute", ex);
+        }
+    }
+
     /**
      * How many blocks of a kernel fit on one multiprocessor, from the kernel's attributes (registers,
      * static shared memory, its thread limit) and the device's per-multiprocessor limits, as the

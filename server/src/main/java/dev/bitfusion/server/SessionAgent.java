@@ -101,6 +101,7 @@ final class SessionAgent implements Runnable, FragmentHandler
     private final ModuleGetGlobalDecoder getGlobalDecoder = new ModuleGetGlobalDecoder();
     private final FunctionGetAttributeDecoder getAttributeDecoder = new FunctionGetAttributeDecoder();
     private final LaunchKernelDecoder launchDecoder = new LaunchKernelDecoder();
+    private final FunctionSetAttributeDecoder setAttributeDecoder = new FunctionSetAttributeDecoder();
     private final SessionCloseDecoder sessionCloseDecoder = new SessionCloseDecoder();
 
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -502,6 +503,15 @@ final class SessionAgent implements Runnable, FragmentHandler
                 final int status = backend.functionGetAttribute(
                     getAttributeDecoder.functionHandle(), getAttributeDecoder.attribute(), callResult.reset());
                 sendResult(getAttributeDecoder.correlationId(), status);
+                break;
+            }
+            case FunctionSetAttributeDecoder.TEMPLATE_ID:
+            {
+                setAttributeDecoder.wrap(buffer, offset, blockLength, version);
+                final int status = backend.functionSetAttribute(
+                    setAttributeDecoder.functionHandle(), setAttributeDecoder.attribute(), setAttributeDecoder.value());
+                callResult.reset();
+                sendResult(setAttributeDecoder.correlationId(), status);
                 break;
             }
             case LaunchKernelDecoder.TEMPLATE_ID:

@@ -152,6 +152,10 @@ class KernelLaunchSystemTest
         final int[] value = new int[1];
         ok(driver.cuFuncGetAttribute(value, 0, function[0]), "cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)", driver);
         assertTrue(value[0] > 0 && value[0] <= 1024, "max threads " + value[0]);
+        ok(driver.cuFuncSetAttribute(function[0], 8, 16 * 1024), "a dynamic shared limit within 48 KiB", driver);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuFuncSetAttribute(function[0], 8, 100 * 1024),
+            "an opt-in past the emulated GPU's 48 KiB");
+        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuFuncSetAttribute(function[0], 99, 1), "an unknown attribute");
         ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
         expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetAttribute(value, 0, function[0]), "a function of an unloaded module");
     }

@@ -104,6 +104,11 @@ public interface BackendSession extends AutoCloseable
      */
     int functionGetAttribute(long functionHandle, int attribute, CallResult result);
 
+    /**
+     * cuFuncSetAttribute: settable attributes change how later launches of the kernel run.
+     */
+    int functionSetAttribute(long functionHandle, int attribute, int value);
+
     int launchKernel(
         long functionHandle, long streamHandle,
         int gridX, int gridY, int gridZ,

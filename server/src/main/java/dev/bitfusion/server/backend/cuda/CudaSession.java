@@ -731,6 +731,22 @@ final class CudaSession implements BackendSession
         return status;
     }
 
+    public int functionSetAttribute(final long functionHandle, final int attribute, final int value)
+    {
+        final Kernel kernel = kernels.get(functionHandle);
+        if (kernel == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        int status = enter();
+        if (status == CUDA_SUCCESS)
+        {
+            status = cuFuncSetAttribute(kernel.function, attribute, value);
+            exit();
+        }
+        return status;
+    }
+
     public int launchKernel(
         final long functionHandle,
         final long streamHandle,

@@ -34,6 +34,8 @@ import static dev.bitfusion.transport.CuResult.*;
 final class EmulatedSession implements BackendSession
 {
     private static final int CU_EVENT_DISABLE_TIMING = 0x2;
+    private static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+    private static final int CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9;
     private static final long NO_CONTEXT = -1;
 
     private static final class EventState
@@ -393,6 +395,30 @@ final class EmulatedSession implements BackendSession
         }
         result.value1 = value;
         return CUDA_SUCCESS;
+    }
+
+    /**
+     * The emulated GPU gives every block 48 KiB of shared memory and no more: a dynamic limit within it
+     * (less the kernel's static shared memory) is accepted, an opt-in past it is invalid, as on a device
+     * whose opt-in maximum is 48 KiB. The carve-out preference is a hint.
+     */
+    public int functionSetAttribute(final long functionHandle, final int attribute, final int value)
+    {
+        final EmulatedFunction function = functions.get(functionHandle);
+        if (function == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        switch (attribute)
+        {
+            case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:
+                return value >= 0 && value <= function.attribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) ?
+                    CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+            case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+                return value >= -1 && value <= 100 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+            default:
+                return CUDA_ERROR_NOT_SUPPORTED;
+        }
     }
 
     public int launchKernel(
