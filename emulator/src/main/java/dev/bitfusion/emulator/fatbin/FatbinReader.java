@@ -124,6 +124,30 @@ public final class FatbinReader
         final long flags,
         final long uncompressedSize) throws EmulatorException
     {
+        final byte[] payload = entryPayload(image, start, size, compressedSize, flags, uncompressedSize);
+        return text(payload, 0, payload.length);
+    }
+
+    /**
+     * The bytes of one fatbin entry (PTX text or a cubin), decompressed when the entry is zstd-compressed.
+     *
+     * @param image            the fatbin.
+     * @param start            where the entry's payload starts.
+     * @param size             the payload's size in the fatbin (padded).
+     * @param compressedSize   the compressed size from the entry header, 0 when unknown.
+     * @param flags            the entry's flags.
+     * @param uncompressedSize the uncompressed size from the entry header, 0 when unknown.
+     * @return the entry's bytes.
+     * @throws EmulatorException for LZ4-compressed or corrupt entries.
+     */
+    public static byte[] entryPayload(
+        final byte[] image,
+        final int start,
+        final int size,
+        final int compressedSize,
+        final long flags,
+        final long uncompressedSize) throws EmulatorException
+    {
         final boolean zstd = size >= 4 && (image[start] & 0xFF) == 0x28 && (image[start + 1] & 0xFF) == 0xB5 &&
             (image[start + 2] & 0xFF) == 0x2F && (image[start + 3] & 0xFF) == 0xFD;
         if (!zstd)
@@ -132,7 +156,9 @@ public final class FatbinReader
             {
                 throw new EmulatorException(200, "LZ4-compressed fatbin entries are not supported");
             }
-            return text(image, start, size);
+            final byte[] plain = new byte[size];
+            System.arraycopy(image, start, plain, 0, size);
+            return plain;
         }
         // The payload is padded; the entry header says how many bytes the zstd frame really has.
         final int frameSize = compressedSize > 0 && compressedSize <= size ? compressedSize : size;
@@ -145,18 +171,16 @@ public final class FatbinReader
         }
         if (expected <= 0 || expected > Integer.MAX_VALUE)
         {
-            throw new EmulatorException(200, "compressed PTX entry without a usable size");
+            throw new EmulatorException(200, "compressed fatbin entry without a usable size");
         }
-        final byte[] text;
         try
         {
-            text = Zstd.decompress(frame, (int)expected);
+            return Zstd.decompress(frame, (int)expected);
         }
         catch (final RuntimeException ex)
         {
-            throw new EmulatorException(200, "compressed PTX entry is corrupt: " + ex.getMessage());
+            throw new EmulatorException(200, "compressed fatbin entry is corrupt: " + ex.getMessage());
         }
-        return text(text, 0, text.length);
     }
 
     /** PTX text up to its terminating NUL (entries are NUL-padded). */

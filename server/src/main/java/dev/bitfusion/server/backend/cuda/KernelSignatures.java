@@ -132,7 +132,7 @@ final class KernelSignatures
         readFatbinCubins(image, kernels);
     }
 
-    /** Uncompressed cubin entries of a fatbin; compressed ones are skipped (their PTX usually comes along). */
+    /** The cubin entries of a fatbin, zstd-compressed or not; LZ4-compressed ones are skipped. */
     private static void readFatbinCubins(final byte[] image, final Map<String, Signature> kernels)
     {
         final ByteBuffer buffer = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
@@ -158,15 +158,38 @@ final class KernelSignatures
                 {
                     return;
                 }
-                if (kind == 2 && uncompressedSize == 0 && payloadSize >= 64)
+                if (kind == 2 && payloadSize >= 4)
                 {
-                    final byte[] cubin = new byte[(int)payloadSize];
-                    System.arraycopy(image, (int)payload, cubin, 0, cubin.length);
-                    readCubin(cubin, kernels);
+                    readCompressibleCubin(image, buffer, at, (int)payload, (int)payloadSize, uncompressedSize, kernels);
                 }
                 entry = payload + payloadSize;
             }
             offset = (int)end;
+        }
+    }
+
+    private static void readCompressibleCubin(
+        final byte[] image,
+        final ByteBuffer buffer,
+        final int entry,
+        final int payload,
+        final int payloadSize,
+        final long uncompressedSize,
+        final Map<String, Signature> kernels)
+    {
+        final byte[] cubin;
+        try
+        {
+            cubin = FatbinReader.entryPayload(
+                image, payload, payloadSize, buffer.getInt(entry + 16), buffer.getLong(entry + 40), uncompressedSize);
+        }
+        catch (final EmulatorException ex)
+        {
+            return;
+        }
+        if (cubin.length >= 64)
+        {
+            readCubin(cubin, kernels);
         }
     }
 
