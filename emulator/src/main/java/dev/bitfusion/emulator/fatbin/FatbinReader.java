@@ -1,6 +1,8 @@
 package dev.bitfusion.emulator.fatbin;
 
 import com.github.luben.zstd.Zstd;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
 import dev.bitfusion.emulator.EmulatorException;
 
 import java.nio.ByteBuffer;
@@ -116,6 +118,36 @@ public final class FatbinReader
         return sorted;
     }
 
+    /**
+     * Entries of fatbins built for speed (and by CUDA 11 and 12 when compressing) are raw LZ4 blocks.
+     */
+    private static byte[] lz4Payload(
+        final byte[] image, final int start, final int size, final int compressedSize, final long uncompressedSize)
+        throws EmulatorException
+    {
+        if (uncompressedSize <= 0 || uncompressedSize > Integer.MAX_VALUE)
+        {
+            throw new EmulatorException(200, "LZ4-compressed fatbin entry without a usable size");
+        }
+        final int blockSize = compressedSize > 0 && compressedSize <= size ? compressedSize : size;
+        final byte[] payload = new byte[(int)uncompressedSize];
+        try
+        {
+            final int produced = LZ4Factory.safeInstance().safeDecompressor()
+                .decompress(image, start, blockSize, payload, 0);
+            if (produced != payload.length)
+            {
+                throw new EmulatorException(200, "LZ4-compressed fatbin entry gave " + produced + " of " +
+                    payload.length + " bytes");
+            }
+        }
+        catch (final LZ4Exception ex)
+        {
+            throw new EmulatorException(200, "LZ4-compressed fatbin entry is corrupt: " + ex.getMessage());
+        }
+        return payload;
+    }
+
     private static String ptx(
         final byte[] image,
         final int start,
@@ -129,7 +161,8 @@ public final class FatbinReader
     }
 
     /**
-     * The bytes of one fatbin entry (PTX text or a cubin), decompressed when the entry is zstd-compressed.
+     * The bytes of one fatbin entry (PTX text or a cubin), decompressed when the entry is zstd- or
+     * LZ4-compressed.
      *
      * @param image            the fatbin.
      * @param start            where the entry's payload starts.
@@ -138,7 +171,7 @@ public final class FatbinReader
      * @param flags            the entry's flags.
      * @param uncompressedSize the uncompressed size from the entry header, 0 when unknown.
      * @return the entry's bytes.
-     * @throws EmulatorException for LZ4-compressed or corrupt entries.
+     * @throws EmulatorException for corrupt entries.
      */
     public static byte[] entryPayload(
         final byte[] image,
@@ -154,7 +187,7 @@ public final class FatbinReader
         {
             if ((flags & FLAG_COMPRESSED_LZ4) != 0)
             {
-                throw new EmulatorException(200, "LZ4-compressed fatbin entries are not supported");
+                return lz4Payload(image, start, size, compressedSize, uncompressedSize);
             }
             final byte[] plain = new byte[size];
             System.arraycopy(image, start, plain, 0, size);

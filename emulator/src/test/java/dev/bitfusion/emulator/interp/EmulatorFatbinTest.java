@@ -39,6 +39,15 @@ class EmulatorFatbinTest
     }
 
     @Test
+    void shouldLoadLz4CompressedPtx() throws Exception
+    {
+        // nvcc -fatbin -gencode arch=compute_75,code=compute_75 -Xfatbin -compress-all -compress-mode=speed
+        final EmulatedModule module = Emulator.load(EmulatorInterpreterTest.resource("vector_add_lz4.fatbin"), memory);
+        assertNotNull(module.function("vectorAdd"));
+        assertEquals(4, module.function("vectorAdd").parameterCount());
+    }
+
+    @Test
     void shouldLoadFatbinBehindCudartWrapperHeader() throws Exception
     {
         final byte[] fatbin = EmulatorInterpreterTest.resource("va.fatbin");

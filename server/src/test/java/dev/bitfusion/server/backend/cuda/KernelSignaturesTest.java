@@ -24,6 +24,14 @@ class KernelSignaturesTest
     }
 
     @Test
+    void shouldReadParameterLayoutsFromLz4CompressedCubins() throws Exception
+    {
+        // nvcc -fatbin -gencode arch=compute_90,code=sm_90 -Xfatbin -compress-all -compress-mode=speed vector_add.cu
+        assertVectorAdd(KernelSignatures.of(Files.readAllBytes(
+            Path.of("src", "test", "resources", "kernels", "vector_add_sm90_lz4.fatbin"))));
+    }
+
+    @Test
     void shouldReadParameterLayoutsFromZstdCompressedCubins() throws Exception
     {
         // nvcc -fatbin -gencode arch=compute_90,code=sm_90 -Xfatbin -compress-all vector_add.cu
