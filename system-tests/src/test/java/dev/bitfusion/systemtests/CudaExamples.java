@@ -65,6 +65,10 @@ final class CudaExamples
             BUILT.resolve("driver_kernels.ptx").toString(), kernels.toString());
         build(kernels, BUILT.resolve("driver_kernels.fatbin"), NVCC.toString(), "-fatbin", "-o",
             BUILT.resolve("driver_kernels.fatbin").toString(), kernels.toString());
+        final Path forkChild = SOURCES.resolve("fork_child.c");
+        build(forkChild, BUILT.resolve("fork_child"), "gcc", "-std=gnu11", "-Wall", "-O2",
+            "-I" + CUDA_HOME.resolve("include"), "-o", BUILT.resolve("fork_child").toString(), forkChild.toString(),
+            "-L" + BRIDGE_LIBRARY_DIR, "-lcuda");
         final Path driverApi = SOURCES.resolve("driver_api.c");
         build(driverApi, BUILT.resolve("driver_api"), "gcc", "-std=c11", "-Wall", "-O2",
             "-I" + CUDA_HOME.resolve("include"), "-o", BUILT.resolve("driver_api").toString(), driverApi.toString(),

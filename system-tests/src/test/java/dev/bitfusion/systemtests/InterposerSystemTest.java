@@ -10,6 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -104,6 +105,31 @@ class InterposerSystemTest
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains(", 512 MiB"), run.output());
         assertTrue(run.output().contains("driver_api: PTX and fatbin modules, streams, memory PASSED"), run.output());
+    }
+
+    @Test
+    void shouldRefuseAForkedChildWhileTheParentGoesOn() throws Exception
+    {
+        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", binary("fork_child"));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("the child's cuMemAlloc returned 3"), run.output());
+        assertTrue(run.output().contains("fork_child: child refused yes, parent still works yes: PASSED"), run.output());
+    }
+
+    @Test
+    void shouldReturnNotInitializedWithOneLineWhenTheJvmCannotStart() throws Exception
+    {
+        final ProcessBuilder builder = new ProcessBuilder(binary("fork_child"), "init").redirectErrorStream(true);
+        builder.environment().put("LD_LIBRARY_PATH", CudaExamples.BRIDGE_LIBRARY_DIR.toAbsolutePath().toString());
+        builder.environment().remove("BITFUSION_CLASSPATH");
+        final Process process = builder.start();
+        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        assertEquals(0, process.waitFor(), output);
+        assertTrue(output.contains("fork_child: cuInit returned 3"), output);
+        assertEquals(1, output.lines().filter(line -> line.startsWith("bitfusion:")).count(), output);
+        assertTrue(output.contains("BITFUSION_CLASSPATH"), output);
     }
 
     @Test
