@@ -199,6 +199,15 @@ final class SessionAgent implements Runnable, FragmentHandler
         catch (final Throwable ex)
         {
             errorLog.record("session " + sessionId + " (" + clientId + ") failed: " + ex);
+            // Tell the client why its session ends, so it reports the server's fault, not a lost network.
+            try
+            {
+                reportAsyncError(CUDA_ERROR_UNKNOWN, true, "the server's session failed: " + ex);
+            }
+            catch (final Throwable ignore)
+            {
+                // The reply stream itself is broken: the client notices the closed session instead.
+            }
             cleanUp("internal error");
             return;
         }
