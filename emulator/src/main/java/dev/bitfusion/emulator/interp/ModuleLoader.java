@@ -5,6 +5,7 @@ import dev.bitfusion.emulator.EmulatorException;
 import dev.bitfusion.emulator.GlobalSymbol;
 import dev.bitfusion.emulator.memory.DeviceMemory;
 import dev.bitfusion.emulator.ptx.PtxFunction;
+import dev.bitfusion.emulator.ptx.PtxParameterLayout;
 import dev.bitfusion.emulator.ptx.PtxModule;
 import dev.bitfusion.emulator.ptx.PtxParser;
 import dev.bitfusion.emulator.ptx.PtxVariable;
@@ -148,21 +149,9 @@ public final class ModuleLoader
                     final CompiledFunction entry = compiled.get(function.name());
                     entry.collective |= anyCollective && reachesCollective(entry, new HashMap<>());
                     entry.calls |= anyCalls;
-                    final int count = function.params().size();
-                    final int[] offsets = new int[count];
-                    final int[] sizes = new int[count];
-                    int offset = 0;
-                    for (int i = 0; i < count; i++)
-                    {
-                        final PtxVariable param = function.params().get(i);
-                        final int alignment = Math.max(1, param.alignment());
-                        offset = (offset + alignment - 1) / alignment * alignment;
-                        offsets[i] = offset;
-                        sizes[i] = (int)param.sizeBytes();
-                        offset += sizes[i];
-                    }
+                    final PtxParameterLayout layout = PtxParameterLayout.of(function);
                     entries.put(function.name(), new InterpretedFunction(
-                        entry, memory, offsets, sizes, ptxVersion, binaryVersion, largestFrame));
+                        entry, memory, layout.offsets(), layout.sizes(), ptxVersion, binaryVersion, largestFrame));
                 }
             }
             return new InterpretedModule(entries, globals, allocations, memory);

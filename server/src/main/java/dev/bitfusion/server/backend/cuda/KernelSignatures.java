@@ -4,8 +4,8 @@ import dev.bitfusion.emulator.EmulatorException;
 import dev.bitfusion.emulator.fatbin.FatbinReader;
 import dev.bitfusion.emulator.ptx.PtxFunction;
 import dev.bitfusion.emulator.ptx.PtxModule;
+import dev.bitfusion.emulator.ptx.PtxParameterLayout;
 import dev.bitfusion.emulator.ptx.PtxParser;
-import dev.bitfusion.emulator.ptx.PtxVariable;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -210,20 +210,8 @@ final class KernelSignatures
             {
                 continue;
             }
-            final int count = function.params().size();
-            final int[] offsets = new int[count];
-            final int[] sizes = new int[count];
-            int offset = 0;
-            for (int i = 0; i < count; i++)
-            {
-                final PtxVariable param = function.params().get(i);
-                final int alignment = Math.max(1, param.alignment());
-                offset = (offset + alignment - 1) / alignment * alignment;
-                offsets[i] = offset;
-                sizes[i] = (int)param.sizeBytes();
-                offset += sizes[i];
-            }
-            kernels.put(function.name(), new Signature(offsets, sizes, offset));
+            final PtxParameterLayout layout = PtxParameterLayout.of(function);
+            kernels.put(function.name(), new Signature(layout.offsets(), layout.sizes(), layout.bufferSize()));
         }
         return true;
     }
