@@ -8,6 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
@@ -19,8 +20,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
+import static dev.bitfusion.systemtests.CudaExamples.binary;
 import static dev.bitfusion.systemtests.Drivers.*;
 import static dev.bitfusion.transport.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -42,7 +45,6 @@ class CudaBackendChainSystemTest
     private static final Path BRIDGE = ROOT.resolve("native-bridge/target/native/libcuda.so.1");
     private static final Path LAUNCHER_LIBS = ROOT.resolve("cli/target/lib/bitfusion-cli.jar");
     private static final Path KERNELS = ROOT.resolve("emulator/src/test/resources/kernels");
-    private static final Path NVCC = Path.of(System.getenv().getOrDefault("CUDA_HOME", "/usr/local/cuda"), "bin", "nvcc");
     private static final long SERVER_B_MEMORY_MB = 768;
     private static final long SERVER_A_SLICE_MB = 256;
     private static final long TENANT_SLICE_MB = 64;
@@ -240,39 +242,64 @@ class CudaBackendChainSystemTest
         ok(tenant.cuMemAlloc(more, 32L << 20), "an allocation that fits once memory is freed", tenant);
     }
 
-    /** Self-checking examples/cuda programs that take no arguments; each prints PASSED. */
-    @ParameterizedTest
-    @ValueSource(strings = { "vector_add", "device_info", "memcpy_kinds", "memcpy_async", "memcpy_2d", "memset", "events",
-        "multi_thread_streams", "host_alloc" })
-    void shouldRunNvccBuiltExamplesThroughTheChain(final String example) throws Exception
+    /**
+     * The examples suite, the same programs and verdicts as {@link InterposerSystemTest}, each run under
+     * {@code bitfusion run} against server A so that its calls go through the cuda backend.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "vector_add           | vector_add: 4096 elements PASSED",
+        "memcpy_kinds         | memcpy_kinds: H2D D2H D2D H2H Default PASSED",
+        "memcpy_async         | memcpy_async: 4 chunks on a stream PASSED",
+        "memcpy_2d            | memcpy_2d: 100x37 pitch 512 PASSED",
+        "memset               | memset: 100000 bytes PASSED",
+        "events               | stream wait honoured PASSED",
+        "host_alloc           | host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED",
+        "multi_thread_streams | multi_thread_streams: 4 threads x 20 launches PASSED",
+        "device_reset         | device_reset: memory freed, device usable again PASSED",
+        "pointer_attributes   | pointer_attributes: PASSED",
+        "runtime_queries      | PASSED",
+        "device_info          | device_info: PASSED",
+        "shared_runtime       | shared_runtime: runtime 13000 on driver 13000, sum 4999950000 PASSED",
+        "unsupported_memory   | unsupported_memory: managed and mapped memory refused PASSED",
+        "fork_child           | fork_child: child refused yes, parent still works yes: PASSED",
+        "kernel_loop          | kernel_loop: 1 rounds PASSED",
+    })
+    void shouldRunTheExamplesSuiteThroughTheChain(final String example, final String passed) throws Exception
     {
-        if (!Files.isExecutable(NVCC))
-        {
-            System.err.println("CudaBackendChainSystemTest: example SKIPPED, no nvcc at " + NVCC);
-        }
-        assumeTrue(Files.isExecutable(NVCC), "nvcc not found at " + NVCC);
-        final Path built = ROOT.resolve("system-tests/target/cuda-chain-examples");
-        Files.createDirectories(built);
-        final Path binary = built.resolve(example);
-        final Path source = ROOT.resolve("examples/cuda/" + example + ".cu");
-        if (!Files.isExecutable(binary) ||
-            Files.getLastModifiedTime(binary).compareTo(Files.getLastModifiedTime(source)) < 0)
-        {
-            final Process nvcc = new ProcessBuilder(NVCC.toString(), "-o", binary.toString(), source.toString())
-                .redirectErrorStream(true).start();
-            final String output = new String(nvcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(0, nvcc.waitFor(), "nvcc: " + output);
-        }
-        final ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("bin/bitfusion").toString(), "run",
-            "-m", "128", "--server_list", serverA.serverList(), "--", binary.toString()).redirectErrorStream(true);
+        final String output = runThroughServerA(binary(example), "kernel_loop".equals(example) ? "0" : null);
+
+        assertTrue(output.contains(passed), output);
+        assertFalse(output.contains("FAILED"), output);
+    }
+
+    @Test
+    void shouldRunTheDriverApiExampleLoadingPtxAndFatbinThroughTheChain() throws Exception
+    {
+        final String output = runThroughServerA(binary("driver_api"), binary("driver_kernels.ptx"),
+            binary("driver_kernels.fatbin"));
+
+        assertTrue(output.contains("driver_api: PTX and fatbin modules, streams, memory PASSED"), output);
+    }
+
+    /**
+     * Runs an example (built first, when needed) on a 128 MiB slice of server A over UDP; returns its output
+     * once it exited 0.
+     */
+    private static String runThroughServerA(final String... programAndArgs) throws Exception
+    {
+        CudaExamples.buildAll();
+        final List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/bitfusion").toString(), "run",
+            "-m", "128", "--server_list", serverA.serverList(), "--"));
+        Arrays.stream(programAndArgs).filter(Objects::nonNull).forEach(command::add);
+        final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("BITFUSION_JVM_OPTS", "-Dbitfusion.client.transport=udp");
         builder.environment().remove("BITFUSION_SERVERS");
         final Process process = builder.start();
         final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "bitfusion run did not finish: " + output);
         assertEquals(0, process.exitValue(), output);
-        assertTrue(output.contains("PASSED"), output);
-        assertFalse(output.contains("FAILED"), output);
+        return output;
     }
 
     private RemoteDriver open()
