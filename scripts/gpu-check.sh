@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-shot check of the cuda backend on a GPU machine. Build here first (./mvnw -q -o install -DskipTests),
-# carry cli/target, native-bridge/target and system-tests/target/cuda-chain-examples, then run:
+# build the examples (./mvnw -q -o verify -pl system-tests -Dtest=CudaBackendChainSystemTest does both), carry
+# cli/target, native-bridge/target and system-tests/target/cuda-examples, then run:
 #   scripts/gpu-check.sh [OUT_DIR]
 # It starts `bitfusion server --backend cuda` on loopback, runs the examples through `bin/bitfusion run` over
 # UDP, then compares remote with local: ResNet-50 training (batch 64, synthetic, 30 steps after warm-up),
@@ -13,7 +14,26 @@ mkdir -p "$out"
 bitfusion="$root/bin/bitfusion"
 port="${BITFUSION_CHECK_PORT:-56101}"
 slice_mb="${BITFUSION_CHECK_SLICE_MB:-40960}"
-examples=(vector_add device_info memcpy_kinds memcpy_async memcpy_2d memset events multi_thread_streams host_alloc)
+# The examples suite: NAME|ARGS|the line that says it passed (the same verdicts as the system tests).
+examples=(
+    "vector_add||vector_add: 4096 elements PASSED"
+    "memcpy_kinds||memcpy_kinds: H2D D2H D2D H2H Default PASSED"
+    "memcpy_async||memcpy_async: 4 chunks on a stream PASSED"
+    "memcpy_2d||memcpy_2d: 100x37 pitch 512 PASSED"
+    "memset||memset: 100000 bytes PASSED"
+    "events||stream wait honoured PASSED"
+    "host_alloc||host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED"
+    "multi_thread_streams||multi_thread_streams: 4 threads x 20 launches PASSED"
+    "device_reset||device_reset: memory freed, device usable again PASSED"
+    "pointer_attributes||pointer_attributes: PASSED"
+    "runtime_queries||PASSED"
+    "device_info||device_info: PASSED"
+    "shared_runtime||PASSED"
+    "unsupported_memory||unsupported_memory: managed and mapped memory refused PASSED"
+    "fork_child||fork_child: child refused yes, parent still works yes: PASSED"
+    "kernel_loop|2|rounds PASSED"
+    "driver_api|driver_kernels.ptx driver_kernels.fatbin|driver_api: PTX and fatbin modules, streams, memory PASSED"
+)
 say() { printf '%s\n' "gpu-check: $*" >&2; }
 failures=0
 
@@ -41,15 +61,16 @@ remote() { # remote LOG CMD...: run a program on a slice of the local server, ov
 }
 
 # ---------------------------------------------------------------- examples
-bin_dir="$root/system-tests/target/cuda-chain-examples"
-if command -v nvcc >/dev/null 2>&1; then
-    bin_dir="$out/examples"; mkdir -p "$bin_dir"
-    for e in "${examples[@]}"; do nvcc -o "$bin_dir/$e" "$root/examples/cuda/$e.cu" 2>>"$out/nvcc.log" || say "nvcc $e failed"; done
-fi
+bin_dir="$root/system-tests/target/cuda-examples"   # built here by the system tests
 declare -A example_result
-for e in "${examples[@]}"; do
-    if [ ! -x "$bin_dir/$e" ]; then example_result[$e]="MISSING"; failures=$((failures + 1)); continue; fi
-    if (cd "$bin_dir" && TIMEOUT_S=90 remote "$out/example-$e.log" "./$e") && grep -q PASSED "$out/example-$e.log"; then
+example_names=()
+for entry in "${examples[@]}"; do
+    IFS='|' read -r e args passed <<<"$entry"
+    example_names+=("$e")
+    if [ ! -x "$bin_dir/$e" ]; then example_result[$e]="MISSING from $bin_dir"; failures=$((failures + 1)); continue; fi
+    # shellcheck disable=SC2086 # ARGS are words on purpose
+    if (cd "$bin_dir" && TIMEOUT_S=90 remote "$out/example-$e.log" "./$e" $args) && grep -qF "$passed" "$out/example-$e.log" \
+        && ! grep -q FAILED "$out/example-$e.log"; then
         example_result[$e]="PASS"
     else
         example_result[$e]="FAIL (see $out/example-$e.log)"; failures=$((failures + 1))
@@ -103,7 +124,7 @@ for name, copy in (("h2d", lambda: gpu.copy_(host, non_blocking=True)), ("d2h", 
     for _ in range(5): copy()
     sync(); print("RESULT %s_gib_per_s %.2f" % (name, 5 * 256 / 1024 / (time.perf_counter() - t)))
 PY
-python=python3
+python="${BITFUSION_CHECK_PYTHON:-python3}"
 if ! "$python" -c "import torch; assert torch.cuda.is_available()" 2>"$out/torch-probe.log"; then
     say "PyTorch with CUDA is not usable locally: $(tail -1 "$out/torch-probe.log")"
 fi
@@ -126,7 +147,7 @@ row() { # row LABEL KEY GOAL_PERCENT HIGHER_IS_BETTER
 
 echo
 echo "== examples through bin/bitfusion run (UDP loopback, --backend cuda)"
-for e in "${examples[@]}"; do printf '  %-24s %s\n' "$e" "${example_result[$e]}"; done
+for e in "${example_names[@]}"; do printf '  %-24s %s\n' "$e" "${example_result[$e]}"; done
 echo
 printf '%-30s %12s %12s %9s %7s  %s\n' "metric" "local" "remote" "of local" "goal%" "verdict"
 row "train images/s (RN50, b64)" train_images_per_s 95 1
