@@ -470,13 +470,35 @@ BF_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr *pointer, size_t *bytes, CUm
 
 /*
  * Libraries are modules here and kernels are functions: the server maps cuLibrary* onto modules, and
- * CUDA itself lets a CUkernel be passed where a CUfunction is expected.
+ * CUDA itself lets a CUkernel be passed where a CUfunction is expected. Libraries load lazily: the image
+ * travels to the server with the first lookup in it.
  */
+#define CU_LIBRARY_BINARY_IS_PRESERVED 1
+
 BF_EXPORT CUresult cuLibraryLoadData(void **library, const void *code, void *jitOptions, void **jitValues,
     unsigned int jitCount, void *libraryOptions, void **libraryValues, unsigned int libraryCount)
 {
-    (void)jitOptions; (void)jitValues; (void)jitCount; (void)libraryOptions; (void)libraryValues; (void)libraryCount;
-    return cuModuleLoadData(library, code);
+    (void)jitOptions; (void)jitValues; (void)jitCount;
+    if (library == NULL || code == NULL || (libraryCount > 0 && libraryOptions == NULL))
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    /* A preserved image stays readable until cuLibraryUnload: the library then reads it when it ships. */
+    jlong preserved = 0;
+    for (unsigned int i = 0; i < libraryCount; i++)
+    {
+        if (((const int *)libraryOptions)[i] == CU_LIBRARY_BINARY_IS_PRESERVED &&
+            (libraryValues == NULL || libraryValues[i] != NULL))
+        {
+            preserved = 1;
+        }
+    }
+    const size_t bytes = image_size(&code);
+    if (bf_trace_enabled())
+    {
+        fprintf(stderr, "bitfusion-trace: cuLibraryLoadData %zu bytes, %s\n", bytes, preserved ? "preserved" : "copied");
+    }
+    BF_FORWARD("cuLibraryLoadData", "(JJJJ)I", BF_PTR(library), BF_PTR(code), (jlong)bytes, preserved);
 }
 
 BF_EXPORT CUresult cuLibraryUnload(void *library)

@@ -59,7 +59,9 @@ public final class RemoteDriver implements AutoCloseable
     private final AtomicLong nextHandle = new AtomicLong(FIRST_HANDLE);
     private final AtomicInteger nextFunctionIndex = new AtomicInteger();
     private final Map<Long, Integer> createdContextDevices = new ConcurrentHashMap<>();
-    private final Map<Long, byte[]> moduleImages = new ConcurrentHashMap<>();
+    private final Map<Long, ModuleImage> moduleImages = new ConcurrentHashMap<>();
+    private final Map<Long, ModuleImage> unshippedLibraries = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> unloadableLibraries = new ConcurrentHashMap<>();
     private final Map<Long, FunctionName> functionNames = new ConcurrentHashMap<>();
     private final ThreadLocal<ContextStack> contextStacks = ThreadLocal.withInitial(ContextStack::new);
     private volatile boolean initialised;
@@ -282,11 +284,11 @@ public final class RemoteDriver implements AutoCloseable
     private int reloadModules(final int device)
     {
         final ServerConnection connection = connections.get(device);
-        for (final Map.Entry<Long, byte[]> module : moduleImages.entrySet())
+        for (final Map.Entry<Long, ModuleImage> module : moduleImages.entrySet())
         {
             if (deviceOfHandle(module.getKey()) == device)
             {
-                final int status = loadModule(connection, module.getKey(), module.getValue(), 0);
+                final int status = loadModule(connection, module.getKey(), module.getValue().bytes(), 0);
                 if (status != CUDA_SUCCESS)
                 {
                     return status;
@@ -777,6 +779,18 @@ public final class RemoteDriver implements AutoCloseable
     // ---------------------------------------------------------------- modules and kernels
 
     /**
+     * The bytes of a module image, read when the image travels to the server (and again after a reset).
+     */
+    @FunctionalInterface
+    public interface ModuleImage
+    {
+        /**
+         * @return PTX text, a fatbin or a cubin.
+         */
+        byte[] bytes();
+    }
+
+    /**
      * @param image PTX text, a fatbin or cubin; loaded on the server, which reports why when it cannot.
      */
     public int cuModuleLoadData(final long[] module, final byte[] image)
@@ -794,10 +808,88 @@ public final class RemoteDriver implements AutoCloseable
         final int status = loadModule(connections.get(device), handle, image, wireContext(contextStacks.get().current()));
         if (status == CUDA_SUCCESS)
         {
-            moduleImages.put(handle, image);
+            moduleImages.put(handle, () -> image);
             module[0] = handle;
         }
         return status;
+    }
+
+    /**
+     * Loads a library lazily, as CUDA's lazy loading does: the image travels to the server only when a kernel,
+     * a global or the module of the library is first asked for, and an image that cannot run there fails
+     * then (CUDA_ERROR_NO_BINARY_FOR_GPU at the kernel's launch, as on a GPU of an architecture it lacks).
+     * Runtimes register every fatbin of a program and its libraries at start-up (hundreds of MiB for
+     * PyTorch), so shipping them all eagerly would cost seconds and fail programs for kernels they never run.
+     *
+     * @param library receives the handle, usable as a module handle.
+     * @param image   read when the library is first used; it must stay readable until the library is unloaded.
+     */
+    public int cuLibraryLoadData(final long[] library, final ModuleImage image)
+    {
+        if (!initialised)
+        {
+            return CUDA_ERROR_NOT_INITIALIZED;
+        }
+        if (library == null || image == null)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        // Libraries need no context; without a current one they belong to device 0, as the runtime's do.
+        final long handle = newHandle(Math.max(0, currentDevice()));
+        unshippedLibraries.put(handle, image);
+        library[0] = handle;
+        return CUDA_SUCCESS;
+    }
+
+    /**
+     * Ships a library loaded with {@link #cuLibraryLoadData} before its first use; a no-op for any other handle.
+     */
+    private int shipLibrary(final long handle)
+    {
+        final ModuleImage image = unshippedLibraries.get(handle);
+        if (image == null)
+        {
+            return unloadableLibraries.getOrDefault(handle, CUDA_SUCCESS);
+        }
+        synchronized (image)
+        {
+            if (!unshippedLibraries.containsKey(handle))
+            {
+                return unloadableLibraries.getOrDefault(handle, moduleImages.containsKey(handle) ?
+                    CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE);
+            }
+            final ServerConnection connection = connectionForHandle(handle);
+            if (connection == null)
+            {
+                return CUDA_ERROR_INVALID_HANDLE;
+            }
+            final byte[] bytes = image.bytes();
+            final int status = bytes == null || bytes.length == 0 ?
+                CUDA_ERROR_INVALID_IMAGE : loadModule(connection, handle, bytes, 0);
+            if (status == CUDA_SUCCESS)
+            {
+                moduleImages.put(handle, image);
+            }
+            else if (status != CUDA_ERROR_DEVICE_UNAVAILABLE)
+            {
+                // The image itself cannot load there: every later use gets the same answer without resending it.
+                unloadableLibraries.put(handle, status);
+            }
+            else
+            {
+                return status;
+            }
+            unshippedLibraries.remove(handle);
+            return status;
+        }
+    }
+
+    /**
+     * @return whether the handle names a library loaded lazily that has not travelled to the server yet.
+     */
+    public boolean isUnshippedLibrary(final long handle)
+    {
+        return unshippedLibraries.containsKey(handle);
     }
 
     private int loadModule(final ServerConnection connection, final long handle, final byte[] image, final long context)
@@ -835,6 +927,10 @@ public final class RemoteDriver implements AutoCloseable
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
+        if (unshippedLibraries.remove(module) != null || unloadableLibraries.remove(module) != null)
+        {
+            return CUDA_SUCCESS;
+        }
         moduleImages.remove(module);
         functionNames.values().removeIf(function -> function.module() == module);
         final ThreadRequestState state = connection.requestState();
@@ -852,6 +948,11 @@ public final class RemoteDriver implements AutoCloseable
         if (name == null)
         {
             return CUDA_ERROR_INVALID_VALUE;
+        }
+        final int shipped = shipLibrary(module);
+        if (shipped != CUDA_SUCCESS)
+        {
+            return shipped;
         }
         final int device = deviceOfHandle(module);
         final int index = nextFunctionIndex.getAndIncrement();
@@ -889,6 +990,11 @@ public final class RemoteDriver implements AutoCloseable
         if (connection == null)
         {
             return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final int shipped = shipLibrary(module);
+        if (shipped != CUDA_SUCCESS)
+        {
+            return shipped;
         }
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;

@@ -932,8 +932,7 @@ public final class NativeDriver
             {
                 return CUDA_ERROR_INVALID_IMAGE;
             }
-            final byte[] copy = new byte[(int)bytes];
-            new UnsafeBuffer(image, (int)bytes).getBytes(0, copy);
+            final byte[] copy = copyOf(image, bytes);
             final long[] value = new long[1];
             final int status = driver().cuModuleLoadData(value, copy);
             if (status != CUDA_SUCCESS && driver.lastError() != null)
@@ -947,6 +946,46 @@ public final class NativeDriver
         {
             return failed("cuModuleLoadData", ex);
         }
+    }
+
+    /**
+     * A library loads lazily (see {@link RemoteDriver#cuLibraryLoadData}): a preserved image is read where the
+     * program keeps it when the library ships; any other image is copied now, as the driver would.
+     */
+    public static int cuLibraryLoadData(final long library, final long image, final long bytes, final long preserved)
+    {
+        try
+        {
+            if (bytes <= 0 || bytes > Integer.MAX_VALUE)
+            {
+                return CUDA_ERROR_INVALID_IMAGE;
+            }
+            final RemoteDriver.ModuleImage source;
+            if (preserved != 0)
+            {
+                source = () -> copyOf(image, bytes);
+            }
+            else
+            {
+                final byte[] copy = copyOf(image, bytes);
+                source = () -> copy;
+            }
+            final long[] value = new long[1];
+            final int status = driver().cuLibraryLoadData(value, source);
+            putLong(status, library, value[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuLibraryLoadData", ex);
+        }
+    }
+
+    private static byte[] copyOf(final long address, final long bytes)
+    {
+        final byte[] copy = new byte[(int)bytes];
+        new UnsafeBuffer(address, (int)bytes).getBytes(0, copy);
+        return copy;
     }
 
     public static int cuModuleUnload(final long module)
@@ -969,8 +1008,14 @@ public final class NativeDriver
             {
                 return CUDA_ERROR_INVALID_VALUE;
             }
+            final RemoteDriver remote = driver();
+            final boolean shipsNow = remote.isUnshippedLibrary(module);
             final long[] value = new long[1];
-            final int status = driver().cuModuleGetFunction(value, module, cString(name));
+            final int status = remote.cuModuleGetFunction(value, module, cString(name));
+            if (shipsNow && status != CUDA_SUCCESS && remote.lastError() != null)
+            {
+                System.err.println("bitfusion: library load failed: " + remote.lastError());
+            }
             putLong(status, function, value[0]);
             return status;
         }
