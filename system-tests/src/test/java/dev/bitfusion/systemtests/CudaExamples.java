@@ -60,6 +60,10 @@ final class CudaExamples
         build(shared, BUILT.resolve("shared_runtime"), NVCC.toString(), "-cudart", "shared",
             "-Xlinker", "-rpath=" + CUDA_HOME.resolve("lib64"), "-o", BUILT.resolve("shared_runtime").toString(),
             shared.toString());
+        // Machine code for sm_90 alone: what PyTorch's wheels are like (no PTX), which the emulated GPU cannot run.
+        final Path vectorAdd = SOURCES.resolve("vector_add.cu");
+        build(vectorAdd, BUILT.resolve("vector_add_sm90_only"), NVCC.toString(), "-gencode", "arch=compute_90,code=sm_90",
+            "-o", BUILT.resolve("vector_add_sm90_only").toString(), vectorAdd.toString());
         final Path kernels = SOURCES.resolve("driver_kernels.cu");
         build(kernels, BUILT.resolve("driver_kernels.ptx"), NVCC.toString(), "-ptx", "-o",
             BUILT.resolve("driver_kernels.ptx").toString(), kernels.toString());

@@ -165,6 +165,20 @@ class InterposerSystemTest
     }
 
     @Test
+    void shouldRunAProgramWithoutPtxUntilItsFirstLaunchAndThenSayWhy() throws Exception
+    {
+        final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--",
+            binary("vector_add_sm90_only"));
+
+        // Allocations and copies work; the launch fails as on a GPU the program has no machine code for.
+        assertEquals(1, run.exitCode(), run.output());
+        assertTrue(run.output().contains("FAILED: cudaGetLastError(): no kernel image is available for execution on the device"),
+            run.output());
+        assertTrue(run.output().contains("bitfusion: library load failed: the fatbin holds no PTX, only machine code for sm_90"),
+            run.output());
+    }
+
+    @Test
     void shouldShowTheSliceToTheProgramAndRefuseAllocationsPastIt() throws Exception
     {
         final Run run = run("-n", "1", "-m", "1024", "--server_list", server.serverList(), "--",

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.bitfusion.systemtests.Drivers.*;
 import static dev.bitfusion.transport.CuResult.*;
@@ -158,6 +159,67 @@ class KernelLaunchSystemTest
         expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuFuncSetAttribute(function[0], 99, 1), "an unknown attribute");
         ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
         expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetAttribute(value, 0, function[0]), "a function of an unloaded module");
+    }
+
+    @org.junit.jupiter.api.Test
+    void shouldLoadLibrariesLazilyAndFailAnImageWithoutPtxAtItsFirstLookupOnly() throws Exception
+    {
+        open("ipc");
+        final AtomicInteger sassReads = new AtomicInteger();
+        final byte[] sass = Files.readAllBytes(KERNELS.resolve("sass_only.fatbin"));
+        final long[] library = new long[1];
+        ok(driver.cuLibraryLoadData(library, () ->
+        {
+            sassReads.incrementAndGet();
+            return sass;
+        }), "a library the emulated GPU cannot run loads, as under CUDA's lazy loading", driver);
+        assertEquals(0, sassReads.get(), "the image must not travel before it is used");
+        final long[] function = new long[1];
+        expect(CUDA_ERROR_NO_BINARY_FOR_GPU, driver.cuModuleGetFunction(function, library[0], "vectorAdd"),
+            "the first kernel lookup");
+        assertTrue(driver.lastError().contains("sm_90"), driver.lastError());
+        expect(CUDA_ERROR_NO_BINARY_FOR_GPU, driver.cuModuleGetFunction(function, library[0], "vectorAdd"),
+            "a second lookup");
+        assertEquals(1, sassReads.get(), "an image that cannot load is sent once");
+        ok(driver.cuModuleUnload(library[0]), "unloading the unloadable library", driver);
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuModuleGetFunction(function, library[0], "vectorAdd"),
+            "a lookup in the unloaded library");
+
+        final AtomicInteger ptxReads = new AtomicInteger();
+        final byte[] ptx = Files.readAllBytes(KERNELS.resolve("vector_add.ptx"));
+        ok(driver.cuLibraryLoadData(library, () ->
+        {
+            ptxReads.incrementAndGet();
+            return ptx;
+        }), "cuLibraryLoadData(PTX)", driver);
+        assertEquals(0, ptxReads.get());
+        ok(driver.cuModuleGetFunction(function, library[0], "vectorAdd"), "the first lookup ships the library", driver);
+        final long[] another = new long[1];
+        ok(driver.cuModuleGetFunction(another, library[0], "vectorAdd"), "a second lookup", driver);
+        assertEquals(1, ptxReads.get(), "a library ships once");
+        final int n = 256;
+        final float[] a = new float[n];
+        final float[] b = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = i;
+            b[i] = 2 * i;
+        }
+        final long da = alloc(driver, 4 * n);
+        final long db = alloc(driver, 4 * n);
+        final long dc = alloc(driver, 4 * n);
+        ok(driver.cuMemcpyHtoD(da, floats(a), 0, 4 * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuMemcpyHtoD(db, floats(b), 0, 4 * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuLaunchKernel(function[0], 1, 1, 1, n, 1, 1, 0, 0,
+            new byte[][]{ i64(da), i64(db), i64(dc), i32(n) }), "cuLaunchKernel", driver);
+        final byte[] sums = new byte[4 * n];
+        ok(driver.cuMemcpyDtoH(sums, 0, dc, 4 * n), "cuMemcpyDtoH", driver);
+        final ByteBuffer view = ByteBuffer.wrap(sums).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++)
+        {
+            assertEquals(3 * i, view.getFloat(4 * i), "element " + i);
+        }
+        ok(driver.cuModuleUnload(library[0]), "cuLibraryUnload", driver);
     }
 
     private static byte[] floats(final float[] values)
