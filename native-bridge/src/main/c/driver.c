@@ -536,6 +536,16 @@ BF_EXPORT CUresult cuKernelGetFunction(CUfunction *function, void *kernel)
     return CUDA_SUCCESS;
 }
 
+BF_EXPORT CUresult cuCtxGetLimit(size_t *value, int limit)
+{
+    BF_FORWARD("cuCtxGetLimit", "(JJ)I", BF_PTR(value), (jlong)limit);
+}
+
+BF_EXPORT CUresult cuCtxSetLimit(int limit, size_t value)
+{
+    BF_FORWARD("cuCtxSetLimit", "(JJ)I", (jlong)limit, (jlong)value);
+}
+
 BF_EXPORT CUresult cuFuncGetAttribute(int *value, int attribute, CUfunction function)
 {
     BF_FORWARD("cuFuncGetAttribute", "(JJJ)I", BF_PTR(value), (jlong)attribute, BF_PTR(function));

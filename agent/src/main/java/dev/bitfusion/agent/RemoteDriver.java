@@ -1015,6 +1015,41 @@ public final class RemoteDriver implements AutoCloseable
         return status;
     }
 
+    /**
+     * cuCtxGetLimit on the current context's GPU (libraries such as cuBLAS read the limits at start-up).
+     */
+    public int cuCtxGetLimit(final long[] value, final int limit)
+    {
+        return contextLimit(value, limit, false, 0);
+    }
+
+    /**
+     * cuCtxSetLimit on the current context's GPU; the GPU may round the value, as cuCtxGetLimit then shows.
+     */
+    public int cuCtxSetLimit(final int limit, final long value)
+    {
+        return contextLimit(null, limit, true, value);
+    }
+
+    private int contextLimit(final long[] out, final int limit, final boolean set, final long value)
+    {
+        final ServerConnection connection = currentConnection();
+        if (connection == null)
+        {
+            return CUDA_ERROR_INVALID_CONTEXT;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.contextLimit.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).cuLimit(limit).set(set ? 1 : 0).value(value);
+        final int status = call(connection, slot, length(state.contextLimit.encodedLength()));
+        if (status == CUDA_SUCCESS && out != null)
+        {
+            out[0] = slot.value1;
+        }
+        return status;
+    }
+
     public int cuFuncGetAttribute(final int[] value, final int attribute, final long function)
     {
         final ServerConnection connection = connectionForHandle(function);

@@ -39,5 +39,6 @@ final class ThreadRequestState
     final FunctionGetAttributeEncoder getAttribute = new FunctionGetAttributeEncoder();
     final LaunchKernelEncoder launch = new LaunchKernelEncoder();
     final FunctionSetAttributeEncoder setAttribute = new FunctionSetAttributeEncoder();
+    final ContextLimitEncoder contextLimit = new ContextLimitEncoder();
     final SessionCloseEncoder sessionClose = new SessionCloseEncoder();
 }

@@ -1050,6 +1050,37 @@ public final class NativeDriver
         }
     }
 
+    public static int cuCtxGetLimit(final long value, final long limit)
+    {
+        try
+        {
+            if (value == 0)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final long[] result = new long[1];
+            final int status = driver().cuCtxGetLimit(result, (int)limit);
+            putLong(status, value, result[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxGetLimit", ex);
+        }
+    }
+
+    public static int cuCtxSetLimit(final long limit, final long value)
+    {
+        try
+        {
+            return driver().cuCtxSetLimit((int)limit, value);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuCtxSetLimit", ex);
+        }
+    }
+
     public static int cuFuncGetAttribute(final long value, final long attribute, final long function)
     {
         try

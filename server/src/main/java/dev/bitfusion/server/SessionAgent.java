@@ -102,6 +102,7 @@ final class SessionAgent implements Runnable, FragmentHandler
     private final FunctionGetAttributeDecoder getAttributeDecoder = new FunctionGetAttributeDecoder();
     private final LaunchKernelDecoder launchDecoder = new LaunchKernelDecoder();
     private final FunctionSetAttributeDecoder setAttributeDecoder = new FunctionSetAttributeDecoder();
+    private final ContextLimitDecoder contextLimitDecoder = new ContextLimitDecoder();
     private final SessionCloseDecoder sessionCloseDecoder = new SessionCloseDecoder();
 
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -521,6 +522,14 @@ final class SessionAgent implements Runnable, FragmentHandler
                     setAttributeDecoder.functionHandle(), setAttributeDecoder.attribute(), setAttributeDecoder.value());
                 callResult.reset();
                 sendResult(setAttributeDecoder.correlationId(), status);
+                break;
+            }
+            case ContextLimitDecoder.TEMPLATE_ID:
+            {
+                contextLimitDecoder.wrap(buffer, offset, blockLength, version);
+                final int status = backend.contextLimit(contextLimitDecoder.cuLimit(), contextLimitDecoder.set() != 0,
+                    contextLimitDecoder.value(), callResult.reset());
+                sendResult(contextLimitDecoder.correlationId(), status);
                 break;
             }
             case LaunchKernelDecoder.TEMPLATE_ID:

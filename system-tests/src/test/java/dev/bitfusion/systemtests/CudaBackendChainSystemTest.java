@@ -160,6 +160,17 @@ class CudaBackendChainSystemTest
     }
 
     @Test
+    void shouldPassContextLimitsToTheDriver()
+    {
+        final RemoteDriver driver = open();
+        final long[] value = new long[1];
+        ok(driver.cuCtxSetLimit(2, 16L << 20), "cuCtxSetLimit(MALLOC_HEAP_SIZE)", driver);
+        ok(driver.cuCtxGetLimit(value, 2), "cuCtxGetLimit(MALLOC_HEAP_SIZE)", driver);
+        assertEquals(16L << 20, value[0]);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuCtxGetLimit(value, 99), "an unknown limit, refused by the driver");
+    }
+
+    @Test
     void shouldOrderWorkOnStreamsAndTimeItWithEvents()
     {
         final RemoteDriver driver = open();

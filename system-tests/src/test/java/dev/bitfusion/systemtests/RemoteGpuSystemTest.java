@@ -336,6 +336,24 @@ class RemoteGpuSystemTest
 
     @ParameterizedTest
     @ValueSource(strings = { "udp", "ipc" })
+    void shouldReadAndSetContextLimitsAndRefuseTheReadOnlyOnes(final String transport)
+    {
+        final RemoteDriver driver = open(transport, 0.1);
+        final long[] value = new long[1];
+        ok(driver.cuCtxGetLimit(value, 0), "cuCtxGetLimit(STACK_SIZE)", driver);
+        assertEquals(1024, value[0]);
+        ok(driver.cuCtxGetLimit(value, 1), "cuCtxGetLimit(PRINTF_FIFO_SIZE)", driver);
+        assertEquals(1 << 20, value[0]);
+        ok(driver.cuCtxSetLimit(0, 4096), "cuCtxSetLimit(STACK_SIZE)", driver);
+        ok(driver.cuCtxGetLimit(value, 0), "cuCtxGetLimit(STACK_SIZE) after setting it", driver);
+        assertEquals(4096, value[0]);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuCtxSetLimit(8, 1), "cuCtxSetLimit(CIG_ENABLED), read-only");
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuCtxGetLimit(value, 99), "an unknown limit");
+        ok(driver.cuCtxSynchronize(), "the session still works", driver);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "udp", "ipc" })
     void shouldServeConcurrentSessionsOnOneGpu(final String transport) throws Exception
     {
         final int tenants = 4;

@@ -20,6 +20,7 @@ public final class CuResult
     public static final int CUDA_ERROR_INVALID_IMAGE = 200;
     public static final int CUDA_ERROR_INVALID_CONTEXT = 201;
     public static final int CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
+    public static final int CUDA_ERROR_UNSUPPORTED_LIMIT = 215;
     public static final int CUDA_ERROR_INVALID_PTX = 218;
     public static final int CUDA_ERROR_INVALID_SOURCE = 300;
     public static final int CUDA_ERROR_FILE_NOT_FOUND = 301;
@@ -55,6 +56,7 @@ public final class CuResult
         describe(CUDA_ERROR_INVALID_CONTEXT, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context");
         describe(CUDA_ERROR_NO_BINARY_FOR_GPU, "CUDA_ERROR_NO_BINARY_FOR_GPU",
             "no kernel image is available for execution on the device");
+        describe(CUDA_ERROR_UNSUPPORTED_LIMIT, "CUDA_ERROR_UNSUPPORTED_LIMIT", "limit is not supported on this architecture");
         describe(CUDA_ERROR_INVALID_PTX, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed");
         describe(CUDA_ERROR_INVALID_SOURCE, "CUDA_ERROR_INVALID_SOURCE", "device kernel image is invalid");
         describe(CUDA_ERROR_FILE_NOT_FOUND, "CUDA_ERROR_FILE_NOT_FOUND", "file not found");

@@ -109,6 +109,12 @@ public interface BackendSession extends AutoCloseable
      */
     int functionSetAttribute(long functionHandle, int attribute, int value);
 
+    /**
+     * cuCtxGetLimit (set false) or cuCtxSetLimit (set true) on the tenant's context: stack size, printf FIFO,
+     * malloc heap and the other CUlimit values. Result value1 is the limit's value once read or set.
+     */
+    int contextLimit(int limit, boolean set, long value, CallResult result);
+
     int launchKernel(
         long functionHandle, long streamHandle,
         int gridX, int gridY, int gridZ,

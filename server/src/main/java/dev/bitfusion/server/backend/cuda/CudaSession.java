@@ -747,6 +747,25 @@ final class CudaSession implements BackendSession
         return status;
     }
 
+    public int contextLimit(final int limit, final boolean set, final long value, final CallResult result)
+    {
+        int status = enter();
+        if (status == CUDA_SUCCESS)
+        {
+            status = set ? cuCtxSetLimit(limit, value) : CUDA_SUCCESS;
+            if (status == CUDA_SUCCESS)
+            {
+                status = cuCtxGetLimit(longOut, limit);
+            }
+            exit();
+        }
+        if (status == CUDA_SUCCESS)
+        {
+            result.value1 = longOut[0];
+        }
+        return status;
+    }
+
     public int launchKernel(
         final long functionHandle,
         final long streamHandle,

@@ -35,6 +35,9 @@ final class EmulatedSession implements BackendSession
 {
     private static final int CU_EVENT_DISABLE_TIMING = 0x2;
     private static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+    private static final int CU_LIMIT_MAX_L2_FETCH_GRANULARITY = 5;
+    private static final int CU_LIMIT_SHMEM_SIZE = 7;
+    private static final int CU_LIMIT_CIG_ENABLED = 8;
     private static final int CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9;
     private static final long NO_CONTEXT = -1;
 
@@ -58,6 +61,9 @@ final class EmulatedSession implements BackendSession
     private final Long2ObjectHashMap<EmulatedModule> modules = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<EmulatedFunction> functions = new Long2ObjectHashMap<>();
     private final Long2LongHashMap functionModules = new Long2LongHashMap(NO_CONTEXT);
+    /** CUlimit values by index: stack 1 KiB, printf FIFO 1 MiB, malloc heap 8 MiB, sync depth 2, 2048 pending
+     * launches, 64-byte L2 fetches, no persisting L2, 48 KiB shared memory, no CIG, CIG fallback on. */
+    private final long[] contextLimits = { 1024, 1 << 20, 8 << 20, 2, 2048, 64, 0, 48 * 1024, 0, 1 };
 
     EmulatedSession(final DeviceAddressSpace addressSpace, final long sliceBytes)
     {
@@ -378,6 +384,32 @@ final class EmulatedSession implements BackendSession
         }
         result.value1 = global.deviceAddress();
         result.value2 = global.sizeBytes();
+        return CUDA_SUCCESS;
+    }
+
+    /**
+     * The emulated GPU's context limits start at a real driver's defaults. Its threads have no fixed stack,
+     * FIFO or heap, so any size set is honoured; the CIG limits (7, 8) can only be read, as on a GPU.
+     */
+    public int contextLimit(final int limit, final boolean set, final long value, final CallResult result)
+    {
+        if (limit < 0 || limit >= contextLimits.length)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        if (set)
+        {
+            if (limit == CU_LIMIT_SHMEM_SIZE || limit == CU_LIMIT_CIG_ENABLED)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            if (value < 0 || (limit == CU_LIMIT_MAX_L2_FETCH_GRANULARITY && value > 128))
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            contextLimits[limit] = value;
+        }
+        result.value1 = contextLimits[limit];
         return CUDA_SUCCESS;
     }
 
