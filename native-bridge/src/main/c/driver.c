@@ -223,9 +223,15 @@ BF_EXPORT CUresult cuCtxGetDevice(CUdevice *device)
     BF_FORWARD("cuCtxGetDevice", "(J)I", BF_PTR(device));
 }
 
-BF_EXPORT CUresult cuCtxSynchronize(void)
+static CUresult forward_ctx_synchronize(void)
 {
     BF_FORWARD("cuCtxSynchronize", "()I", 0);
+}
+
+/* Each blocking synchronisation ends with device writes to mapped host memory visible on the host. */
+BF_EXPORT CUresult cuCtxSynchronize(void)
+{
+    return bf_mapped_pull_after(forward_ctx_synchronize());
 }
 
 BF_EXPORT CUresult cuCtxGetFlags(unsigned int *flags)
@@ -281,14 +287,24 @@ BF_EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t
     BF_FORWARD("cuMemcpyDtoDAsync", "(JJJJ)I", (jlong)dst, (jlong)src, (jlong)bytes, BF_PTR(stream));
 }
 
-BF_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes)
+CUresult bf_copy_to_device(CUdeviceptr dst, const void *src, size_t bytes)
 {
     BF_FORWARD("cuMemcpyHtoD", "(JJJ)I", (jlong)dst, BF_PTR(src), (jlong)bytes);
 }
 
-BF_EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes)
+CUresult bf_copy_to_host(void *dst, CUdeviceptr src, size_t bytes)
 {
     BF_FORWARD("cuMemcpyDtoH", "(JJJ)I", BF_PTR(dst), (jlong)src, (jlong)bytes);
+}
+
+BF_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes)
+{
+    return bf_copy_to_device(dst, src, bytes);
+}
+
+BF_EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes)
+{
+    return bf_mapped_pull_after(bf_copy_to_host(dst, src, bytes));
 }
 
 BF_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes)
@@ -368,9 +384,14 @@ BF_EXPORT CUresult cuStreamDestroy_v2(CUstream stream)
     BF_FORWARD("cuStreamDestroy", "(J)I", BF_PTR(stream));
 }
 
-BF_EXPORT CUresult cuStreamSynchronize(CUstream stream)
+static CUresult forward_stream_synchronize(CUstream stream)
 {
     BF_FORWARD("cuStreamSynchronize", "(J)I", BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuStreamSynchronize(CUstream stream)
+{
+    return bf_mapped_pull_after(forward_stream_synchronize(stream));
 }
 
 BF_EXPORT CUresult cuStreamQuery(CUstream stream)
@@ -404,9 +425,14 @@ BF_EXPORT CUresult cuEventQuery(CUevent event)
     BF_FORWARD("cuEventQuery", "(J)I", BF_PTR(event));
 }
 
-BF_EXPORT CUresult cuEventSynchronize(CUevent event)
+static CUresult forward_event_synchronize(CUevent event)
 {
     BF_FORWARD("cuEventSynchronize", "(J)I", BF_PTR(event));
+}
+
+BF_EXPORT CUresult cuEventSynchronize(CUevent event)
+{
+    return bf_mapped_pull_after(forward_event_synchronize(event));
 }
 
 BF_EXPORT CUresult cuEventElapsedTime_v2(float *milliseconds, CUevent start, CUevent end)
@@ -584,6 +610,12 @@ BF_EXPORT CUresult cuLaunchKernel(CUfunction function,
     if (kernelParams == NULL && extra != NULL)
     {
         return bf_unimplemented("cuLaunchKernel with extra (CU_LAUNCH_PARAM_BUFFER_POINTER)", -1);
+    }
+    /* Host writes to mapped host memory reach the GPU before any kernel that may read them. */
+    const CUresult pushed = bf_mapped_push();
+    if (pushed != CUDA_SUCCESS)
+    {
+        return pushed;
     }
     BF_FORWARD("cuLaunchKernel", "(JJJJJJJJJJ)I", BF_PTR(function),
         (jlong)gridX, (jlong)gridY, (jlong)gridZ, (jlong)blockX, (jlong)blockY, (jlong)blockZ,

@@ -1,11 +1,21 @@
 /*
  * Page-locked host memory, served from client memory: the copies stream host memory to the remote GPU
- * anyway, so "pinned" only has to mean "remembered with its flags". Mapped (zero-copy) memory cannot
- * reach a remote GPU: CU_MEMHOSTALLOC_DEVICEMAP / CU_MEMHOSTREGISTER_DEVICEMAP and device pointers to
- * host memory are refused with CUDA_ERROR_NOT_SUPPORTED, logged once by name.
+ * anyway, so "pinned" only has to mean "remembered with its flags".
+ *
+ * Mapped (zero-copy) memory cannot be shared with a GPU across the network, so each mapped range has a
+ * device copy of the same size in the tenant's slice, which cuMemHostGetDevicePointer hands out, and the
+ * two are kept coherent at the points where CUDA programs may rely on coherence: host writes travel
+ * before each kernel launch, and the bytes the GPU changed come back after each blocking synchronisation
+ * (context, stream, event, synchronous copy to the host). A snapshot of what both sides last agreed on
+ * tells which side changed which byte, so host writes the GPU did not touch survive a pull. What this
+ * cannot give is concurrent access while a kernel runs (a host spinning on a flag a running kernel sets);
+ * libraries such as cuDNN only need the synchronised view.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bridge.h"
 
@@ -28,6 +38,145 @@ typedef struct host_range
 
 static pthread_mutex_t ranges_lock = PTHREAD_MUTEX_INITIALIZER;
 static host_range *ranges;
+
+/* A mapped range's device copy and the bytes both sides last agreed on. */
+typedef struct mapped_range
+{
+    char *host;
+    size_t bytes;
+    CUdeviceptr device;
+    unsigned char *agreed;
+    unsigned char *incoming;
+    struct mapped_range *next;
+} mapped_range;
+
+/* Serialises exchanges, and frees against them; taken before ranges_lock when both are held. */
+static pthread_mutex_t mapped_lock = PTHREAD_MUTEX_INITIALIZER;
+static mapped_range *mapped;
+static atomic_int mapped_count;
+
+CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes);
+CUresult cuMemFree_v2(CUdeviceptr pointer);
+
+/* Gives a host range its device copy, filled with the range's current contents. */
+static CUresult map_range(char *host, size_t bytes)
+{
+    mapped_range *range = calloc(1, sizeof(mapped_range));
+    unsigned char *agreed = malloc(bytes);
+    unsigned char *incoming = malloc(bytes);
+    CUresult status = range != NULL && agreed != NULL && incoming != NULL ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+    CUdeviceptr device = 0;
+    if (status == CUDA_SUCCESS)
+    {
+        status = cuMemAlloc_v2(&device, bytes);
+    }
+    if (status == CUDA_SUCCESS)
+    {
+        memcpy(agreed, host, bytes);
+        status = bf_copy_to_device(device, agreed, bytes);
+        if (status != CUDA_SUCCESS)
+        {
+            cuMemFree_v2(device);
+        }
+    }
+    if (status != CUDA_SUCCESS)
+    {
+        free(range);
+        free(agreed);
+        free(incoming);
+        return status;
+    }
+    *range = (mapped_range){ host, bytes, device, agreed, incoming, NULL };
+    pthread_mutex_lock(&mapped_lock);
+    range->next = mapped;
+    mapped = range;
+    atomic_fetch_add(&mapped_count, 1);
+    pthread_mutex_unlock(&mapped_lock);
+    if (bf_trace_enabled())
+    {
+        fprintf(stderr, "bitfusion-trace: mapped host memory %p, %zu bytes, device copy 0x%llx\n",
+            (void *)host, bytes, (unsigned long long)device);
+    }
+    return CUDA_SUCCESS;
+}
+
+static void unmap_range(const char *host)
+{
+    pthread_mutex_lock(&mapped_lock);
+    for (mapped_range **at = &mapped; *at != NULL; at = &(*at)->next)
+    {
+        if ((*at)->host == host)
+        {
+            mapped_range *range = *at;
+            *at = range->next;
+            atomic_fetch_sub(&mapped_count, 1);
+            cuMemFree_v2(range->device);
+            free(range->agreed);
+            free(range->incoming);
+            free(range);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mapped_lock);
+}
+
+CUresult bf_mapped_push(void)
+{
+    if (atomic_load_explicit(&mapped_count, memory_order_relaxed) == 0)
+    {
+        return CUDA_SUCCESS;
+    }
+    CUresult status = CUDA_SUCCESS;
+    pthread_mutex_lock(&mapped_lock);
+    for (mapped_range *range = mapped; range != NULL && status == CUDA_SUCCESS; range = range->next)
+    {
+        size_t first = 0;
+        size_t end = range->bytes;
+        while (first < end && range->host[first] == (char)range->agreed[first])
+        {
+            first++;
+        }
+        while (end > first && range->host[end - 1] == (char)range->agreed[end - 1])
+        {
+            end--;
+        }
+        if (first < end)
+        {
+            memcpy(range->agreed + first, range->host + first, end - first);
+            status = bf_copy_to_device(range->device + first, range->agreed + first, end - first);
+        }
+    }
+    pthread_mutex_unlock(&mapped_lock);
+    return status;
+}
+
+CUresult bf_mapped_pull_after(const CUresult status)
+{
+    if (status != CUDA_SUCCESS || atomic_load_explicit(&mapped_count, memory_order_relaxed) == 0)
+    {
+        return status;
+    }
+    CUresult pulled = CUDA_SUCCESS;
+    pthread_mutex_lock(&mapped_lock);
+    for (mapped_range *range = mapped; range != NULL && pulled == CUDA_SUCCESS; range = range->next)
+    {
+        pulled = bf_copy_to_host(range->incoming, range->device, range->bytes);
+        if (pulled != CUDA_SUCCESS)
+        {
+            break;
+        }
+        for (size_t i = 0; i < range->bytes; i++)
+        {
+            if (range->incoming[i] != range->agreed[i])
+            {
+                range->agreed[i] = range->incoming[i];
+                range->host[i] = (char)range->incoming[i];
+            }
+        }
+    }
+    pthread_mutex_unlock(&mapped_lock);
+    return pulled;
+}
 
 /* Callers hold ranges_lock. */
 static host_range **find_range(const void *pointer, int exact)
@@ -100,18 +249,28 @@ BF_EXPORT CUresult cuMemHostAlloc(void **pointer, size_t bytes, unsigned int fla
     {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    if ((flags & CU_MEMHOSTALLOC_DEVICEMAP) != 0)
-    {
-        return bf_unimplemented("cuMemHostAlloc with CU_MEMHOSTALLOC_DEVICEMAP (mapped host memory)", -1);
-    }
     void *memory;
     if (posix_memalign(&memory, HOST_ALLOC_ALIGNMENT, bytes == 0 ? 1 : bytes) != 0)
     {
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
+    if ((flags & CU_MEMHOSTALLOC_DEVICEMAP) != 0)
+    {
+        memset(memory, 0, bytes == 0 ? 1 : bytes);
+        const CUresult status = map_range(memory, bytes == 0 ? 1 : bytes);
+        if (status != CUDA_SUCCESS)
+        {
+            free(memory);
+            return status;
+        }
+    }
     const CUresult status = add_range(memory, bytes, flags, 1);
     if (status != CUDA_SUCCESS)
     {
+        if ((flags & CU_MEMHOSTALLOC_DEVICEMAP) != 0)
+        {
+            unmap_range(memory);
+        }
         free(memory);
         return status;
     }
@@ -131,6 +290,10 @@ BF_EXPORT CUresult cuMemFreeHost(void *pointer)
     {
         return CUDA_ERROR_INVALID_VALUE;
     }
+    if ((range->flags & CU_MEMHOSTALLOC_DEVICEMAP) != 0)
+    {
+        unmap_range(range->base);
+    }
     free(range->base);
     free(range);
     return CUDA_SUCCESS;
@@ -142,11 +305,17 @@ BF_EXPORT CUresult cuMemHostRegister_v2(void *pointer, size_t bytes, unsigned in
     {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    if ((flags & CU_MEMHOSTREGISTER_DEVICEMAP) != 0)
+    const CUresult status = add_range(pointer, bytes, flags, 0);
+    if (status != CUDA_SUCCESS || (flags & CU_MEMHOSTREGISTER_DEVICEMAP) == 0)
     {
-        return bf_unimplemented("cuMemHostRegister with CU_MEMHOSTREGISTER_DEVICEMAP (mapped host memory)", -1);
+        return status;
     }
-    return add_range(pointer, bytes, flags, 0);
+    const CUresult mapped_status = map_range(pointer, bytes);
+    if (mapped_status != CUDA_SUCCESS)
+    {
+        free(take_range(pointer, 0));
+    }
+    return mapped_status;
 }
 
 BF_EXPORT CUresult cuMemHostRegister(void *pointer, size_t bytes, unsigned int flags)
@@ -160,6 +329,10 @@ BF_EXPORT CUresult cuMemHostUnregister(void *pointer)
     if (range == NULL)
     {
         return CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED;
+    }
+    if ((range->flags & CU_MEMHOSTREGISTER_DEVICEMAP) != 0)
+    {
+        unmap_range(range->base);
     }
     free(range);
     return CUDA_SUCCESS;
@@ -179,4 +352,32 @@ BF_EXPORT CUresult cuMemHostGetFlags(unsigned int *flags, void *pointer)
     }
     pthread_mutex_unlock(&ranges_lock);
     return at != NULL ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* The device copy of mapped host memory, at the pointer's offset; memory that is not mapped has none. */
+BF_EXPORT CUresult cuMemHostGetDevicePointer_v2(CUdeviceptr *device, void *pointer, unsigned int flags)
+{
+    if (device == NULL || pointer == NULL || flags != 0)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    CUresult status = CUDA_ERROR_INVALID_VALUE;
+    pthread_mutex_lock(&mapped_lock);
+    for (mapped_range *range = mapped; range != NULL; range = range->next)
+    {
+        const char *p = (const char *)pointer;
+        if (p >= range->host && p < range->host + range->bytes)
+        {
+            *device = range->device + (CUdeviceptr)(p - range->host);
+            status = CUDA_SUCCESS;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&mapped_lock);
+    return status;
+}
+
+BF_EXPORT CUresult cuMemHostGetDevicePointer(CUdeviceptr *device, void *pointer, unsigned int flags)
+{
+    return cuMemHostGetDevicePointer_v2(device, pointer, flags);
 }

@@ -9,6 +9,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.bitfusion.transport.CuResult.*;
 
@@ -48,6 +49,9 @@ public final class NativeDriver
     private static final DeviceAllocations ALLOCATIONS = new DeviceAllocations();
     private static final Map<Integer, Long> ERROR_NAMES = new ConcurrentHashMap<>();
     private static final Map<Integer, Long> ERROR_STRINGS = new ConcurrentHashMap<>();
+    private static final AtomicInteger LIBRARY_LOAD_FAILURES = new AtomicInteger();
+    /** BITFUSION_TRACE, as the C side reads it. */
+    private static final boolean TRACE = isTraceOn(System.getenv("BITFUSION_TRACE"));
     private static volatile RemoteDriver driver;
     private static volatile boolean closed;
 
@@ -981,6 +985,25 @@ public final class NativeDriver
         }
     }
 
+    /**
+     * Libraries such as cuDNN probe engine after engine until one loads, so only the first failure is told
+     * in full; the rest are counted there, and all are told with BITFUSION_TRACE.
+     */
+    private static void reportLibraryLoadFailure(final String why)
+    {
+        final int failures = LIBRARY_LOAD_FAILURES.incrementAndGet();
+        if (failures == 1 || TRACE)
+        {
+            System.err.println("bitfusion: library load failed: " + why + (TRACE ? "" :
+                " (later failures are not shown; BITFUSION_TRACE=1 shows each)"));
+        }
+    }
+
+    private static boolean isTraceOn(final String value)
+    {
+        return value != null && !value.isEmpty() && !"0".equals(value);
+    }
+
     private static byte[] copyOf(final long address, final long bytes)
     {
         final byte[] copy = new byte[(int)bytes];
@@ -1014,7 +1037,7 @@ public final class NativeDriver
             final int status = remote.cuModuleGetFunction(value, module, cString(name));
             if (shipsNow && status != CUDA_SUCCESS && remote.lastError() != null)
             {
-                System.err.println("bitfusion: library load failed: " + remote.lastError());
+                reportLibraryLoadFailure(remote.lastError());
             }
             putLong(status, function, value[0]);
             return status;
