@@ -5,8 +5,9 @@
 #   scripts/gpu-check.sh [OUT_DIR]
 # It starts `bitfusion server --backend cuda` on loopback, runs the examples through `bin/bitfusion run` over
 # UDP, then compares remote with local: ResNet-50 training (batch 64, synthetic, 30 steps after warm-up),
-# batch-1 inference latency, and 256 MiB H2D/D2H bandwidth. It prints a table and exits non-zero when an
-# example fails or a goal is missed (training >= 95% of local, batch-1 inference >= 80% of local).
+# batch-1 inference latency, and 256 MiB H2D/D2H bandwidth, after PyTorch checks of copies, elementwise,
+# cuBLAS and cuDNN against the CPU. It prints a table and exits non-zero when an example or check fails or a
+# goal is missed (training >= 95% of local, batch-1 inference >= 80% of local).
 set -uo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 out="${1:-${OUT:-/tmp/bitfusion-gpu-check}}"
@@ -78,6 +79,27 @@ for entry in "${examples[@]}"; do
     fi
 done
 
+# ---------------------------------------------------------------- PyTorch: correctness first, then speed
+# Each check compares the remote GPU's answer with the CPU's, so a failure in the benchmark below can be
+# told apart from a wrong result or a missing driver entry point.
+cat >"$out/smoke.py" <<'PY'
+import torch
+torch.manual_seed(0)
+def check(name, run):
+    try:
+        print("SMOKE %s %s" % (name, "PASS" if run() else "WRONG"), flush=True)
+    except Exception as e:
+        print("SMOKE %s ERROR %s" % (name, str(e).strip().splitlines()[0][:160]), flush=True)
+check("device", lambda: torch.cuda.is_available() and torch.cuda.device_count() >= 1)
+x = torch.randn(1 << 20)
+check("copy", lambda: torch.equal(x.cuda().cpu(), x))
+check("elementwise", lambda: torch.allclose((x.cuda() * 2 + 1).cpu(), x * 2 + 1))
+a, b = torch.randn(256, 256), torch.randn(256, 256)
+check("matmul_cublas", lambda: torch.allclose((a.cuda() @ b.cuda()).cpu(), a @ b, rtol=1e-2, atol=1e-2))
+i, w = torch.randn(4, 3, 32, 32), torch.randn(8, 3, 3, 3)
+conv = torch.nn.functional.conv2d
+check("conv_cudnn", lambda: torch.allclose(conv(i.cuda(), w.cuda(), padding=1).cpu(), conv(i, w, padding=1), rtol=1e-2, atol=1e-2))
+PY
 # ---------------------------------------------------------------- PyTorch and bandwidth
 cat >"$out/bench.py" <<'PY'
 import sys, time, statistics, torch, torch.nn as nn
@@ -129,6 +151,7 @@ python="${BITFUSION_CHECK_PYTHON:-python3}"
 if ! "$python" -c "import torch; assert torch.cuda.is_available()" 2>"$out/torch-probe.log"; then
     say "PyTorch with CUDA is not usable locally: $(tail -1 "$out/torch-probe.log")"
 fi
+TIMEOUT_S=150 remote "$out/smoke-remote.log" "$python" "$out/smoke.py" || say "remote smoke checks failed (see $out/smoke-remote.log)"
 timeout 180 "$python" "$out/bench.py" >"$out/bench-local.log" 2>&1 || say "local bench failed (see $out/bench-local.log)"
 TIMEOUT_S=240 remote "$out/bench-remote.log" "$python" "$out/bench.py" || say "remote bench failed (see $out/bench-remote.log)"
 
@@ -149,6 +172,14 @@ row() { # row LABEL KEY GOAL_PERCENT HIGHER_IS_BETTER
 echo
 echo "== examples through bin/bitfusion run (UDP loopback, --backend cuda)"
 for e in "${example_names[@]}"; do printf '  %-24s %s\n' "$e" "${example_result[$e]}"; done
+echo
+echo "== PyTorch on the remote GPU, each result checked against the CPU"
+if grep -q '^SMOKE ' "$out/smoke-remote.log" 2>/dev/null; then
+    awk '$1 == "SMOKE" { $1 = ""; print "  " substr($0, 2) }' "$out/smoke-remote.log"
+    grep '^SMOKE ' "$out/smoke-remote.log" | grep -qv ' PASS$' && failures=$((failures + 1))
+else
+    echo "  no result (see $out/smoke-remote.log)"; failures=$((failures + 1))
+fi
 echo
 printf '%-30s %12s %12s %9s %7s  %s\n' "metric" "local" "remote" "of local" "goal%" "verdict"
 row "train images/s (RN50, b64)" train_images_per_s 95 1
