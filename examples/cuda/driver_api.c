@@ -1,7 +1,8 @@
 /*
  * Self-verifying driver-API program in C, built with gcc against our libcuda.so (no cudart):
  * cuInit, devices, cuCtxCreate/SetCurrent/Destroy, cuModuleLoadData with PTX text and with a fatbin,
- * cuModuleGetFunction/GetGlobal, cuLaunchKernel on the default and a created stream, cuMemAlloc,
+ * cuModuleGetFunction/GetGlobal, cuLaunchKernel on the default and a created stream (parameters by pointer
+ * and packed), cuLaunchKernelEx with a cluster shape, cuMemAlloc,
  * cuMemcpyHtoD/DtoH/DtoD (sync and async), cuMemsetD32, cuStreamSynchronize, cuMemGetInfo.
  * Usage: driver_api KERNELS.ptx KERNELS.fatbin. Prints PASSED or FAILED.
  */
@@ -126,6 +127,31 @@ int main(int argc, char **argv)
     CHECK(cuStreamSynchronize(stream));
     CHECK(cuMemcpyDtoH(&counted, counter, sizeof(int)));
     if (counted != 150) { printf("FAILED: counter %d, expected 150\n", counted); return 1; }
+
+    /* The other ways to pass parameters: one packed buffer (extra), and cuLaunchKernelEx with a cluster
+       shape of a single block, which every GPU from compute capability 9.0 on honours and all accept. */
+    struct { CUdeviceptr x; int value; int n; } packed = { a, 7, M };
+    size_t packed_size = sizeof(packed);
+    void *extra[] = { CU_LAUNCH_PARAM_BUFFER_POINTER, &packed, CU_LAUNCH_PARAM_BUFFER_SIZE, &packed_size,
+        CU_LAUNCH_PARAM_END };
+    CHECK(cuLaunchKernel(fill, 8, 1, 1, 128, 1, 1, 0, NULL, NULL, extra));
+    CHECK(cuMemcpyDtoH(host, a, sizeof(host)));
+    for (int i = 0; i < M; i++)
+    {
+        if (host[i] != 7 + i) { printf("FAILED: packed launch: a[%d] = %d, expected %d\n", i, host[i], 7 + i); return 1; }
+    }
+    CUlaunchAttribute cluster = { .id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION };
+    cluster.value.clusterDim.x = cluster.value.clusterDim.y = cluster.value.clusterDim.z = 1;
+    CUlaunchConfig config = { 8, 1, 1, 128, 1, 1, 0, stream, &cluster, 1 };
+    int ex_value = 500, ex_n = M;
+    void *ex_params[] = { &a, &ex_value, &ex_n };
+    CHECK(cuLaunchKernelEx(&config, fill, ex_params, NULL));
+    CHECK(cuStreamSynchronize(stream));
+    CHECK(cuMemcpyDtoH(host, a, sizeof(host)));
+    for (int i = 0; i < M; i++)
+    {
+        if (host[i] != 500 + i) { printf("FAILED: cluster launch: a[%d] = %d, expected %d\n", i, host[i], 500 + i); return 1; }
+    }
 
     CHECK(cuMemFree(a));
     CHECK(cuMemFree(b));

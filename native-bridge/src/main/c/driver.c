@@ -602,25 +602,96 @@ BF_EXPORT CUresult cuFuncSetCacheConfig(CUfunction function, int config)
     return CUDA_SUCCESS;
 }
 
-BF_EXPORT CUresult cuLaunchKernel(CUfunction function,
+/* The parameters of one launch, however the program gave them. */
+typedef struct
+{
+    void **kernel_params;      /* a pointer per parameter, or NULL */
+    const void *packed;        /* CU_LAUNCH_PARAM_BUFFER_POINTER: the parameters packed at their offsets */
+    size_t packed_bytes;
+    unsigned int cluster[3];   /* CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION, 0 when not asked for */
+} launch_arguments;
+
+static CUresult launch(CUfunction function,
     unsigned int gridX, unsigned int gridY, unsigned int gridZ,
     unsigned int blockX, unsigned int blockY, unsigned int blockZ,
-    unsigned int sharedMemBytes, CUstream stream, void **kernelParams, void **extra)
+    unsigned int sharedMemBytes, CUstream stream, const launch_arguments *arguments)
 {
-    if (kernelParams == NULL && extra != NULL)
-    {
-        return bf_unimplemented("cuLaunchKernel with extra (CU_LAUNCH_PARAM_BUFFER_POINTER)", -1);
-    }
     /* Host writes to mapped host memory reach the GPU before any kernel that may read them. */
     const CUresult pushed = bf_mapped_push();
     if (pushed != CUDA_SUCCESS)
     {
         return pushed;
     }
-    BF_FORWARD("cuLaunchKernel", "(JJJJJJJJJJ)I", BF_PTR(function),
+    BF_FORWARD("cuLaunchKernel", "(JJJJJJJJJJJJJJJ)I", BF_PTR(function),
         (jlong)gridX, (jlong)gridY, (jlong)gridZ, (jlong)blockX, (jlong)blockY, (jlong)blockZ,
-        (jlong)sharedMemBytes, BF_PTR(stream), BF_PTR(kernelParams));
+        (jlong)sharedMemBytes, BF_PTR(stream), BF_PTR(arguments->kernel_params), BF_PTR(arguments->packed),
+        (jlong)arguments->packed_bytes, (jlong)arguments->cluster[0], (jlong)arguments->cluster[1],
+        (jlong)arguments->cluster[2]);
 }
+
+#define CU_LAUNCH_PARAM_END_AS_INT 0x00
+#define CU_LAUNCH_PARAM_BUFFER_POINTER_AS_INT 0x01
+#define CU_LAUNCH_PARAM_BUFFER_SIZE_AS_INT 0x02
+
+/* Reads cuLaunchKernel's extra array: a packed parameter buffer and its size. */
+static CUresult read_extra(void **extra, launch_arguments *arguments)
+{
+    const size_t *size = NULL;
+    for (int i = 0; extra[i] != (void *)CU_LAUNCH_PARAM_END_AS_INT; i += 2)
+    {
+        if (extra[i] == (void *)CU_LAUNCH_PARAM_BUFFER_POINTER_AS_INT)
+        {
+            arguments->packed = extra[i + 1];
+        }
+        else if (extra[i] == (void *)CU_LAUNCH_PARAM_BUFFER_SIZE_AS_INT)
+        {
+            size = (const size_t *)extra[i + 1];
+        }
+        else
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+    }
+    if (arguments->packed == NULL || size == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    arguments->packed_bytes = *size;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuLaunchKernel(CUfunction function,
+    unsigned int gridX, unsigned int gridY, unsigned int gridZ,
+    unsigned int blockX, unsigned int blockY, unsigned int blockZ,
+    unsigned int sharedMemBytes, CUstream stream, void **kernelParams, void **extra)
+{
+    launch_arguments arguments = { kernelParams, NULL, 0, { 0, 0, 0 } };
+    if (kernelParams != NULL && extra != NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    if (extra != NULL)
+    {
+        const CUresult status = read_extra(extra, &arguments);
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+    }
+    return launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream, &arguments);
+}
+
+typedef struct
+{
+    unsigned int id;
+    char pad[4];
+    union
+    {
+        char bytes[64];
+        int value;
+        struct { unsigned int x, y, z; } cluster;
+    } value;
+} launch_attribute;
 
 typedef struct
 {
@@ -628,20 +699,77 @@ typedef struct
     unsigned int blockDimX, blockDimY, blockDimZ;
     unsigned int sharedMemBytes;
     CUstream hStream;
-    void *attrs;
+    launch_attribute *attrs;
     unsigned int numAttrs;
 } launch_config;
 
+enum
+{
+    CU_LAUNCH_ATTRIBUTE_COOPERATIVE = 2,
+    CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION = 4,
+    CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT = 7,
+    CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT = 12,
+    CU_LAUNCH_ATTRIBUTE_DEVICE_UPDATABLE_KERNEL_NODE = 13
+};
+
+/*
+ * Cluster dimensions travel to the GPU: kernels built for a cluster shape (CUTLASS's Hopper GEMMs) are
+ * wrong without it. Attributes that only tune scheduling (priorities, programmatic serialisation, L2
+ * windows, carve-outs, preferred clusters) can be left out without changing any result. Those that would
+ * change what the program observes and that the server cannot give (cooperative grids, events fired from
+ * inside a launch, graph-only nodes) are refused, named once.
+ */
 BF_EXPORT CUresult cuLaunchKernelEx(const launch_config *config, CUfunction function, void **kernelParams, void **extra)
 {
-    /* Launch attributes (clusters, priorities, programmatic serialisation) do not change results here. */
-    if (config == NULL)
+    if (config == NULL || (config->numAttrs > 0 && config->attrs == NULL))
     {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    return cuLaunchKernel(function, config->gridDimX, config->gridDimY, config->gridDimZ,
-        config->blockDimX, config->blockDimY, config->blockDimZ, config->sharedMemBytes, config->hStream,
-        kernelParams, extra);
+    launch_arguments arguments = { kernelParams, NULL, 0, { 0, 0, 0 } };
+    if (kernelParams != NULL && extra != NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    if (extra != NULL)
+    {
+        const CUresult status = read_extra(extra, &arguments);
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+    }
+    for (unsigned int i = 0; i < config->numAttrs; i++)
+    {
+        const launch_attribute *attribute = &config->attrs[i];
+        switch (attribute->id)
+        {
+            case CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION:
+                arguments.cluster[0] = attribute->value.cluster.x;
+                arguments.cluster[1] = attribute->value.cluster.y;
+                arguments.cluster[2] = attribute->value.cluster.z;
+                if (arguments.cluster[0] == 0 || arguments.cluster[1] == 0 || arguments.cluster[2] == 0)
+                {
+                    return CUDA_ERROR_INVALID_VALUE;
+                }
+                break;
+            case CU_LAUNCH_ATTRIBUTE_COOPERATIVE:
+                if (attribute->value.value != 0)
+                {
+                    return bf_unimplemented("cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_COOPERATIVE", -1);
+                }
+                break;
+            case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT:
+                return bf_unimplemented("cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT", -1);
+            case CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT:
+                return bf_unimplemented("cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT", -1);
+            case CU_LAUNCH_ATTRIBUTE_DEVICE_UPDATABLE_KERNEL_NODE:
+                return bf_unimplemented("cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_DEVICE_UPDATABLE_KERNEL_NODE", -1);
+            default:
+                break;
+        }
+    }
+    return launch(function, config->gridDimX, config->gridDimY, config->gridDimZ,
+        config->blockDimX, config->blockDimY, config->blockDimZ, config->sharedMemBytes, config->hStream, &arguments);
 }
 
 BF_TWIN(_ptsz, CUresult, cuLaunchKernel, (CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,

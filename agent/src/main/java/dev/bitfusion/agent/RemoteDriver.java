@@ -1097,6 +1097,22 @@ public final class RemoteDriver implements AutoCloseable
         final int sharedMemBytes, final long stream,
         final byte[][] parameters)
     {
+        return cuLaunchKernelEx(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream,
+            0, 0, 0, parameters);
+    }
+
+    /**
+     * cuLaunchKernelEx with a thread block cluster shape (CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION), or 0, 0, 0
+     * for none: kernels built for a cluster shape need it at launch.
+     */
+    public int cuLaunchKernelEx(
+        final long function,
+        final int gridX, final int gridY, final int gridZ,
+        final int blockX, final int blockY, final int blockZ,
+        final int sharedMemBytes, final long stream,
+        final int clusterX, final int clusterY, final int clusterZ,
+        final byte[][] parameters)
+    {
         final KernelLayout layout = layoutOf(function);
         if (layout == null)
         {
@@ -1108,8 +1124,8 @@ public final class RemoteDriver implements AutoCloseable
         }
         final ServerConnection connection = connectionForHandle(function);
         final ThreadRequestState state = connection.requestState();
-        final int parametersOffset = encodeLaunch(
-            state, function, stream, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, layout.bufferSize());
+        final int parametersOffset = encodeLaunch(state, function, stream, gridX, gridY, gridZ, blockX, blockY, blockZ,
+            sharedMemBytes, clusterX, clusterY, clusterZ, layout.bufferSize());
         for (int i = 0; i < layout.sizes().length; i++)
         {
             if (parameters[i].length != layout.sizes()[i])
@@ -1122,33 +1138,45 @@ public final class RemoteDriver implements AutoCloseable
     }
 
     /**
-     * cuLaunchKernel as the interposer calls it: {@code kernelParams} is the native {@code void**} array.
+     * cuLaunchKernel(Ex) as the interposer calls it: {@code kernelParams} is the native {@code void**} array,
+     * or else {@code packed} holds the parameters at their offsets (CU_LAUNCH_PARAM_BUFFER_POINTER, at least
+     * the kernel's parameter bytes long).
      */
     public int cuLaunchKernel(
         final long function,
         final int gridX, final int gridY, final int gridZ,
         final int blockX, final int blockY, final int blockZ,
         final int sharedMemBytes, final long stream,
-        final long kernelParams)
+        final long kernelParams, final long packed, final long packedBytes,
+        final int clusterX, final int clusterY, final int clusterZ)
     {
         final KernelLayout layout = layoutOf(function);
         if (layout == null)
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if (kernelParams == 0 && layout.sizes().length != 0)
+        final boolean hasParameters = layout.sizes().length != 0;
+        if (hasParameters && (packed == 0 ? kernelParams == 0 : packedBytes < layout.bufferSize()))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
         final ServerConnection connection = connectionForHandle(function);
         final ThreadRequestState state = connection.requestState();
-        final int parametersOffset = encodeLaunch(
-            state, function, stream, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, layout.bufferSize());
-        for (int i = 0; i < layout.sizes().length; i++)
+        final int parametersOffset = encodeLaunch(state, function, stream, gridX, gridY, gridZ, blockX, blockY, blockZ,
+            sharedMemBytes, clusterX, clusterY, clusterZ, layout.bufferSize());
+        if (packed != 0)
         {
-            final long argument = UnsafeApi.getLong(kernelParams + (long)i * Long.BYTES);
-            state.userData.wrap(argument, layout.sizes()[i]);
-            state.buffer.putBytes(parametersOffset + layout.offsets()[i], state.userData, 0, layout.sizes()[i]);
+            state.userData.wrap(packed, layout.bufferSize());
+            state.buffer.putBytes(parametersOffset, state.userData, 0, layout.bufferSize());
+        }
+        else
+        {
+            for (int i = 0; i < layout.sizes().length; i++)
+            {
+                final long argument = UnsafeApi.getLong(kernelParams + (long)i * Long.BYTES);
+                state.userData.wrap(argument, layout.sizes()[i]);
+                state.buffer.putBytes(parametersOffset + layout.offsets()[i], state.userData, 0, layout.sizes()[i]);
+            }
         }
         return connection.send(state.buffer, parametersOffset + layout.bufferSize());
     }
@@ -1285,13 +1313,14 @@ public final class RemoteDriver implements AutoCloseable
         final long function, final long stream,
         final int gridX, final int gridY, final int gridZ,
         final int blockX, final int blockY, final int blockZ,
-        final int sharedMemBytes, final int parameterBytes)
+        final int sharedMemBytes, final int clusterX, final int clusterY, final int clusterZ, final int parameterBytes)
     {
         state.launch.wrapAndApplyHeader(state.buffer, 0, state.header)
             .functionHandle(function).streamHandle(wireStream(stream))
             .gridX(gridX).gridY(gridY).gridZ(gridZ)
             .blockX(blockX).blockY(blockY).blockZ(blockZ)
-            .sharedMemBytes(sharedMemBytes);
+            .sharedMemBytes(sharedMemBytes)
+            .clusterX(clusterX).clusterY(clusterY).clusterZ(clusterZ);
         final int lengthOffset = MessageHeaderEncoder.ENCODED_LENGTH + LaunchKernelEncoder.BLOCK_LENGTH;
         state.buffer.putInt(lengthOffset, parameterBytes, ByteOrder.LITTLE_ENDIAN);
         state.buffer.setMemory(lengthOffset + VAR_LENGTH_BYTES, parameterBytes, (byte)0);

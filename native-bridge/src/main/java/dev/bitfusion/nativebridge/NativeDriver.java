@@ -1184,12 +1184,14 @@ public final class NativeDriver
         final long function,
         final long gridX, final long gridY, final long gridZ,
         final long blockX, final long blockY, final long blockZ,
-        final long sharedMemBytes, final long stream, final long kernelParams)
+        final long sharedMemBytes, final long stream, final long kernelParams, final long packed, final long packedBytes,
+        final long clusterX, final long clusterY, final long clusterZ)
     {
         try
         {
             return driver().cuLaunchKernel(function, (int)gridX, (int)gridY, (int)gridZ,
-                (int)blockX, (int)blockY, (int)blockZ, (int)sharedMemBytes, stream, kernelParams);
+                (int)blockX, (int)blockY, (int)blockZ, (int)sharedMemBytes, stream, kernelParams, packed, packedBytes,
+                (int)clusterX, (int)clusterY, (int)clusterZ);
         }
         catch (final Throwable ex)
         {

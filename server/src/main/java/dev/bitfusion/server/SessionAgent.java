@@ -562,7 +562,8 @@ final class SessionAgent implements Runnable, FragmentHandler
             launchDecoder.functionHandle(), launchDecoder.streamHandle(),
             launchDecoder.gridX(), launchDecoder.gridY(), launchDecoder.gridZ(),
             launchDecoder.blockX(), launchDecoder.blockY(), launchDecoder.blockZ(),
-            launchDecoder.sharedMemBytes(), buffer, dataOffset, dataLength, printfSink);
+            launchDecoder.sharedMemBytes(), launchDecoder.clusterX(), launchDecoder.clusterY(), launchDecoder.clusterZ(),
+            buffer, dataOffset, dataLength, printfSink);
         if (status != CUDA_SUCCESS)
         {
             final boolean sticky = status == CUDA_ERROR_ILLEGAL_ADDRESS || status == CUDA_ERROR_LAUNCH_FAILED;

@@ -237,6 +237,43 @@ class CudaBackendChainSystemTest
         ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
     }
 
+    /**
+     * A cluster launch leaves JCuda for the driver's cuLaunchKernelEx (ClusterLaunch), here our libcuda.so.1,
+     * which carries the shape on to server B: one block per cluster runs there, two are refused by its
+     * compute capability 8.0 GPU, and the refusal comes back to the client.
+     */
+    @Test
+    void shouldLaunchWithAClusterShapeThroughTheDriversLaunchKernelEx() throws Exception
+    {
+        final RemoteDriver driver = open();
+        final long[] module = new long[1];
+        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve("vector_add.fatbin"))), "cuModuleLoadData", driver);
+        final long[] function = new long[1];
+        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
+        final int n = 1024;
+        final ByteBuffer ones = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++)
+        {
+            ones.putFloat(4 * i, i);
+        }
+        final long da = alloc(driver, 4L * n);
+        final long dc = alloc(driver, 4L * n);
+        ok(driver.cuMemcpyHtoD(da, ones.array(), 0, 4L * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuLaunchKernelEx(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0, 1, 1, 1,
+            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a launch with clusters of one block", driver);
+        final byte[] result = new byte[4 * n];
+        ok(driver.cuMemcpyDtoH(result, 0, dc, 4L * n), "cuMemcpyDtoH", driver);
+        final ByteBuffer sums = ByteBuffer.wrap(result).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++)
+        {
+            assertEquals(2.0f * i, sums.getFloat(4 * i), "element " + i);
+        }
+
+        ok(driver.cuLaunchKernelEx(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0, 2, 1, 1,
+            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a cluster launch is queued", driver);
+        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuCtxSynchronize(), "clusters of two on a GPU without clusters");
+    }
+
     @Test
     void shouldEnforceTheTenantsSliceAndItsOwnPointers()
     {

@@ -162,6 +162,34 @@ class KernelLaunchSystemTest
     }
 
     @org.junit.jupiter.api.Test
+    void shouldRunClustersOfOneBlockAndRefuseLargerOnesOnAGpuWithoutClusters() throws Exception
+    {
+        open("ipc");
+        final long add = loadFunction("vector_add.ptx", "vectorAdd");
+        final int n = 512;
+        final float[] a = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            a[i] = i;
+        }
+        final long da = alloc(driver, 4 * n);
+        final long dc = alloc(driver, 4 * n);
+        ok(driver.cuMemcpyHtoD(da, floats(a), 0, 4 * n), "cuMemcpyHtoD", driver);
+        ok(driver.cuLaunchKernelEx(add, n / 128, 1, 1, 128, 1, 1, 0, 0, 1, 1, 1,
+            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "clusters of one block", driver);
+        final byte[] sums = new byte[4 * n];
+        ok(driver.cuMemcpyDtoH(sums, 0, dc, 4 * n), "cuMemcpyDtoH", driver);
+        final ByteBuffer view = ByteBuffer.wrap(sums).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++)
+        {
+            assertEquals(2 * i, view.getFloat(4 * i), "element " + i);
+        }
+        ok(driver.cuLaunchKernelEx(add, n / 128, 1, 1, 128, 1, 1, 0, 0, 2, 1, 1,
+            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a cluster launch is queued", driver);
+        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuCtxSynchronize(), "clusters of two on a compute capability 8.0 GPU");
+    }
+
+    @org.junit.jupiter.api.Test
     void shouldLoadLibrariesLazilyAndFailAnImageWithoutPtxAtItsFirstLookupOnly() throws Exception
     {
         open("ipc");

@@ -115,11 +115,16 @@ public interface BackendSession extends AutoCloseable
      */
     int contextLimit(int limit, boolean set, long value, CallResult result);
 
+    /**
+     * @param clusterX the thread block cluster shape the launch asks for (CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION),
+     *                 with clusterY and clusterZ; 0, 0, 0 when it asks for none.
+     */
     int launchKernel(
         long functionHandle, long streamHandle,
         int gridX, int gridY, int gridZ,
         int blockX, int blockY, int blockZ,
         int sharedMemBytes,
+        int clusterX, int clusterY, int clusterZ,
         DirectBuffer parameters, int parametersOffset, int parametersLength,
         Consumer<String> printfSink);
 

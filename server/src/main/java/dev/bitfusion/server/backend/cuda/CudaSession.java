@@ -64,6 +64,8 @@ final class CudaSession implements BackendSession
         final int bufferSize;
         final UnsafeBuffer parameters;
         final Pointer kernelParams;
+        /** The same void** array in native memory, for launches outside JCuda (cluster launches). */
+        final UnsafeBuffer nativeKernelParams;
 
         Kernel(final CUfunction function, final long moduleHandle, final KernelSignatures.Signature signature)
         {
@@ -79,6 +81,11 @@ final class CudaSession implements BackendSession
                 pointers[i] = new HostPointer(parameters.addressOffset() + signature.offsets()[i]);
             }
             kernelParams = pointers.length == 0 ? null : Pointer.to(pointers);
+            nativeKernelParams = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(8, 8 * pointers.length)));
+            for (int i = 0; i < pointers.length; i++)
+            {
+                nativeKernelParams.putLong(8 * i, parameters.addressOffset() + signature.offsets()[i]);
+            }
         }
     }
 
@@ -772,6 +779,7 @@ final class CudaSession implements BackendSession
         final int gridX, final int gridY, final int gridZ,
         final int blockX, final int blockY, final int blockZ,
         final int sharedMemBytes,
+        final int clusterX, final int clusterY, final int clusterZ,
         final DirectBuffer parameters, final int parametersOffset, final int parametersLength,
         final Consumer<String> printfSink)
     {
@@ -790,8 +798,17 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             // Device printf goes to the server's stdout on a real GPU; printfSink serves the emulator only.
-            status = cuLaunchKernel(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes,
-                stream, kernel.kernelParams, null);
+            if (clusterX == 0 && clusterY == 0 && clusterZ == 0)
+            {
+                status = cuLaunchKernel(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes,
+                    stream, kernel.kernelParams, null);
+            }
+            else
+            {
+                status = ClusterLaunch.launch(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                    sharedMemBytes, stream, kernel.bufferSize == 0 ? 0 : kernel.nativeKernelParams.addressOffset(),
+                    clusterX, clusterY, clusterZ);
+            }
             exit();
         }
         return status;

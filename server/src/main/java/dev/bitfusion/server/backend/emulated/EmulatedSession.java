@@ -459,6 +459,7 @@ final class EmulatedSession implements BackendSession
         final int gridX, final int gridY, final int gridZ,
         final int blockX, final int blockY, final int blockZ,
         final int sharedMemBytes,
+        final int clusterX, final int clusterY, final int clusterZ,
         final DirectBuffer parameters, final int parametersOffset, final int parametersLength,
         final Consumer<String> printfSink)
     {
@@ -466,6 +467,11 @@ final class EmulatedSession implements BackendSession
         if (function == null || !isStream(streamHandle))
         {
             return CUDA_ERROR_INVALID_HANDLE;
+        }
+        if (clusterX * clusterY * clusterZ > 1)
+        {
+            // A compute capability 8.0 GPU has no thread block clusters (they came with 9.0).
+            return CUDA_ERROR_NOT_SUPPORTED;
         }
         if (parametersLength < function.parameterBufferSize())
         {

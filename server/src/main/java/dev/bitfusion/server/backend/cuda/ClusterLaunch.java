@@ -1,0 +1,131 @@
+package dev.bitfusion.server.backend.cuda;
+
+import jcuda.NativePointerObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+import static dev.bitfusion.transport.CuResult.CUDA_ERROR_NOT_SUPPORTED;
+
+/**
+ * Launches with a thread block cluster shape through the driver's cuLaunchKernelEx, which JCuda 12.6 lacks:
+ * a small JNI library (cluster_launch.c, packaged in this jar) calls the driver JCuda loaded. The library is
+ * loaded on the first cluster launch, so servers whose programs never ask for clusters never load it.
+ * <p>
+ * Thread safety: {@link #launch} may be called from any session thread; loading happens once.
+ */
+final class ClusterLaunch
+{
+    private static final String LIBRARY = "/dev/bitfusion/server/backend/cuda/linux-x86_64/libbitfusion-cluster-launch.so";
+    private static final MethodHandle NATIVE_POINTER = nativePointerAccessor();
+    private static volatile Boolean available;
+
+    private ClusterLaunch()
+    {
+    }
+
+    /**
+     * cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION, on the calling thread's current context.
+     *
+     * @param kernelParams address of a native void* array, a pointer per parameter (0 for none).
+     * @return the driver's CUresult, or CUDA_ERROR_NOT_SUPPORTED when the library or the driver entry point
+     * is missing (said once on stderr).
+     */
+    static int launch(
+        final NativePointerObject function, final int gridX, final int gridY, final int gridZ,
+        final int blockX, final int blockY, final int blockZ, final int sharedBytes,
+        final NativePointerObject stream, final long kernelParams,
+        final int clusterX, final int clusterY, final int clusterZ)
+    {
+        if (!isAvailable())
+        {
+            return CUDA_ERROR_NOT_SUPPORTED;
+        }
+        return launch(address(function), gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes, address(stream),
+            kernelParams, clusterX, clusterY, clusterZ);
+    }
+
+    private static native int launch(
+        long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
+        long stream, long kernelParams, int clusterX, int clusterY, int clusterZ);
+
+    private static boolean isAvailable()
+    {
+        Boolean loaded = available;
+        if (loaded == null)
+        {
+            synchronized (ClusterLaunch.class)
+            {
+                loaded = available;
+                if (loaded == null)
+                {
+                    loaded = load();
+                    available = loaded;
+                }
+            }
+        }
+        return loaded;
+    }
+
+    private static boolean load()
+    {
+        try (InputStream library = ClusterLaunch.class.getResourceAsStream(LIBRARY))
+        {
+            if (library == null || NATIVE_POINTER == null)
+            {
+                throw new IOException(library == null ? LIBRARY + " is not in the class path" :
+                    "JCuda's native pointers cannot be read");
+            }
+            final Path directory = Files.createTempDirectory("bitfusion-cluster-launch");
+            final Path copy = directory.resolve("libbitfusion-cluster-launch.so");
+            Files.copy(library, copy, StandardCopyOption.REPLACE_EXISTING);
+            System.load(copy.toString());
+            copy.toFile().deleteOnExit();
+            directory.toFile().deleteOnExit();
+            return true;
+        }
+        catch (final IOException | UnsatisfiedLinkError ex)
+        {
+            System.err.println("bitfusion server: cluster launches are not supported here (CUDA_ERROR_NOT_SUPPORTED): " +
+                ex.getMessage());
+            return false;
+        }
+    }
+
+    private static long address(final NativePointerObject object)
+    {
+        if (object == null)
+        {
+            return 0;
+        }
+        try
+        {
+            return (long)NATIVE_POINTER.invokeExact(object);
+        }
+        catch (final Throwable ex)
+        {
+            throw new IllegalStateException("cannot read a JCuda native pointer", ex);
+        }
+    }
+
+    /** JCuda keeps the driver's handle in a protected field reached through getNativePointer(). */
+    private static MethodHandle nativePointerAccessor()
+    {
+        try
+        {
+            final var method = NativePointerObject.class.getDeclaredMethod("getNativePointer");
+            method.setAccessible(true);
+            return MethodHandles.lookup().unreflect(method).asType(MethodType.methodType(long.class, NativePointerObject.class));
+        }
+        catch (final ReflectiveOperationException | RuntimeException ex)
+        {
+            return null;
+        }
+    }
+}
