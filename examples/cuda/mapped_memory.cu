@@ -1,7 +1,7 @@
 // Self-verifying: mapped (zero-copy) host memory on a remote GPU. A kernel reads what the host wrote before
-// the launch and writes through the device pointer; after a synchronisation the host sees the kernel's
-// writes, and host writes the kernel did not touch survive. The same for registered memory. Prints PASSED
-// only then.
+// the launch and writes through the device pointer (or the host address itself, as unified addressing
+// allows); after a synchronisation the host sees the kernel's writes, and host writes the kernel did not
+// touch survive. The same for registered memory. Prints PASSED only then.
 #include <cstdio>
 #include <cstdlib>
 #include <cuda_runtime.h>
@@ -36,6 +36,11 @@ int main()
     EXPECT(host[50] == 77, "host[50] = %d, the kernel stored 77", host[50]);
     EXPECT(host[40] == 1234, "host[40] = %d, the host's own write was lost", host[40]);
     EXPECT(host[41] == 41, "host[41] = %d, untouched memory changed", host[41]);
+
+    // Under unified addressing programs may hand kernels the host address itself.
+    store<<<1, 1>>>(host + 60, 99);
+    CHECK(cudaDeviceSynchronize());
+    EXPECT(host[60] == 99, "host[60] = %d, the kernel given the host address stored 99", host[60]);
 
     int *registered = NULL, *registered_device = NULL;
     EXPECT(posix_memalign((void **)&registered, 4096, 4096) == 0, "posix_memalign");

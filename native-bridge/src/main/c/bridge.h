@@ -64,6 +64,10 @@ void *bf_lookup(const char *name, int cuda_version, int per_thread, int *status)
  */
 int bf_host_range(const void *pointer, void **base, size_t *bytes);
 
+/** Tell the Java side about mapped host memory and its device copy, so kernels given host addresses get the copy's. */
+CUresult bf_note_mapping(const void *host, size_t bytes, CUdeviceptr device);
+CUresult bf_forget_mapping(const void *host);
+
 /** Synchronous copies straight to the server, without the mapped-memory hooks (driver.c). */
 CUresult bf_copy_to_device(CUdeviceptr dst, const void *src, size_t bytes);
 CUresult bf_copy_to_host(void *dst, CUdeviceptr src, size_t bytes);

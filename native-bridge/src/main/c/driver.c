@@ -287,6 +287,16 @@ BF_EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t
     BF_FORWARD("cuMemcpyDtoDAsync", "(JJJJ)I", (jlong)dst, (jlong)src, (jlong)bytes, BF_PTR(stream));
 }
 
+CUresult bf_note_mapping(const void *host, size_t bytes, CUdeviceptr device)
+{
+    BF_FORWARD("mapHostRange", "(JJJ)I", BF_PTR(host), (jlong)bytes, (jlong)device);
+}
+
+CUresult bf_forget_mapping(const void *host)
+{
+    BF_FORWARD("unmapHostRange", "(J)I", BF_PTR(host));
+}
+
 CUresult bf_copy_to_device(CUdeviceptr dst, const void *src, size_t bytes)
 {
     BF_FORWARD("cuMemcpyHtoD", "(JJJ)I", (jlong)dst, BF_PTR(src), (jlong)bytes);

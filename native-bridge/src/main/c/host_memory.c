@@ -87,6 +87,15 @@ static CUresult map_range(char *host, size_t bytes)
         return status;
     }
     *range = (mapped_range){ host, bytes, device, agreed, incoming, NULL };
+    status = bf_note_mapping(host, bytes, device);
+    if (status != CUDA_SUCCESS)
+    {
+        cuMemFree_v2(device);
+        free(range);
+        free(agreed);
+        free(incoming);
+        return status;
+    }
     pthread_mutex_lock(&mapped_lock);
     range->next = mapped;
     mapped = range;
@@ -110,6 +119,7 @@ static void unmap_range(const char *host)
             mapped_range *range = *at;
             *at = range->next;
             atomic_fetch_sub(&mapped_count, 1);
+            bf_forget_mapping(range->host);
             cuMemFree_v2(range->device);
             free(range->agreed);
             free(range->incoming);

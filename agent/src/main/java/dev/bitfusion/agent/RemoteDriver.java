@@ -62,6 +62,7 @@ public final class RemoteDriver implements AutoCloseable
     private final Map<Long, ModuleImage> moduleImages = new ConcurrentHashMap<>();
     private final Map<Long, ModuleImage> unshippedLibraries = new ConcurrentHashMap<>();
     private final Map<Long, Integer> unloadableLibraries = new ConcurrentHashMap<>();
+    private volatile HostMappings hostMappings;
     private final Map<Long, FunctionName> functionNames = new ConcurrentHashMap<>();
     private final ThreadLocal<ContextStack> contextStacks = ThreadLocal.withInitial(ContextStack::new);
     private volatile boolean initialised;
@@ -1102,6 +1103,14 @@ public final class RemoteDriver implements AutoCloseable
     }
 
     /**
+     * @param mappings mapped host memory whose host addresses launch parameters may hold (see {@link HostMappings}).
+     */
+    public void hostMappings(final HostMappings mappings)
+    {
+        hostMappings = mappings;
+    }
+
+    /**
      * cuLaunchKernelEx with a thread block cluster shape (CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION), or 0, 0, 0
      * for none: kernels built for a cluster shape need it at launch.
      */
@@ -1177,6 +1186,11 @@ public final class RemoteDriver implements AutoCloseable
                 state.userData.wrap(argument, layout.sizes()[i]);
                 state.buffer.putBytes(parametersOffset + layout.offsets()[i], state.userData, 0, layout.sizes()[i]);
             }
+        }
+        final HostMappings mappings = hostMappings;
+        if (mappings != null && !mappings.isEmpty())
+        {
+            translateHostAddresses(mappings, state, parametersOffset, layout);
         }
         return connection.send(state.buffer, parametersOffset + layout.bufferSize());
     }
@@ -1306,6 +1320,25 @@ public final class RemoteDriver implements AutoCloseable
             return sent;
         }
         return connection.await(slot);
+    }
+
+    /** Pointer-sized parameters holding a host address of mapped memory get its device copy's address. */
+    private static void translateHostAddresses(
+        final HostMappings mappings, final ThreadRequestState state, final int parametersOffset, final KernelLayout layout)
+    {
+        for (int i = 0; i < layout.sizes().length; i++)
+        {
+            if (layout.sizes()[i] == Long.BYTES)
+            {
+                final int at = parametersOffset + layout.offsets()[i];
+                final long value = state.buffer.getLong(at, ByteOrder.LITTLE_ENDIAN);
+                final long translated = mappings.translate(value);
+                if (translated != value)
+                {
+                    state.buffer.putLong(at, translated, ByteOrder.LITTLE_ENDIAN);
+                }
+            }
+        }
     }
 
     private static int encodeLaunch(

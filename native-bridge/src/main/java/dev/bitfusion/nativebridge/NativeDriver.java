@@ -1,6 +1,7 @@
 package dev.bitfusion.nativebridge;
 
 import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.HostMappings;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.transport.Endpoint;
 import org.agrona.UnsafeApi;
@@ -50,6 +51,7 @@ public final class NativeDriver
     private static final Map<Integer, Long> ERROR_NAMES = new ConcurrentHashMap<>();
     private static final Map<Integer, Long> ERROR_STRINGS = new ConcurrentHashMap<>();
     private static final AtomicInteger LIBRARY_LOAD_FAILURES = new AtomicInteger();
+    private static final HostMappings HOST_MAPPINGS = new HostMappings(ALLOCATIONS::isDevice);
     /** BITFUSION_TRACE, as the C side reads it. */
     private static final boolean TRACE = isTraceOn(System.getenv("BITFUSION_TRACE"));
     private static volatile RemoteDriver driver;
@@ -69,6 +71,7 @@ public final class NativeDriver
         try
         {
             driver = new RemoteDriver(settingsFromEnvironment(System.getenv()), System.out);
+            driver.hostMappings(HOST_MAPPINGS);
             return CUDA_SUCCESS;
         }
         catch (final Throwable ex)
@@ -1071,6 +1074,21 @@ public final class NativeDriver
         {
             return failed("cuModuleGetGlobal", ex);
         }
+    }
+
+    /**
+     * host_memory.c gave mapped host memory a device copy: kernels handed the host address get the copy's.
+     */
+    public static int mapHostRange(final long host, final long bytes, final long device)
+    {
+        HOST_MAPPINGS.add(host, bytes, device);
+        return CUDA_SUCCESS;
+    }
+
+    public static int unmapHostRange(final long host)
+    {
+        HOST_MAPPINGS.remove(host);
+        return CUDA_SUCCESS;
     }
 
     public static int cuCtxGetLimit(final long value, final long limit)
