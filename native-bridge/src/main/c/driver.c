@@ -572,6 +572,49 @@ BF_EXPORT CUresult cuKernelGetFunction(CUfunction *function, void *kernel)
     return CUDA_SUCCESS;
 }
 
+/*
+ * Tensor maps (TMA descriptors) are built by the GPU's driver on the server: their format is private to
+ * the driver. Ranks and the arrays they size are checked here, the rest there.
+ */
+BF_EXPORT CUresult cuTensorMapEncodeTiled(void *tensorMap, int dataType, unsigned int rank, void *globalAddress,
+    const unsigned long long *globalDim, const unsigned long long *globalStrides, const unsigned int *boxDim,
+    const unsigned int *elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill)
+{
+    if (tensorMap == NULL || globalDim == NULL || boxDim == NULL || elementStrides == NULL || rank == 0 || rank > 5 ||
+        (rank > 1 && globalStrides == NULL))
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    BF_FORWARD("cuTensorMapEncodeTiled", "(JJJJJJJJJJJJ)I", BF_PTR(tensorMap), (jlong)dataType, (jlong)rank,
+        BF_PTR(globalAddress), BF_PTR(globalDim), BF_PTR(globalStrides), BF_PTR(boxDim), BF_PTR(elementStrides),
+        (jlong)interleave, (jlong)swizzle, (jlong)l2Promotion, (jlong)oobFill);
+}
+
+BF_EXPORT CUresult cuTensorMapEncodeIm2col(void *tensorMap, int dataType, unsigned int rank, void *globalAddress,
+    const unsigned long long *globalDim, const unsigned long long *globalStrides, const int *pixelBoxLowerCorner,
+    const int *pixelBoxUpperCorner, unsigned int channelsPerPixel, unsigned int pixelsPerColumn,
+    const unsigned int *elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill)
+{
+    if (tensorMap == NULL || globalDim == NULL || globalStrides == NULL || pixelBoxLowerCorner == NULL ||
+        pixelBoxUpperCorner == NULL || elementStrides == NULL || rank < 3 || rank > 5)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    BF_FORWARD("cuTensorMapEncodeIm2col", "(JJJJJJJJJJJJJJJ)I", BF_PTR(tensorMap), (jlong)dataType, (jlong)rank,
+        BF_PTR(globalAddress), BF_PTR(globalDim), BF_PTR(globalStrides), BF_PTR(pixelBoxLowerCorner),
+        BF_PTR(pixelBoxUpperCorner), (jlong)channelsPerPixel, (jlong)pixelsPerColumn, BF_PTR(elementStrides),
+        (jlong)interleave, (jlong)swizzle, (jlong)l2Promotion, (jlong)oobFill);
+}
+
+BF_EXPORT CUresult cuTensorMapReplaceAddress(void *tensorMap, void *globalAddress)
+{
+    if (tensorMap == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    BF_FORWARD("cuTensorMapReplaceAddress", "(JJ)I", BF_PTR(tensorMap), BF_PTR(globalAddress));
+}
+
 BF_EXPORT CUresult cuCtxGetLimit(size_t *value, int limit)
 {
     BF_FORWARD("cuCtxGetLimit", "(JJ)I", BF_PTR(value), (jlong)limit);

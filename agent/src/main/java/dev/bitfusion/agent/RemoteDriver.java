@@ -3,7 +3,9 @@ package dev.bitfusion.agent;
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.SyncKind;
+import dev.bitfusion.transport.TensorMapRequest;
 import dev.bitfusion.transport.protocol.*;
+import org.agrona.DirectBuffer;
 import org.agrona.UnsafeApi;
 
 import java.io.PrintStream;
@@ -1049,6 +1051,43 @@ public final class RemoteDriver implements AutoCloseable
             out[0] = slot.value1;
         }
         return status;
+    }
+
+    /**
+     * cuTensorMapEncodeTiled, cuTensorMapEncodeIm2col or cuTensorMapReplaceAddress: a tensor map's format is
+     * the driver's own, so the GPU's driver builds it on the server, once the server has checked that every
+     * byte the map can reach lies in one allocation of this tenant.
+     *
+     * @param request          {@link TensorMapRequest#LENGTH} bytes in the {@link TensorMapRequest} layout.
+     * @param tensorMapAddress where the 128-byte CUtensorMap is written.
+     */
+    public int cuTensorMapEncode(final DirectBuffer request, final long tensorMapAddress)
+    {
+        final ServerConnection connection = currentConnection();
+        if (connection == null)
+        {
+            return initialised ? CUDA_ERROR_INVALID_CONTEXT : CUDA_ERROR_NOT_INITIALIZED;
+        }
+        if (request.capacity() < TensorMapRequest.LENGTH || tensorMapAddress == 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        slot.copyDestination.wrap(tensorMapAddress, TensorMapRequest.TENSOR_MAP_BYTES);
+        slot.copyBytes = TensorMapRequest.TENSOR_MAP_BYTES;
+        state.tensorMapEncode.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).putRequest(request, 0, TensorMapRequest.LENGTH);
+        final int status = call(connection, slot, length(state.tensorMapEncode.encodedLength()));
+        if (status != CUDA_SUCCESS)
+        {
+            if (slot.message != null)
+            {
+                lastError = slot.message;
+            }
+            return status;
+        }
+        return slot.copyReceivedBytes == TensorMapRequest.TENSOR_MAP_BYTES ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
     }
 
     public int cuFuncGetAttribute(final int[] value, final int attribute, final long function)

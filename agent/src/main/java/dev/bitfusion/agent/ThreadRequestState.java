@@ -40,5 +40,6 @@ final class ThreadRequestState
     final LaunchKernelEncoder launch = new LaunchKernelEncoder();
     final FunctionSetAttributeEncoder setAttribute = new FunctionSetAttributeEncoder();
     final ContextLimitEncoder contextLimit = new ContextLimitEncoder();
+    final TensorMapEncodeEncoder tensorMapEncode = new TensorMapEncodeEncoder();
     final SessionCloseEncoder sessionClose = new SessionCloseEncoder();
 }

@@ -4,9 +4,11 @@ import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.HostMappings;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.TensorMapRequest;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -1089,6 +1091,95 @@ public final class NativeDriver
     {
         HOST_MAPPINGS.remove(host);
         return CUDA_SUCCESS;
+    }
+
+    // ---------------------------------------------------------------- tensor maps
+
+    public static int cuTensorMapEncodeTiled(
+        final long tensorMap, final long dataType, final long rank, final long globalAddress, final long globalDim,
+        final long globalStrides, final long boxDim, final long elementStrides,
+        final long interleave, final long swizzle, final long l2Promotion, final long oobFill)
+    {
+        try
+        {
+            final UnsafeBuffer request = tensorMapRequest(TensorMapRequest.KIND_TILED, dataType, rank, globalAddress,
+                interleave, swizzle, l2Promotion, oobFill);
+            copyArray(request, TensorMapRequest.GLOBAL_DIM_OFFSET, globalDim, rank, Long.BYTES);
+            copyArray(request, TensorMapRequest.GLOBAL_STRIDES_OFFSET, globalStrides, rank - 1, Long.BYTES);
+            copyArray(request, TensorMapRequest.BOX_DIM_OFFSET, boxDim, rank, Integer.BYTES);
+            copyArray(request, TensorMapRequest.ELEMENT_STRIDES_OFFSET, elementStrides, rank, Integer.BYTES);
+            return driver().cuTensorMapEncode(request, tensorMap);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuTensorMapEncodeTiled", ex);
+        }
+    }
+
+    public static int cuTensorMapEncodeIm2col(
+        final long tensorMap, final long dataType, final long rank, final long globalAddress, final long globalDim,
+        final long globalStrides, final long lowerCorner, final long upperCorner, final long channelsPerPixel,
+        final long pixelsPerColumn, final long elementStrides,
+        final long interleave, final long swizzle, final long l2Promotion, final long oobFill)
+    {
+        try
+        {
+            final UnsafeBuffer request = tensorMapRequest(TensorMapRequest.KIND_IM2COL, dataType, rank, globalAddress,
+                interleave, swizzle, l2Promotion, oobFill);
+            request.putInt(TensorMapRequest.CHANNELS_PER_PIXEL_OFFSET, (int)channelsPerPixel, ByteOrder.LITTLE_ENDIAN);
+            request.putInt(TensorMapRequest.PIXELS_PER_COLUMN_OFFSET, (int)pixelsPerColumn, ByteOrder.LITTLE_ENDIAN);
+            copyArray(request, TensorMapRequest.GLOBAL_DIM_OFFSET, globalDim, rank, Long.BYTES);
+            copyArray(request, TensorMapRequest.GLOBAL_STRIDES_OFFSET, globalStrides, rank - 1, Long.BYTES);
+            copyArray(request, TensorMapRequest.LOWER_CORNER_OFFSET, lowerCorner, rank - 2, Integer.BYTES);
+            copyArray(request, TensorMapRequest.UPPER_CORNER_OFFSET, upperCorner, rank - 2, Integer.BYTES);
+            copyArray(request, TensorMapRequest.ELEMENT_STRIDES_OFFSET, elementStrides, rank, Integer.BYTES);
+            return driver().cuTensorMapEncode(request, tensorMap);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuTensorMapEncodeIm2col", ex);
+        }
+    }
+
+    public static int cuTensorMapReplaceAddress(final long tensorMap, final long globalAddress)
+    {
+        try
+        {
+            final UnsafeBuffer request = tensorMapRequest(TensorMapRequest.KIND_REPLACE_ADDRESS, 0, 0, globalAddress,
+                0, 0, 0, 0);
+            request.putBytes(TensorMapRequest.TENSOR_MAP_OFFSET, new UnsafeBuffer(tensorMap, TensorMapRequest.TENSOR_MAP_BYTES),
+                0, TensorMapRequest.TENSOR_MAP_BYTES);
+            return driver().cuTensorMapEncode(request, tensorMap);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuTensorMapReplaceAddress", ex);
+        }
+    }
+
+    private static UnsafeBuffer tensorMapRequest(
+        final int kind, final long dataType, final long rank, final long globalAddress,
+        final long interleave, final long swizzle, final long l2Promotion, final long oobFill)
+    {
+        final UnsafeBuffer request = new UnsafeBuffer(new byte[TensorMapRequest.LENGTH]);
+        request.putInt(TensorMapRequest.KIND_OFFSET, kind, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.DATA_TYPE_OFFSET, (int)dataType, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.RANK_OFFSET, (int)rank, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.INTERLEAVE_OFFSET, (int)interleave, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.SWIZZLE_OFFSET, (int)swizzle, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.L2_PROMOTION_OFFSET, (int)l2Promotion, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.OOB_FILL_OFFSET, (int)oobFill, ByteOrder.LITTLE_ENDIAN);
+        request.putLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, globalAddress, ByteOrder.LITTLE_ENDIAN);
+        return request;
+    }
+
+    private static void copyArray(
+        final UnsafeBuffer request, final int offset, final long array, final long count, final int elementBytes)
+    {
+        if (array != 0 && count > 0)
+        {
+            request.putBytes(offset, new UnsafeBuffer(array, (int)count * elementBytes), 0, (int)count * elementBytes);
+        }
     }
 
     public static int cuCtxGetLimit(final long value, final long limit)

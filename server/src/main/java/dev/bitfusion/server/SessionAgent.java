@@ -6,6 +6,7 @@ import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.TensorMapRequest;
 import dev.bitfusion.transport.protocol.*;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
@@ -19,6 +20,7 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +105,8 @@ final class SessionAgent implements Runnable, FragmentHandler
     private final LaunchKernelDecoder launchDecoder = new LaunchKernelDecoder();
     private final FunctionSetAttributeDecoder setAttributeDecoder = new FunctionSetAttributeDecoder();
     private final ContextLimitDecoder contextLimitDecoder = new ContextLimitDecoder();
+    private final TensorMapEncodeDecoder tensorMapDecoder = new TensorMapEncodeDecoder();
+    private final UnsafeBuffer tensorMap = new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.TENSOR_MAP_BYTES));
     private final SessionCloseDecoder sessionCloseDecoder = new SessionCloseDecoder();
 
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -522,6 +526,22 @@ final class SessionAgent implements Runnable, FragmentHandler
                     setAttributeDecoder.functionHandle(), setAttributeDecoder.attribute(), setAttributeDecoder.value());
                 callResult.reset();
                 sendResult(setAttributeDecoder.correlationId(), status);
+                break;
+            }
+            case TensorMapEncodeDecoder.TEMPLATE_ID:
+            {
+                tensorMapDecoder.wrap(buffer, offset, blockLength, version);
+                final long correlationId = tensorMapDecoder.correlationId();
+                final int dataOffset = varDataOffset(buffer, tensorMapDecoder.limit(), end);
+                final int dataLength = buffer.getInt(tensorMapDecoder.limit(), ByteOrder.LITTLE_ENDIAN);
+                final int status = dataLength < TensorMapRequest.LENGTH ? CUDA_ERROR_INVALID_VALUE :
+                    backend.tensorMapEncode(buffer, dataOffset, dataLength, tensorMap, callResult.reset());
+                if (status == CUDA_SUCCESS)
+                {
+                    dtoHCorrelationId = correlationId;
+                    sendDataChunk(0, tensorMap.addressOffset(), TensorMapRequest.TENSOR_MAP_BYTES);
+                }
+                sendResult(correlationId, status);
                 break;
             }
             case ContextLimitDecoder.TEMPLATE_ID:

@@ -2,6 +2,8 @@ package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.transport.TensorMapRequest;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -272,6 +274,57 @@ class CudaBackendChainSystemTest
         ok(driver.cuLaunchKernelEx(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0, 2, 1, 1,
             new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a cluster launch is queued", driver);
         expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuCtxSynchronize(), "clusters of two on a GPU without clusters");
+    }
+
+    /**
+     * Tensor maps are built by the GPU's driver, through DriverExtras; server A first checks the map stays
+     * inside one of the tenant's allocations. Server B's GPU (8.0) has no TMA, so a valid map comes back
+     * refused by it: the whole path, client to server B's driver, is crossed.
+     */
+    @Test
+    void shouldBuildTensorMapsOnlyOverTheTenantsOwnMemory()
+    {
+        final RemoteDriver driver = open();
+        final long buffer = alloc(driver, 64 * 100 * 4);
+        final long[] map = new long[1];
+        final UnsafeBuffer tensorMap =
+            new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.TENSOR_MAP_BYTES));
+
+        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuTensorMapEncode(tiled(buffer, 64, 100, 256), tensorMap.addressOffset()),
+            "a map inside the allocation, refused by server B's GPU without TMA");
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(tiled(buffer, 64, 101, 256), tensorMap.addressOffset()),
+            "a map one row past the allocation");
+        assertTrue(driver.lastError().contains("reaches past"), driver.lastError());
+        final RemoteDriver neighbour = open();
+        final long other = alloc(neighbour, 1 << 20);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(tiled(other, 64, 4, 256), tensorMap.addressOffset()),
+            "a map over a neighbour's memory");
+        final UnsafeBuffer replace =
+            new UnsafeBuffer(new byte[TensorMapRequest.LENGTH]);
+        replace.putInt(TensorMapRequest.KIND_OFFSET, TensorMapRequest.KIND_REPLACE_ADDRESS, ByteOrder.LITTLE_ENDIAN);
+        replace.putLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, buffer, ByteOrder.LITTLE_ENDIAN);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(replace, tensorMap.addressOffset()),
+            "a new address in a map the server did not build");
+        ok(driver.cuCtxSynchronize(), "the session still works", driver);
+    }
+
+    /** A 2-D float32 map over rows of {@code columns} floats, {@code rowBytes} apart. */
+    private static UnsafeBuffer tiled(
+        final long address, final long columns, final long rows, final long rowBytes)
+    {
+        final UnsafeBuffer request = new UnsafeBuffer(new byte[TensorMapRequest.LENGTH]);
+        request.putInt(TensorMapRequest.KIND_OFFSET, TensorMapRequest.KIND_TILED, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.DATA_TYPE_OFFSET, 7, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.RANK_OFFSET, 2, ByteOrder.LITTLE_ENDIAN);
+        request.putLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, address, ByteOrder.LITTLE_ENDIAN);
+        request.putLong(TensorMapRequest.GLOBAL_DIM_OFFSET, columns, ByteOrder.LITTLE_ENDIAN);
+        request.putLong(TensorMapRequest.GLOBAL_DIM_OFFSET + 8, rows, ByteOrder.LITTLE_ENDIAN);
+        request.putLong(TensorMapRequest.GLOBAL_STRIDES_OFFSET, rowBytes, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.BOX_DIM_OFFSET, 32, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.BOX_DIM_OFFSET + 4, 8, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.ELEMENT_STRIDES_OFFSET, 1, ByteOrder.LITTLE_ENDIAN);
+        request.putInt(TensorMapRequest.ELEMENT_STRIDES_OFFSET + 4, 1, ByteOrder.LITTLE_ENDIAN);
+        return request;
     }
 
     @Test

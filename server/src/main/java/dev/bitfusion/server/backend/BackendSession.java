@@ -1,6 +1,7 @@
 package dev.bitfusion.server.backend;
 
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
 import java.util.function.Consumer;
 
@@ -114,6 +115,13 @@ public interface BackendSession extends AutoCloseable
      * malloc heap and the other CUlimit values. Result value1 is the limit's value once read or set.
      */
     int contextLimit(int limit, boolean set, long value, CallResult result);
+
+    /**
+     * cuTensorMapEncodeTiled/Im2col/ReplaceAddress: builds the 128-byte tensor map a TensorMapRequest
+     * describes into {@code tensorMap}, refusing (CUDA_ERROR_INVALID_VALUE) one that could reach memory
+     * outside a single allocation of this tenant.
+     */
+    int tensorMapEncode(DirectBuffer request, int offset, int length, MutableDirectBuffer tensorMap, CallResult result);
 
     /**
      * @param clusterX the thread block cluster shape the launch asks for (CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION),

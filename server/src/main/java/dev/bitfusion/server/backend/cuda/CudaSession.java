@@ -3,7 +3,9 @@ package dev.bitfusion.server.backend.cuda;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.ParameterLayout;
+import dev.bitfusion.server.backend.TensorMapExtent;
 import dev.bitfusion.transport.SyncKind;
+import dev.bitfusion.transport.TensorMapRequest;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -14,6 +16,7 @@ import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongArrayList;
@@ -21,6 +24,9 @@ import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Consumer;
 
 import static dev.bitfusion.transport.CuResult.*;
@@ -43,6 +49,7 @@ final class CudaSession implements BackendSession
     static final int STAGING_SLOT_BYTES = 4 * 1024 * 1024;
     private static final int CU_EVENT_DISABLE_TIMING = 0x2;
     private static final long NO_CONTEXT = -1;
+    private static final int MAX_REMEMBERED_TENSOR_MAPS = 4096;
 
     private static final class LoadedModule
     {
@@ -100,6 +107,9 @@ final class CudaSession implements BackendSession
     private final Long2ObjectHashMap<CUevent> events = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<LoadedModule> modules = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Kernel> kernels = new Long2ObjectHashMap<>();
+    private final UnsafeBuffer tensorMapRequest = new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.LENGTH));
+    /** The reach of tensor maps built here, by their bytes, so cuTensorMapReplaceAddress can be checked. */
+    private final Map<ByteBuffer, Long> tensorMapExtents = new HashMap<>();
     private final CUstream defaultStream = new CUstream();
     private final int[] intOut = new int[1];
     private final long[] longOut = new long[1];
@@ -754,6 +764,66 @@ final class CudaSession implements BackendSession
         return status;
     }
 
+    /**
+     * The map is built only when everything it can reach lies in one allocation (or global) of this tenant;
+     * an address is replaced only in a map built here, whose reach is then known.
+     */
+    public int tensorMapEncode(
+        final DirectBuffer request, final int offset, final int length, final MutableDirectBuffer tensorMap,
+        final CallResult result)
+    {
+        tensorMapRequest.putBytes(0, request, offset, TensorMapRequest.LENGTH);
+        final int kind = tensorMapRequest.getInt(TensorMapRequest.KIND_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final long address = tensorMapRequest.getLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final long extent;
+        if (kind == TensorMapRequest.KIND_REPLACE_ADDRESS)
+        {
+            final Long known = tensorMapExtents.get(tensorMapKey(tensorMapRequest, TensorMapRequest.TENSOR_MAP_OFFSET));
+            if (known == null)
+            {
+                result.message = "cuTensorMapReplaceAddress: the tensor map was not built by this session";
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            extent = known;
+        }
+        else
+        {
+            extent = TensorMapExtent.of(tensorMapRequest, 0);
+            if (extent == TensorMapExtent.INVALID)
+            {
+                result.message = "the tensor map's rank, element type or sizes are invalid";
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+        }
+        if (!isDeviceRange(address, extent))
+        {
+            result.message = "the tensor map reaches past this tenant's allocation at 0x" + Long.toHexString(address);
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        int status = enter();
+        if (status == CUDA_SUCCESS)
+        {
+            status = DriverExtras.encodeTensorMap(tensorMapRequest.addressOffset(), tensorMap.addressOffset());
+            exit();
+        }
+        if (status == CUDA_SUCCESS)
+        {
+            if (tensorMapExtents.size() >= MAX_REMEMBERED_TENSOR_MAPS)
+            {
+                tensorMapExtents.clear();
+            }
+            tensorMapExtents.put(tensorMapKey(tensorMap, 0), extent);
+        }
+        return status;
+    }
+
+    private static ByteBuffer tensorMapKey(final DirectBuffer buffer, final int offset)
+    {
+        final byte[] bytes = new byte[TensorMapRequest.TENSOR_MAP_BYTES];
+        buffer.getBytes(offset, bytes);
+        return ByteBuffer.wrap(bytes);
+    }
+
     public int contextLimit(final int limit, final boolean set, final long value, final CallResult result)
     {
         int status = enter();
@@ -805,7 +875,7 @@ final class CudaSession implements BackendSession
             }
             else
             {
-                status = ClusterLaunch.launch(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                status = DriverExtras.launch(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ,
                     sharedMemBytes, stream, kernel.bufferSize == 0 ? 0 : kernel.nativeKernelParams.addressOffset(),
                     clusterX, clusterY, clusterZ);
             }

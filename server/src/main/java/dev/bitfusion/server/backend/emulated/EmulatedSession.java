@@ -12,6 +12,7 @@ import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.transport.SyncKind;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -385,6 +386,15 @@ final class EmulatedSession implements BackendSession
         result.value1 = global.deviceAddress();
         result.value2 = global.sizeBytes();
         return CUDA_SUCCESS;
+    }
+
+    /** Tensor maps feed Hopper's TMA units: a compute capability 8.0 GPU has none. */
+    public int tensorMapEncode(
+        final DirectBuffer request, final int offset, final int length, final MutableDirectBuffer tensorMap,
+        final CallResult result)
+    {
+        result.message = "tensor maps need a GPU of compute capability 9.0 or later; the emulated GPU is 8.0";
+        return CUDA_ERROR_NOT_SUPPORTED;
     }
 
     /**

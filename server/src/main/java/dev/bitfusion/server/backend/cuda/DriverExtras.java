@@ -14,19 +14,19 @@ import java.nio.file.StandardCopyOption;
 import static dev.bitfusion.transport.CuResult.CUDA_ERROR_NOT_SUPPORTED;
 
 /**
- * Launches with a thread block cluster shape through the driver's cuLaunchKernelEx, which JCuda 12.6 lacks:
- * a small JNI library (cluster_launch.c, packaged in this jar) calls the driver JCuda loaded. The library is
- * loaded on the first cluster launch, so servers whose programs never ask for clusters never load it.
+ * Driver entry points JCuda 12.6 lacks: cuLaunchKernelEx with a thread block cluster shape, and the tensor
+ * map encoders. A small JNI library (driver_extras.c, packaged in this jar) calls the driver JCuda loaded.
+ * The library is loaded on first use, so servers whose programs need neither never load it.
  * <p>
- * Thread safety: {@link #launch} may be called from any session thread; loading happens once.
+ * Thread safety: callable from any session thread; loading happens once.
  */
-final class ClusterLaunch
+final class DriverExtras
 {
-    private static final String LIBRARY = "/dev/bitfusion/server/backend/cuda/linux-x86_64/libbitfusion-cluster-launch.so";
+    private static final String LIBRARY = "/dev/bitfusion/server/backend/cuda/linux-x86_64/libbitfusion-driver-extras.so";
     private static final MethodHandle NATIVE_POINTER = nativePointerAccessor();
     private static volatile Boolean available;
 
-    private ClusterLaunch()
+    private DriverExtras()
     {
     }
 
@@ -51,6 +51,19 @@ final class ClusterLaunch
             kernelParams, clusterX, clusterY, clusterZ);
     }
 
+    /**
+     * cuTensorMapEncodeTiled, cuTensorMapEncodeIm2col or cuTensorMapReplaceAddress, as the request says.
+     *
+     * @param request   address of a TensorMapRequest in native memory.
+     * @param tensorMap address of the 128 bytes that receive the map.
+     */
+    static int encodeTensorMap(final long request, final long tensorMap)
+    {
+        return isAvailable() ? encodeTensorMapNative(request, tensorMap) : CUDA_ERROR_NOT_SUPPORTED;
+    }
+
+    private static native int encodeTensorMapNative(long request, long tensorMap);
+
     private static native int launch(
         long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
         long stream, long kernelParams, int clusterX, int clusterY, int clusterZ);
@@ -60,7 +73,7 @@ final class ClusterLaunch
         Boolean loaded = available;
         if (loaded == null)
         {
-            synchronized (ClusterLaunch.class)
+            synchronized (DriverExtras.class)
             {
                 loaded = available;
                 if (loaded == null)
@@ -75,15 +88,15 @@ final class ClusterLaunch
 
     private static boolean load()
     {
-        try (InputStream library = ClusterLaunch.class.getResourceAsStream(LIBRARY))
+        try (InputStream library = DriverExtras.class.getResourceAsStream(LIBRARY))
         {
             if (library == null || NATIVE_POINTER == null)
             {
                 throw new IOException(library == null ? LIBRARY + " is not in the class path" :
                     "JCuda's native pointers cannot be read");
             }
-            final Path directory = Files.createTempDirectory("bitfusion-cluster-launch");
-            final Path copy = directory.resolve("libbitfusion-cluster-launch.so");
+            final Path directory = Files.createTempDirectory("bitfusion-driver-extras");
+            final Path copy = directory.resolve("libbitfusion-driver-extras.so");
             Files.copy(library, copy, StandardCopyOption.REPLACE_EXISTING);
             System.load(copy.toString());
             copy.toFile().deleteOnExit();
@@ -92,8 +105,8 @@ final class ClusterLaunch
         }
         catch (final IOException | UnsatisfiedLinkError ex)
         {
-            System.err.println("bitfusion server: cluster launches are not supported here (CUDA_ERROR_NOT_SUPPORTED): " +
-                ex.getMessage());
+            System.err.println("bitfusion server: cluster launches and tensor maps are not supported here " +
+                "(CUDA_ERROR_NOT_SUPPORTED): " + ex.getMessage());
             return false;
         }
     }

@@ -1,0 +1,155 @@
+/*
+ * Driver entry points the cuda backend needs and JCuda 12.6 lacks, called through JNI:
+ * - cuLaunchKernelEx with a thread block cluster shape: kernels built for one (CUTLASS's Hopper GEMMs in
+ *   cuBLAS and cuDNN) give wrong results launched without it;
+ * - cuTensorMapEncodeTiled/Im2col and cuTensorMapReplaceAddress: Hopper's TMA descriptors, whose format is
+ *   the driver's own.
+ * They take the driver JCuda already loaded (RTLD_NOLOAD) rather than linking one, so they always talk to
+ * the same driver and contexts as JCuda.
+ */
+#include <dlfcn.h>
+#include <jni.h>
+#include <stddef.h>
+
+#define CUDA_ERROR_INVALID_VALUE 1
+#define CUDA_ERROR_NOT_SUPPORTED 801
+#define CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION 4
+
+typedef struct
+{
+    unsigned int id;
+    char pad[4];
+    union
+    {
+        char bytes[64];
+        struct { unsigned int x, y, z; } cluster;
+    } value;
+} launch_attribute;
+
+typedef struct
+{
+    unsigned int grid_x, grid_y, grid_z;
+    unsigned int block_x, block_y, block_z;
+    unsigned int shared_bytes;
+    void *stream;
+    launch_attribute *attributes;
+    unsigned int attribute_count;
+} launch_config;
+
+typedef int (*launch_kernel_ex)(const launch_config *, void *, void **, void **);
+
+static void *find(const char *name)
+{
+    void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+    return driver == NULL ? NULL : dlsym(driver, name);
+}
+
+static launch_kernel_ex find_launch(void)
+{
+    static launch_kernel_ex found;
+    if (found == NULL)
+    {
+        found = (launch_kernel_ex)find("cuLaunchKernelEx");
+    }
+    return found;
+}
+
+JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_launch(JNIEnv *env, jclass type,
+    jlong function, jint grid_x, jint grid_y, jint grid_z, jint block_x, jint block_y, jint block_z,
+    jint shared_bytes, jlong stream, jlong kernel_params, jint cluster_x, jint cluster_y, jint cluster_z)
+{
+    (void)env; (void)type;
+    const launch_kernel_ex launch = find_launch();
+    if (launch == NULL)
+    {
+        return CUDA_ERROR_NOT_SUPPORTED;
+    }
+    launch_attribute cluster = { .id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION };
+    cluster.value.cluster.x = (unsigned int)cluster_x;
+    cluster.value.cluster.y = (unsigned int)cluster_y;
+    cluster.value.cluster.z = (unsigned int)cluster_z;
+    const launch_config config = {
+        (unsigned int)grid_x, (unsigned int)grid_y, (unsigned int)grid_z,
+        (unsigned int)block_x, (unsigned int)block_y, (unsigned int)block_z,
+        (unsigned int)shared_bytes, (void *)(size_t)stream, &cluster, 1 };
+    return launch(&config, (void *)(size_t)function, (void **)(size_t)kernel_params, NULL);
+}
+
+/* TensorMapRequest (transport) as a C struct: the offsets there and here must agree. */
+typedef struct
+{
+    int kind, data_type, rank, interleave, swizzle, l2_promotion, oob_fill, channels_per_pixel, pixels_per_column;
+    int pad;
+    unsigned long long global_address;
+    unsigned long long global_dim[5];
+    unsigned long long global_strides[4];
+    unsigned int box_dim[5];
+    unsigned int element_strides[5];
+    int lower_corner[3];
+    int upper_corner[3];
+    unsigned char tensor_map[128];
+} tensor_map_request;
+
+_Static_assert(offsetof(tensor_map_request, global_address) == 40, "TensorMapRequest.GLOBAL_ADDRESS_OFFSET");
+_Static_assert(offsetof(tensor_map_request, global_strides) == 88, "TensorMapRequest.GLOBAL_STRIDES_OFFSET");
+_Static_assert(offsetof(tensor_map_request, element_strides) == 140, "TensorMapRequest.ELEMENT_STRIDES_OFFSET");
+_Static_assert(offsetof(tensor_map_request, tensor_map) == 184, "TensorMapRequest.TENSOR_MAP_OFFSET");
+
+enum { KIND_TILED = 0, KIND_IM2COL = 1, KIND_REPLACE_ADDRESS = 2 };
+
+typedef int (*encode_tiled)(void *, int, unsigned int, void *, const unsigned long long *, const unsigned long long *,
+    const unsigned int *, const unsigned int *, int, int, int, int);
+typedef int (*encode_im2col)(void *, int, unsigned int, void *, const unsigned long long *, const unsigned long long *,
+    const int *, const int *, unsigned int, unsigned int, const unsigned int *, int, int, int, int);
+typedef int (*replace_address)(void *, void *);
+
+JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_encodeTensorMapNative(JNIEnv *env, jclass type,
+    jlong request_address, jlong tensor_map_address)
+{
+    (void)env; (void)type;
+    const tensor_map_request *request = (const tensor_map_request *)(size_t)request_address;
+    unsigned char *tensor_map = (unsigned char *)(size_t)tensor_map_address;
+    void *global = (void *)(size_t)request->global_address;
+    switch (request->kind)
+    {
+        case KIND_TILED:
+        {
+            static encode_tiled encode;
+            if (encode == NULL && (encode = (encode_tiled)find("cuTensorMapEncodeTiled")) == NULL)
+            {
+                return CUDA_ERROR_NOT_SUPPORTED;
+            }
+            return encode(tensor_map, request->data_type, (unsigned int)request->rank, global, request->global_dim,
+                request->global_strides, request->box_dim, request->element_strides, request->interleave,
+                request->swizzle, request->l2_promotion, request->oob_fill);
+        }
+        case KIND_IM2COL:
+        {
+            static encode_im2col encode;
+            if (encode == NULL && (encode = (encode_im2col)find("cuTensorMapEncodeIm2col")) == NULL)
+            {
+                return CUDA_ERROR_NOT_SUPPORTED;
+            }
+            return encode(tensor_map, request->data_type, (unsigned int)request->rank, global, request->global_dim,
+                request->global_strides, request->lower_corner, request->upper_corner,
+                (unsigned int)request->channels_per_pixel, (unsigned int)request->pixels_per_column,
+                request->element_strides, request->interleave, request->swizzle, request->l2_promotion,
+                request->oob_fill);
+        }
+        case KIND_REPLACE_ADDRESS:
+        {
+            static replace_address replace;
+            if (replace == NULL && (replace = (replace_address)find("cuTensorMapReplaceAddress")) == NULL)
+            {
+                return CUDA_ERROR_NOT_SUPPORTED;
+            }
+            for (int i = 0; i < 128; i++)
+            {
+                tensor_map[i] = request->tensor_map[i];
+            }
+            return replace(tensor_map, global);
+        }
+        default:
+            return CUDA_ERROR_INVALID_VALUE;
+    }
+}
