@@ -32,6 +32,7 @@ examples=(
     "shared_runtime||PASSED"
     "unsupported_memory||unsupported_memory: managed memory refused PASSED"
     "mapped_memory||mapped_memory: kernel and host writes seen on both sides PASSED"
+    "host_functions||host_functions: host function and stream callback in stream order PASSED"
     "fork_child||fork_child: child refused yes, parent still works yes: PASSED"
     "kernel_loop|2|rounds PASSED"
     "driver_api|driver_kernels.ptx driver_kernels.fatbin|driver_api: PTX and fatbin modules, streams, memory PASSED"

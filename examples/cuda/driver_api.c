@@ -2,7 +2,7 @@
  * Self-verifying driver-API program in C, built with gcc against our libcuda.so (no cudart):
  * cuInit, devices, cuCtxCreate/SetCurrent/Destroy, cuModuleLoadData with PTX text and with a fatbin,
  * cuModuleGetFunction/GetGlobal, cuLaunchKernel on the default and a created stream (parameters by pointer
- * and packed), cuLaunchKernelEx with a cluster shape, cuMemAlloc,
+ * and packed), cuLaunchKernelEx with a cluster shape, cuModuleLoad and cuLibraryLoadFromFile, cuMemAlloc,
  * cuMemcpyHtoD/DtoH/DtoD (sync and async), cuMemsetD32, cuStreamSynchronize, cuMemGetInfo.
  * Usage: driver_api KERNELS.ptx KERNELS.fatbin. Prints PASSED or FAILED.
  */
@@ -152,6 +152,31 @@ int main(int argc, char **argv)
     {
         if (host[i] != 500 + i) { printf("FAILED: cluster launch: a[%d] = %d, expected %d\n", i, host[i], 500 + i); return 1; }
     }
+
+    /* Modules and libraries straight from their files. */
+    CUmodule from_file;
+    CUfunction file_saxpy;
+    CHECK(cuModuleLoad(&from_file, argv[1]));
+    CHECK(cuModuleGetFunction(&file_saxpy, from_file, "saxpy"));
+    CHECK(cuModuleUnload(from_file));
+    CUlibrary library;
+    CUkernel library_fill;
+    CUfunction library_fill_function;
+    CHECK(cuLibraryLoadFromFile(&library, argv[2], NULL, NULL, 0, NULL, NULL, 0));
+    CHECK(cuLibraryGetKernel(&library_fill, library, "fill"));
+    CHECK(cuKernelGetFunction(&library_fill_function, library_fill));
+    int library_value = 9000;
+    void *library_params[] = { &a, &library_value, &ex_n };
+    CHECK(cuLaunchKernel(library_fill_function, 8, 1, 1, 128, 1, 1, 0, NULL, library_params, NULL));
+    CHECK(cuMemcpyDtoH(host, a, sizeof(host)));
+    for (int i = 0; i < M; i++)
+    {
+        if (host[i] != 9000 + i) { printf("FAILED: library launch: a[%d] = %d\n", i, host[i]); return 1; }
+    }
+    CHECK(cuLibraryUnload(library));
+    CUmodule missing;
+    const CUresult not_found = cuModuleLoad(&missing, "/nonexistent/kernels.ptx");
+    if (not_found != CUDA_ERROR_FILE_NOT_FOUND) { printf("FAILED: cuModuleLoad of a missing file returned %d\n", (int)not_found); return 1; }
 
     CHECK(cuMemFree(a));
     CHECK(cuMemFree(b));

@@ -460,6 +460,40 @@ BF_EXPORT CUresult cuEventDestroy_v2(CUevent event)
     BF_FORWARD("cuEventDestroy", "(J)I", BF_PTR(event));
 }
 
+/*
+ * Host functions run in the program, after the stream's earlier work and before its later work: the
+ * stream is waited for, the function called, and only then does the call return, so later work cannot be
+ * queued before it. The caller waits where CUDA would return at once, and the function runs on the
+ * caller's thread rather than a driver thread.
+ */
+BF_EXPORT CUresult cuLaunchHostFunc(CUstream stream, void (*function)(void *), void *userData)
+{
+    if (function == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    const CUresult status = cuStreamSynchronize(stream);
+    if (status == CUDA_SUCCESS)   /* unlike a stream callback, a host function is skipped after an error */
+    {
+        function(userData);
+    }
+    return status;
+}
+
+BF_EXPORT CUresult cuStreamAddCallback(CUstream stream, void (*callback)(CUstream, CUresult, void *), void *userData,
+    unsigned int flags)
+{
+    if (callback == NULL || flags != 0)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    callback(stream, cuStreamSynchronize(stream), userData);
+    return CUDA_SUCCESS;
+}
+
+BF_TWIN(_ptsz, CUresult, cuLaunchHostFunc, (CUstream s, void (*f)(void *), void *u), (s, f, u))
+BF_TWIN(_ptsz, CUresult, cuStreamAddCallback, (CUstream s, void (*c)(CUstream, CUresult, void *), void *u,
+    unsigned int f), (s, c, u, f))
 BF_TWIN(_ptsz, CUresult, cuStreamSynchronize, (CUstream s), (s))
 BF_TWIN(_ptsz, CUresult, cuStreamQuery, (CUstream s), (s))
 BF_TWIN(_ptsz, CUresult, cuStreamWaitEvent, (CUstream s, CUevent e, unsigned int f), (s, e, f))
@@ -535,6 +569,78 @@ BF_EXPORT CUresult cuLibraryLoadData(void **library, const void *code, void *jit
         fprintf(stderr, "bitfusion-trace: cuLibraryLoadData %zu bytes, %s\n", bytes, preserved ? "preserved" : "copied");
     }
     BF_FORWARD("cuLibraryLoadData", "(JJJJ)I", BF_PTR(library), BF_PTR(code), (jlong)bytes, preserved);
+}
+
+/* A module or library from a file is read here, where the file is, then loaded as from memory. */
+#define CUDA_ERROR_FILE_NOT_FOUND 301
+
+static CUresult read_image(const char *path, char **image)
+{
+    if (path == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+    {
+        return CUDA_ERROR_FILE_NOT_FOUND;
+    }
+    char *data = NULL;
+    long bytes = -1;
+    if (fseek(file, 0, SEEK_END) == 0 && (bytes = ftell(file)) > 0 && fseek(file, 0, SEEK_SET) == 0)
+    {
+        data = malloc((size_t)bytes + 1);   /* PTX text is loaded as a C string */
+        if (data != NULL && fread(data, 1, (size_t)bytes, file) == (size_t)bytes)
+        {
+            data[bytes] = '\0';
+        }
+        else
+        {
+            free(data);
+            data = NULL;
+        }
+    }
+    fclose(file);
+    if (data == NULL)
+    {
+        return bytes == 0 ? CUDA_ERROR_INVALID_IMAGE : CUDA_ERROR_FILE_NOT_FOUND;
+    }
+    *image = data;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuModuleLoad(CUmodule *module, const char *path)
+{
+    char *image;
+    CUresult status = read_image(path, &image);
+    if (status == CUDA_SUCCESS)
+    {
+        status = cuModuleLoadData(module, image);
+        free(image);
+    }
+    return status;
+}
+
+BF_EXPORT CUresult cuLibraryLoadFromFile(void **library, const char *path, void *jitOptions, void **jitValues,
+    unsigned int jitCount, void *libraryOptions, void **libraryValues, unsigned int libraryCount)
+{
+    (void)libraryValues;
+    for (unsigned int i = 0; i < libraryCount; i++)
+    {
+        if (libraryOptions == NULL || ((const int *)libraryOptions)[i] == CU_LIBRARY_BINARY_IS_PRESERVED)
+        {
+            return CUDA_ERROR_INVALID_VALUE;   /* as documented: a file's image cannot be preserved */
+        }
+    }
+    char *image;
+    CUresult status = read_image(path, &image);
+    if (status == CUDA_SUCCESS)
+    {
+        /* Not preserved: the library takes its own copy, so the buffer can go at once. */
+        status = cuLibraryLoadData(library, image, jitOptions, jitValues, jitCount, NULL, NULL, 0);
+        free(image);
+    }
+    return status;
 }
 
 BF_EXPORT CUresult cuLibraryUnload(void *library)

@@ -364,6 +364,7 @@ class CudaBackendChainSystemTest
         "shared_runtime       | shared_runtime: runtime 13000 on driver 13000, sum 4999950000 PASSED",
         "unsupported_memory   | unsupported_memory: managed memory refused PASSED",
         "mapped_memory        | mapped_memory: kernel and host writes seen on both sides PASSED",
+        "host_functions       | host_functions: host function and stream callback in stream order PASSED",
         "fork_child           | fork_child: child refused yes, parent still works yes: PASSED",
         "kernel_loop          | kernel_loop: 1 rounds PASSED",
     })

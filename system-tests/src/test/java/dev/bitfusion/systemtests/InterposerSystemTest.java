@@ -75,6 +75,7 @@ class InterposerSystemTest
         "pointer_attributes   | pointer_attributes: PASSED",
         "runtime_queries      | priorities 0..0, bus 00000000:00:00.0 PASSED",
         "mapped_memory        | mapped_memory: kernel and host writes seen on both sides PASSED",
+        "host_functions       | host_functions: host function and stream callback in stream order PASSED",
     })
     void shouldRunSelfVerifyingProgramOnRemoteHalfGpu(final String example, final String passed) throws Exception
     {
