@@ -7,9 +7,13 @@
  * They take the driver JCuda already loaded (RTLD_NOLOAD) rather than linking one, so they always talk to
  * the same driver and contexts as JCuda.
  */
+#define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <jni.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #define CUDA_ERROR_INVALID_VALUE 1
 #define CUDA_ERROR_NOT_SUPPORTED 801
@@ -152,4 +156,39 @@ JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_encod
         default:
             return CUDA_ERROR_INVALID_VALUE;
     }
+}
+
+/*
+ * Device printf: the driver writes a context's printf output to the process's stdout when the host
+ * synchronises with it. Standard output becomes a pipe the server reads, unbuffered so the driver's text
+ * is in the pipe when its call returns; what was standard output stays open at the returned descriptor.
+ * fds receives the pipe's read end and that descriptor.
+ */
+JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_redirectStdoutNative(JNIEnv *env, jclass type,
+    jintArray fds)
+{
+    (void)type;
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+    {
+        return -1;
+    }
+    fcntl(pipe_fds[1], F_SETPIPE_SZ, 1 << 20);
+    fflush(stdout);
+    const int saved = fcntl(1, F_DUPFD_CLOEXEC, 3);
+    if (saved < 0 || dup2(pipe_fds[1], 1) < 0)
+    {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        if (saved >= 0)
+        {
+            close(saved);
+        }
+        return -1;
+    }
+    close(pipe_fds[1]);
+    setvbuf(stdout, NULL, _IONBF, 0);
+    const jint values[2] = { pipe_fds[0], saved };
+    (*env)->SetIntArrayRegion(env, fds, 0, 2, values);
+    return 0;
 }

@@ -8,6 +8,9 @@ import dev.bitfusion.transport.TensorMapRequest;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -72,7 +75,9 @@ public final class NativeDriver
     {
         try
         {
-            driver = new RemoteDriver(settingsFromEnvironment(System.getenv()), System.out);
+            // Device printf goes to file descriptor 1, as the driver's does, wherever System.out was pointed.
+            driver = new RemoteDriver(settingsFromEnvironment(System.getenv()),
+                new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8));
             driver.hostMappings(HOST_MAPPINGS);
             return CUDA_SUCCESS;
         }

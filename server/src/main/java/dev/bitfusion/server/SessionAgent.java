@@ -432,7 +432,7 @@ final class SessionAgent implements Runnable, FragmentHandler
             case SynchronizeDecoder.TEMPLATE_ID:
             {
                 synchronizeDecoder.wrap(buffer, offset, blockLength, version);
-                final int status = backend.synchronize(synchronizeDecoder.kind(), synchronizeDecoder.handle());
+                final int status = backend.synchronize(synchronizeDecoder.kind(), synchronizeDecoder.handle(), printfSink);
                 callResult.reset();
                 sendResult(synchronizeDecoder.correlationId(), status);
                 break;

@@ -376,6 +376,29 @@ class CudaBackendChainSystemTest
         assertFalse(output.contains("FAILED"), output);
     }
 
+    /**
+     * Server A's "driver" prints device printf to its standard output at the synchronisation, as NVIDIA's
+     * does; DevicePrintf must bring it back to the program, in order.
+     */
+    @Test
+    void shouldBringDevicePrintfBackToTheProgram() throws Exception
+    {
+        final String output = runThroughServerA(binary("device_printf"));
+
+        for (int block = 0; block < 2; block++)
+        {
+            for (int thread = 0; thread < 3; thread++)
+            {
+                final String line = "device printf: block " + block + " thread " + thread + " value " + (40 + block * 3 + thread);
+                assertTrue(output.contains(line), "missing '" + line + "': " + output);
+            }
+        }
+        assertTrue(output.indexOf("host: launching") < output.indexOf("device printf:") &&
+            output.lastIndexOf("device printf:") < output.indexOf("device_printf: PASSED"), output);
+        assertFalse(serverA.output().stream().anyMatch(line -> line.contains("device printf:")),
+            "device printf must not stay on the server: " + serverA.output());
+    }
+
     @Test
     void shouldRunTheDriverApiExampleLoadingPtxAndFatbinThroughTheChain() throws Exception
     {

@@ -67,10 +67,11 @@ public interface BackendSession extends AutoCloseable
     int streamWaitEvent(long streamHandle, long eventHandle);
 
     /**
-     * @param kind   a {@code SyncKind} value.
-     * @param handle the context, stream or event.
+     * @param kind       a {@code SyncKind} value.
+     * @param handle     the context, stream or event.
+     * @param printfSink receives what kernels printed that the synchronisation brings out, before it returns.
      */
-    int synchronize(int kind, long handle);
+    int synchronize(int kind, long handle, Consumer<String> printfSink);
 
     int eventCreate(long eventHandle, long contextHandle, int flags);
 

@@ -107,6 +107,8 @@ final class CudaSession implements BackendSession
     private final Long2ObjectHashMap<CUevent> events = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<LoadedModule> modules = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Kernel> kernels = new Long2ObjectHashMap<>();
+    /** Whether a module of this session calls printf: its synchronisations then go through DevicePrintf. */
+    private boolean usesPrintf;
     private final UnsafeBuffer tensorMapRequest = new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.LENGTH));
     /** The reach of tensor maps built here, by their bytes, so cuTensorMapReplaceAddress can be checked. */
     private final Map<ByteBuffer, Long> tensorMapExtents = new HashMap<>();
@@ -484,7 +486,19 @@ final class CudaSession implements BackendSession
         return status;
     }
 
-    public int synchronize(final int kind, final long handle)
+    /**
+     * A session whose modules call printf synchronises through {@link DevicePrintf}, which gives it what its
+     * kernels printed; any other synchronises directly.
+     */
+    public int synchronize(final int kind, final long handle, final Consumer<String> printfSink)
+    {
+        final boolean blocking = kind != SyncKind.STREAM_QUERY && kind != SyncKind.EVENT_QUERY;
+        final DevicePrintf devicePrintf = usesPrintf && blocking ? DevicePrintf.get() : null;
+        return devicePrintf == null ? synchronize(kind, handle) :
+            devicePrintf.synchronize(() -> synchronize(kind, handle), printfSink);
+    }
+
+    private int synchronize(final int kind, final long handle)
     {
         final CUstream stream;
         final CUevent event;
@@ -638,7 +652,9 @@ final class CudaSession implements BackendSession
             result.message = "cuModuleLoadDataEx failed: " + CUresult.stringFor(status);
             return status;
         }
-        modules.put(moduleHandle, new LoadedModule(module, KernelSignatures.of(driverImage)));
+        final KernelSignatures signatures = KernelSignatures.of(driverImage);
+        usesPrintf |= signatures.usesPrintf();
+        modules.put(moduleHandle, new LoadedModule(module, signatures));
         return CUDA_SUCCESS;
     }
 
@@ -867,7 +883,7 @@ final class CudaSession implements BackendSession
         int status = enter();
         if (status == CUDA_SUCCESS)
         {
-            // Device printf goes to the server's stdout on a real GPU; printfSink serves the emulator only.
+            // The driver prints at synchronisations (see synchronize), not here.
             if (clusterX == 0 && clusterY == 0 && clusterZ == 0)
             {
                 status = cuLaunchKernel(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes,

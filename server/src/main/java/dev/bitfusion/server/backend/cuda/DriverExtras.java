@@ -64,6 +64,19 @@ final class DriverExtras
 
     private static native int encodeTensorMapNative(long request, long tensorMap);
 
+    /**
+     * Makes standard output a pipe (see driver_extras.c).
+     *
+     * @param fds receives the pipe's read end and a descriptor for what standard output was.
+     * @return whether it was done.
+     */
+    static boolean redirectStdout(final int[] fds)
+    {
+        return isAvailable() && redirectStdoutNative(fds) == 0;
+    }
+
+    private static native int redirectStdoutNative(int[] fds);
+
     private static native int launch(
         long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
         long stream, long kernelParams, int clusterX, int clusterY, int clusterZ);

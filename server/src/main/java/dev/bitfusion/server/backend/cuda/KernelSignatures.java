@@ -37,11 +37,23 @@ final class KernelSignatures
     {
     }
 
-    private final Map<String, Signature> kernels;
+    private static final byte[] VPRINTF_SYMBOL = "\0vprintf\0".getBytes(StandardCharsets.US_ASCII);
 
-    private KernelSignatures(final Map<String, Signature> kernels)
+    private final Map<String, Signature> kernels;
+    private final boolean usesPrintf;
+
+    private KernelSignatures(final Map<String, Signature> kernels, final boolean usesPrintf)
     {
         this.kernels = kernels;
+        this.usesPrintf = usesPrintf;
+    }
+
+    /**
+     * @return whether a kernel of the image calls printf (it declares or imports vprintf).
+     */
+    boolean usesPrintf()
+    {
+        return usesPrintf;
     }
 
     /**
@@ -51,23 +63,24 @@ final class KernelSignatures
     static KernelSignatures of(final byte[] image)
     {
         final Map<String, Signature> kernels = new HashMap<>();
+        final boolean[] usesPrintf = new boolean[1];
         if (image.length >= 4)
         {
             final int magic = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
             if (magic == ELF_MAGIC)
             {
-                readCubin(image, kernels);
+                readCubin(image, kernels, usesPrintf);
             }
             else if (magic == FatbinReader.FATBIN_MAGIC)
             {
-                readFatbin(image, kernels);
+                readFatbin(image, kernels, usesPrintf);
             }
             else
             {
-                readPtx(new String(image, StandardCharsets.UTF_8), kernels);
+                readPtx(new String(image, StandardCharsets.UTF_8), kernels, usesPrintf);
             }
         }
-        return new KernelSignatures(kernels);
+        return new KernelSignatures(kernels, usesPrintf[0]);
     }
 
     /**
@@ -113,13 +126,13 @@ final class KernelSignatures
         return image;
     }
 
-    private static void readFatbin(final byte[] image, final Map<String, Signature> kernels)
+    private static void readFatbin(final byte[] image, final Map<String, Signature> kernels, final boolean[] usesPrintf)
     {
         try
         {
             for (final String ptx : FatbinReader.ptxSources(image))
             {
-                if (readPtx(ptx, kernels))
+                if (readPtx(ptx, kernels, usesPrintf))
                 {
                     return;
                 }
@@ -129,11 +142,11 @@ final class KernelSignatures
         {
             // Machine code only: the cubins in it are read below.
         }
-        readFatbinCubins(image, kernels);
+        readFatbinCubins(image, kernels, usesPrintf);
     }
 
     /** The cubin entries of a fatbin, zstd-compressed or not; LZ4-compressed ones are skipped. */
-    private static void readFatbinCubins(final byte[] image, final Map<String, Signature> kernels)
+    private static void readFatbinCubins(final byte[] image, final Map<String, Signature> kernels, final boolean[] usesPrintf)
     {
         final ByteBuffer buffer = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
         int offset = 0;
@@ -160,7 +173,8 @@ final class KernelSignatures
                 }
                 if (kind == 2 && payloadSize >= 4)
                 {
-                    readCompressibleCubin(image, buffer, at, (int)payload, (int)payloadSize, uncompressedSize, kernels);
+                    readCompressibleCubin(image, buffer, at, (int)payload, (int)payloadSize, uncompressedSize, kernels,
+                        usesPrintf);
                 }
                 entry = payload + payloadSize;
             }
@@ -175,7 +189,8 @@ final class KernelSignatures
         final int payload,
         final int payloadSize,
         final long uncompressedSize,
-        final Map<String, Signature> kernels)
+        final Map<String, Signature> kernels,
+        final boolean[] usesPrintf)
     {
         final byte[] cubin;
         try
@@ -189,12 +204,13 @@ final class KernelSignatures
         }
         if (cubin.length >= 64)
         {
-            readCubin(cubin, kernels);
+            readCubin(cubin, kernels, usesPrintf);
         }
     }
 
-    private static boolean readPtx(final String ptx, final Map<String, Signature> kernels)
+    private static boolean readPtx(final String ptx, final Map<String, Signature> kernels, final boolean[] usesPrintf)
     {
+        usesPrintf[0] |= ptx.contains("vprintf");
         final PtxModule module;
         try
         {
@@ -216,8 +232,9 @@ final class KernelSignatures
         return true;
     }
 
-    private static void readCubin(final byte[] image, final Map<String, Signature> kernels)
+    private static void readCubin(final byte[] image, final Map<String, Signature> kernels, final boolean[] usesPrintf)
     {
+        usesPrintf[0] |= contains(image, VPRINTF_SYMBOL);
         final ByteBuffer elf = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
         if (image.length < 64 || image[4] != 2)
         {
@@ -250,6 +267,23 @@ final class KernelSignatures
                 }
             }
         }
+    }
+
+    private static boolean contains(final byte[] haystack, final byte[] needle)
+    {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++)
+        {
+            for (int j = 0; j < needle.length; j++)
+            {
+                if (haystack[i + j] != needle[j])
+                {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     /** EIATTR records: u8 format, u8 attribute, then a value whose size the format gives. */

@@ -241,7 +241,8 @@ final class EmulatedSession implements BackendSession
         return isStream(streamHandle) && events.containsKey(eventHandle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
     }
 
-    public int synchronize(final int kind, final long handle)
+    /** Emulated kernels print as they run (see launchKernel): a synchronisation brings nothing out. */
+    public int synchronize(final int kind, final long handle, final Consumer<String> printfSink)
     {
         switch (kind)
         {

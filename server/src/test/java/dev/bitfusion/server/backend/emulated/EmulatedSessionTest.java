@@ -8,12 +8,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.util.function.Consumer;
 
 import static dev.bitfusion.transport.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class EmulatedSessionTest
 {
+    private static final Consumer<String> NO_OUTPUT = text -> fail("a synchronisation printed " + text);
+
     private final EmulatedBackend backend = new EmulatedBackend(1, 64 << 20);
     private final BackendSession session = backend.openSession(0, 1 << 20);
     private final CallResult result = new CallResult();
@@ -106,11 +109,11 @@ class EmulatedSessionTest
         assertEquals(CUDA_SUCCESS, session.eventRecord(0x2001, 0));
         assertEquals(CUDA_SUCCESS, session.eventElapsedTime(0x2000, 0x2001, result.reset()));
         assertTrue(Float.intBitsToFloat((int)result.value1) >= 0);
-        assertEquals(CUDA_SUCCESS, session.synchronize(SyncKind.STREAM_QUERY, 0x1000));
+        assertEquals(CUDA_SUCCESS, session.synchronize(SyncKind.STREAM_QUERY, 0x1000, NO_OUTPUT));
         assertEquals(CUDA_SUCCESS, session.streamDestroy(0x1000));
-        assertEquals(CUDA_ERROR_INVALID_HANDLE, session.synchronize(SyncKind.STREAM_SYNCHRONIZE, 0x1000));
+        assertEquals(CUDA_ERROR_INVALID_HANDLE, session.synchronize(SyncKind.STREAM_SYNCHRONIZE, 0x1000, NO_OUTPUT));
         assertEquals(CUDA_ERROR_INVALID_HANDLE, session.eventRecord(0x2000, 0x1000));
-        assertEquals(CUDA_ERROR_INVALID_VALUE, session.synchronize(99, 0));
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.synchronize(99, 0, NO_OUTPUT));
     }
 
     @Test
