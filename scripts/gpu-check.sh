@@ -34,6 +34,7 @@ examples=(
     "mapped_memory||mapped_memory: kernel and host writes seen on both sides PASSED"
     "host_functions||host_functions: host function and stream callback in stream order PASSED"
     "device_printf||device printf: block 1 thread 2 value 45"
+    "stream_ordered_memory||stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED"
     "fork_child||fork_child: child refused yes, parent still works yes: PASSED"
     "kernel_loop|2|rounds PASSED"
     "driver_api|driver_kernels.ptx driver_kernels.fatbin|driver_api: PTX and fatbin modules, streams, memory PASSED"

@@ -267,6 +267,27 @@ BF_EXPORT CUresult cuMemFree_v2(CUdeviceptr pointer)
     BF_FORWARD("cuMemFree", "(J)I", (jlong)pointer);
 }
 
+/*
+ * Stream-ordered allocation without pools: memory is allocated at once (so it is there for whatever the
+ * stream does next), and freed once the stream's earlier work is done, which the caller waits for.
+ */
+BF_EXPORT CUresult cuStreamSynchronize(CUstream stream);
+
+BF_EXPORT CUresult cuMemAllocAsync(CUdeviceptr *pointer, size_t bytes, CUstream stream)
+{
+    (void)stream;
+    return cuMemAlloc_v2(pointer, bytes);
+}
+
+BF_EXPORT CUresult cuMemFreeAsync(CUdeviceptr pointer, CUstream stream)
+{
+    const CUresult status = cuStreamSynchronize(stream);
+    return status == CUDA_SUCCESS ? cuMemFree_v2(pointer) : status;
+}
+
+BF_TWIN(_ptsz, CUresult, cuMemAllocAsync, (CUdeviceptr *p, size_t n, CUstream s), (p, n, s))
+BF_TWIN(_ptsz, CUresult, cuMemFreeAsync, (CUdeviceptr p, CUstream s), (p, s))
+
 BF_EXPORT CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
 {
     BF_FORWARD("cuMemGetInfo", "(JJ)I", BF_PTR(free), BF_PTR(total));

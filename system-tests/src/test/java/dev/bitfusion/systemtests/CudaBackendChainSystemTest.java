@@ -365,6 +365,7 @@ class CudaBackendChainSystemTest
         "unsupported_memory   | unsupported_memory: managed memory refused PASSED",
         "mapped_memory        | mapped_memory: kernel and host writes seen on both sides PASSED",
         "host_functions       | host_functions: host function and stream callback in stream order PASSED",
+        "stream_ordered_memory | stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED",
         "fork_child           | fork_child: child refused yes, parent still works yes: PASSED",
         "kernel_loop          | kernel_loop: 1 rounds PASSED",
     })

@@ -31,7 +31,8 @@ final class CudaExamples
     /** Runtime-API programs built with nvcc's defaults (cudart linked statically). */
     static final List<String> STATIC_CUDART = List.of("vector_add", "device_info", "memcpy_kinds", "memcpy_async",
         "memcpy_2d", "memset", "events", "host_alloc", "multi_thread_streams", "device_printf", "device_reset",
-        "unsupported_memory", "kernel_loop", "pointer_attributes", "runtime_queries", "mapped_memory", "host_functions");
+        "unsupported_memory", "kernel_loop", "pointer_attributes", "runtime_queries", "mapped_memory", "host_functions",
+        "stream_ordered_memory");
 
     private CudaExamples()
     {

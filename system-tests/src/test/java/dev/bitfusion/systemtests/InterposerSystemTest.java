@@ -76,6 +76,7 @@ class InterposerSystemTest
         "runtime_queries      | priorities 0..0, bus 00000000:00:00.0 PASSED",
         "mapped_memory        | mapped_memory: kernel and host writes seen on both sides PASSED",
         "host_functions       | host_functions: host function and stream callback in stream order PASSED",
+        "stream_ordered_memory | stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED",
     })
     void shouldRunSelfVerifyingProgramOnRemoteHalfGpu(final String example, final String passed) throws Exception
     {
