@@ -127,28 +127,42 @@ def resnet50():
             layers.append(Bottleneck(cin, mid, stride if i == 0 else 1)); cin = mid * 4
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))
 def sync(): torch.cuda.synchronize()
+def section(name, run):  # each part reports on its own, so one failing does not hide the others
+    try:
+        run()
+    except Exception as e:
+        print("SECTION %s ERROR %s" % (name, str(e).strip().splitlines()[0][:160]), flush=True)
 dev = torch.device("cuda")
-model = resnet50().to(dev)
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-x, y = torch.randn(64, 3, 224, 224, device=dev), torch.randint(0, 1000, (64,), device=dev)
-loss_fn = nn.CrossEntropyLoss()
-def step():
-    opt.zero_grad(set_to_none=True); loss_fn(model(x), y).backward(); opt.step()
-for _ in range(5): step()
-sync(); t = time.perf_counter()
-for _ in range(30): step()
-sync(); print("RESULT train_images_per_s %.1f" % (30 * 64 / (time.perf_counter() - t)))
-model.eval(); one = torch.randn(1, 3, 224, 224, device=dev); times = []
-with torch.no_grad():
-    for i in range(60):
-        sync(); t = time.perf_counter(); model(one); sync()
-        if i >= 10: times.append((time.perf_counter() - t) * 1000)
-print("RESULT infer_b1_ms %.3f" % statistics.median(times))
-host = torch.empty(256 << 20, dtype=torch.uint8).pin_memory(); gpu = torch.empty_like(host, device=dev)
-for name, copy in (("h2d", lambda: gpu.copy_(host, non_blocking=True)), ("d2h", lambda: host.copy_(gpu, non_blocking=True))):
-    copy(); sync(); t = time.perf_counter()
-    for _ in range(5): copy()
-    sync(); print("RESULT %s_gib_per_s %.2f" % (name, 5 * 256 / 1024 / (time.perf_counter() - t)))
+def bandwidth():
+    host = torch.empty(256 << 20, dtype=torch.uint8).pin_memory(); gpu = torch.empty_like(host, device=dev)
+    for name, copy in (("h2d", lambda: gpu.copy_(host, non_blocking=True)), ("d2h", lambda: host.copy_(gpu, non_blocking=True))):
+        copy(); sync(); t = time.perf_counter()
+        for _ in range(5): copy()
+        sync(); print("RESULT %s_gib_per_s %.2f" % (name, 5 * 256 / 1024 / (time.perf_counter() - t)), flush=True)
+section("bandwidth", bandwidth)
+model = None
+def train():
+    global model
+    model = resnet50().to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = torch.randn(64, 3, 224, 224, device=dev), torch.randint(0, 1000, (64,), device=dev)
+    loss_fn = nn.CrossEntropyLoss()
+    def step():
+        opt.zero_grad(set_to_none=True); loss_fn(model(x), y).backward(); opt.step()
+    for _ in range(5): step()
+    sync(); t = time.perf_counter()
+    for _ in range(30): step()
+    sync(); print("RESULT train_images_per_s %.1f" % (30 * 64 / (time.perf_counter() - t)), flush=True)
+section("train", train)
+def infer():
+    net = (model if model is not None else resnet50().to(dev)).eval()
+    one = torch.randn(1, 3, 224, 224, device=dev); times = []
+    with torch.no_grad():
+        for i in range(60):
+            sync(); t = time.perf_counter(); net(one); sync()
+            if i >= 10: times.append((time.perf_counter() - t) * 1000)
+    print("RESULT infer_b1_ms %.3f" % statistics.median(times), flush=True)
+section("infer", infer)
 PY
 python="${BITFUSION_CHECK_PYTHON:-python3}"
 if ! "$python" -c "import torch; assert torch.cuda.is_available()" 2>"$out/torch-probe.log"; then
@@ -189,6 +203,9 @@ row "train images/s (RN50, b64)" train_images_per_s 95 1
 row "infer batch-1 latency ms" infer_b1_ms 80 0
 row "H2D 256 MiB GiB/s" h2d_gib_per_s - 1
 row "D2H 256 MiB GiB/s" d2h_gib_per_s - 1
+for side in local remote; do
+    grep '^SECTION ' "$out/bench-$side.log" 2>/dev/null | sed "s/^SECTION /  $side: /"
+done
 echo
 say "logs in $out; $failures problem(s)"
 [ "$failures" -eq 0 ]
