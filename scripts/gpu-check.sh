@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# One-shot check of the cuda backend on a GPU machine. Build here first (./mvnw -q -o install -DskipTests),
-# build the examples (./mvnw -q -o verify -pl system-tests -Dtest=CudaBackendChainSystemTest does both), carry
-# cli/target, native-bridge/target and system-tests/target/cuda-examples, then run:
+# One-shot check of the cuda backend on a GPU machine. Build here first (./mvnw -q -o install -DskipTests and
+# scripts/build-examples.sh system-tests/target/cuda-examples), carry cli/target, native-bridge/target and
+# system-tests/target/cuda-examples (about 41 MB); where the machine has no Java, run scripts/make-jre.sh
+# --minimal and carry target/jre too, leaving the examples out if the machine has nvcc (it builds them).
+# Then run:
 #   scripts/gpu-check.sh [OUT_DIR]
 # It starts `bitfusion server --backend cuda` on loopback, runs the examples through `bin/bitfusion run` over
 # UDP, then compares remote with local: ResNet-50 training (batch 64, synthetic, 30 steps after warm-up),
@@ -43,6 +45,11 @@ say() { printf '%s\n' "gpu-check: $*" >&2; }
 failures=0
 
 [ -f "$root/cli/target/lib/bitfusion-cli.jar" ] || { say "not built: run ./mvnw -q -o install -DskipTests and carry cli/target"; exit 2; }
+if [ -z "${JAVA_HOME:-}" ] && ! command -v java >/dev/null 2>&1 && [ -x "$root/target/jre/bin/java" ]; then
+    export JAVA_HOME="$root/target/jre"
+fi
+"${JAVA_HOME:+$JAVA_HOME/bin/}java" -version >/dev/null 2>&1 ||
+    { say "no Java here: run scripts/make-jre.sh where it was built and carry target/jre"; exit 2; }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | sed 's/^/gpu-check: GPU: /' >&2
 
 # ---------------------------------------------------------------- server
@@ -66,7 +73,11 @@ remote() { # remote LOG CMD...: run a program on a slice of the local server, ov
 }
 
 # ---------------------------------------------------------------- examples
-bin_dir="$root/system-tests/target/cuda-examples"   # built here by the system tests
+bin_dir="$root/system-tests/target/cuda-examples"   # built where the project was built, and carried
+if [ ! -x "$bin_dir/vector_add" ] && [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" ]; then
+    bin_dir="$out/examples"
+    "$root/scripts/build-examples.sh" "$bin_dir" >"$out/build-examples.log" 2>&1 || say "building the examples failed (see $out/build-examples.log)"
+fi
 declare -A example_result
 example_names=()
 for entry in "${examples[@]}"; do
