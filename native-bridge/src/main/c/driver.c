@@ -813,9 +813,18 @@ static CUresult launch(CUfunction function,
 #define CU_LAUNCH_PARAM_BUFFER_POINTER_AS_INT 0x01
 #define CU_LAUNCH_PARAM_BUFFER_SIZE_AS_INT 0x02
 
-/* Reads cuLaunchKernel's extra array: a packed parameter buffer and its size. */
-static CUresult read_extra(void **extra, launch_arguments *arguments)
+/* The parameters as cuLaunchKernel takes them: a pointer per parameter, or extra's packed buffer and size. */
+static CUresult read_parameters(void **kernelParams, void **extra, launch_arguments *arguments)
 {
+    *arguments = (launch_arguments){ kernelParams, NULL, 0, { 0, 0, 0 } };
+    if (extra == NULL)
+    {
+        return CUDA_SUCCESS;
+    }
+    if (kernelParams != NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
     const size_t *size = NULL;
     for (int i = 0; extra[i] != (void *)CU_LAUNCH_PARAM_END_AS_INT; i += 2)
     {
@@ -845,18 +854,11 @@ BF_EXPORT CUresult cuLaunchKernel(CUfunction function,
     unsigned int blockX, unsigned int blockY, unsigned int blockZ,
     unsigned int sharedMemBytes, CUstream stream, void **kernelParams, void **extra)
 {
-    launch_arguments arguments = { kernelParams, NULL, 0, { 0, 0, 0 } };
-    if (kernelParams != NULL && extra != NULL)
+    launch_arguments arguments;
+    const CUresult read = read_parameters(kernelParams, extra, &arguments);
+    if (read != CUDA_SUCCESS)
     {
-        return CUDA_ERROR_INVALID_VALUE;
-    }
-    if (extra != NULL)
-    {
-        const CUresult status = read_extra(extra, &arguments);
-        if (status != CUDA_SUCCESS)
-        {
-            return status;
-        }
+        return read;
     }
     return launch(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, stream, &arguments);
 }
@@ -905,18 +907,11 @@ BF_EXPORT CUresult cuLaunchKernelEx(const launch_config *config, CUfunction func
     {
         return CUDA_ERROR_INVALID_VALUE;
     }
-    launch_arguments arguments = { kernelParams, NULL, 0, { 0, 0, 0 } };
-    if (kernelParams != NULL && extra != NULL)
+    launch_arguments arguments;
+    const CUresult read = read_parameters(kernelParams, extra, &arguments);
+    if (read != CUDA_SUCCESS)
     {
-        return CUDA_ERROR_INVALID_VALUE;
-    }
-    if (extra != NULL)
-    {
-        const CUresult status = read_extra(extra, &arguments);
-        if (status != CUDA_SUCCESS)
-        {
-            return status;
-        }
+        return read;
     }
     for (unsigned int i = 0; i < config->numAttrs; i++)
     {

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 
 import static dev.bitfusion.systemtests.CudaExamples.binary;
@@ -344,31 +346,12 @@ class CudaBackendChainSystemTest
     }
 
     /**
-     * The examples suite, the same programs and verdicts as {@link InterposerSystemTest}, each run under
-     * {@code bitfusion run} against server A so that its calls go through the cuda backend.
+     * The examples suite, the same programs and verdicts as {@link InterposerSystemTest} (and a few that it
+     * checks on their own), each run under {@code bitfusion run} against server A so that its calls go
+     * through the cuda backend.
      */
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "vector_add           | vector_add: 4096 elements PASSED",
-        "memcpy_kinds         | memcpy_kinds: H2D D2H D2D H2H Default PASSED",
-        "memcpy_async         | memcpy_async: 4 chunks on a stream PASSED",
-        "memcpy_2d            | memcpy_2d: 100x37 pitch 512 PASSED",
-        "memset               | memset: 100000 bytes PASSED",
-        "events               | stream wait honoured PASSED",
-        "host_alloc           | host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED",
-        "multi_thread_streams | multi_thread_streams: 4 threads x 20 launches PASSED",
-        "device_reset         | device_reset: memory freed, device usable again PASSED",
-        "pointer_attributes   | pointer_attributes: PASSED",
-        "runtime_queries      | PASSED",
-        "device_info          | device_info: PASSED",
-        "shared_runtime       | shared_runtime: runtime 13000 on driver 13000, sum 4999950000 PASSED",
-        "unsupported_memory   | unsupported_memory: managed memory refused PASSED",
-        "mapped_memory        | mapped_memory: kernel and host writes seen on both sides PASSED",
-        "host_functions       | host_functions: host function and stream callback in stream order PASSED",
-        "stream_ordered_memory | stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED",
-        "fork_child           | fork_child: child refused yes, parent still works yes: PASSED",
-        "kernel_loop          | kernel_loop: 1 rounds PASSED",
-    })
+    @MethodSource("examplesSuite")
     void shouldRunTheExamplesSuiteThroughTheChain(final String example, final String passed) throws Exception
     {
         final String output = runThroughServerA(binary(example), "kernel_loop".equals(example) ? "0" : null);
@@ -398,6 +381,16 @@ class CudaBackendChainSystemTest
             output.lastIndexOf("device printf:") < output.indexOf("device_printf: PASSED"), output);
         assertFalse(serverA.output().stream().anyMatch(line -> line.contains("device printf:")),
             "device printf must not stay on the server: " + serverA.output());
+    }
+
+    static Stream<Arguments> examplesSuite()
+    {
+        return Stream.concat(CudaExamples.selfChecking(), Stream.of(
+            Arguments.of("device_info", "device_info: PASSED"),
+            Arguments.of("shared_runtime", "shared_runtime: runtime 13000 on driver 13000, sum 4999950000 PASSED"),
+            Arguments.of("unsupported_memory", "unsupported_memory: managed memory refused PASSED"),
+            Arguments.of("fork_child", "fork_child: child refused yes, parent still works yes: PASSED"),
+            Arguments.of("kernel_loop", "kernel_loop: 1 rounds PASSED")));
     }
 
     @Test

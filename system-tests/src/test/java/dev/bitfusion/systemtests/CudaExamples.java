@@ -1,9 +1,12 @@
 package dev.bitfusion.systemtests;
 
+import org.junit.jupiter.params.provider.Arguments;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -43,6 +46,30 @@ final class CudaExamples
             .redirectErrorStream(true).start();
         final String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, process.waitFor(), "scripts/build-examples.sh: " + text);
+    }
+
+    /**
+     * The examples that take no arguments and check themselves, each with the line that says it passed:
+     * every suite that runs programs (through the interposer, through the cuda backend) runs these.
+     */
+    static Stream<Arguments> selfChecking()
+    {
+        return Stream.of(
+            Arguments.of("vector_add", "vector_add: 4096 elements PASSED"),
+            Arguments.of("memcpy_kinds", "memcpy_kinds: H2D D2H D2D H2H Default PASSED"),
+            Arguments.of("memcpy_async", "memcpy_async: 4 chunks on a stream PASSED"),
+            Arguments.of("memcpy_2d", "memcpy_2d: 100x37 pitch 512 PASSED"),
+            Arguments.of("memset", "memset: 100000 bytes PASSED"),
+            Arguments.of("events", "stream wait honoured PASSED"),
+            Arguments.of("host_alloc", "host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED"),
+            Arguments.of("multi_thread_streams", "multi_thread_streams: 4 threads x 20 launches PASSED"),
+            Arguments.of("device_reset", "device_reset: memory freed, device usable again PASSED"),
+            Arguments.of("pointer_attributes", "pointer_attributes: PASSED"),
+            Arguments.of("runtime_queries", "priorities 0..0, bus 00000000:00:00.0 PASSED"),
+            Arguments.of("mapped_memory", "mapped_memory: kernel and host writes seen on both sides PASSED"),
+            Arguments.of("host_functions", "host_functions: host function and stream callback in stream order PASSED"),
+            Arguments.of("stream_ordered_memory",
+                "stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED"));
     }
 
     /**

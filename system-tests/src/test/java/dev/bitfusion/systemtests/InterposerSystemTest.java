@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -62,22 +62,7 @@ class InterposerSystemTest
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "vector_add           | vector_add: 4096 elements PASSED",
-        "memcpy_kinds         | memcpy_kinds: H2D D2H D2D H2H Default PASSED",
-        "memcpy_async         | memcpy_async: 4 chunks on a stream PASSED",
-        "memcpy_2d            | memcpy_2d: 100x37 pitch 512 PASSED",
-        "memset               | memset: 100000 bytes PASSED",
-        "events               | stream wait honoured PASSED",
-        "host_alloc           | host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED",
-        "multi_thread_streams | multi_thread_streams: 4 threads x 20 launches PASSED",
-        "device_reset         | device_reset: memory freed, device usable again PASSED",
-        "pointer_attributes   | pointer_attributes: PASSED",
-        "runtime_queries      | priorities 0..0, bus 00000000:00:00.0 PASSED",
-        "mapped_memory        | mapped_memory: kernel and host writes seen on both sides PASSED",
-        "host_functions       | host_functions: host function and stream callback in stream order PASSED",
-        "stream_ordered_memory | stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED",
-    })
+    @MethodSource("dev.bitfusion.systemtests.CudaExamples#selfChecking")
     void shouldRunSelfVerifyingProgramOnRemoteHalfGpu(final String example, final String passed) throws Exception
     {
         final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", binary(example));
