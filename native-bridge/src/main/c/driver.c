@@ -947,6 +947,39 @@ BF_EXPORT CUresult cuLaunchKernelEx(const launch_config *config, CUfunction func
         config->blockDimX, config->blockDimY, config->blockDimZ, config->sharedMemBytes, config->hStream, &arguments);
 }
 
+/* Cluster occupancy is the GPU's driver's to answer: the launch's shape and cluster travel to the server. */
+static CUresult occupancy_clusters(int *value, int query, CUfunction function, const launch_config *config)
+{
+    if (value == NULL || config == NULL || (config->numAttrs > 0 && config->attrs == NULL))
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    unsigned int cluster[3] = { 0, 0, 0 };
+    for (unsigned int i = 0; i < config->numAttrs; i++)
+    {
+        if (config->attrs[i].id == CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION)
+        {
+            cluster[0] = config->attrs[i].value.cluster.x;
+            cluster[1] = config->attrs[i].value.cluster.y;
+            cluster[2] = config->attrs[i].value.cluster.z;
+        }
+    }
+    BF_FORWARD("cuOccupancyClusters", "(JJJJJJJJJJJJJ)I", BF_PTR(value), (jlong)query, BF_PTR(function),
+        (jlong)config->gridDimX, (jlong)config->gridDimY, (jlong)config->gridDimZ,
+        (jlong)config->blockDimX, (jlong)config->blockDimY, (jlong)config->blockDimZ, (jlong)config->sharedMemBytes,
+        (jlong)cluster[0], (jlong)cluster[1], (jlong)cluster[2]);
+}
+
+BF_EXPORT CUresult cuOccupancyMaxActiveClusters(int *numClusters, CUfunction function, const launch_config *config)
+{
+    return occupancy_clusters(numClusters, 0, function, config);
+}
+
+BF_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(int *clusterSize, CUfunction function, const launch_config *config)
+{
+    return occupancy_clusters(clusterSize, 1, function, config);
+}
+
 BF_TWIN(_ptsz, CUresult, cuLaunchKernel, (CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz,
     unsigned int bx, unsigned int by, unsigned int bz, unsigned int sm, CUstream s, void **p, void **e),
     (f, gx, gy, gz, bx, by, bz, sm, s, p, e))

@@ -79,6 +79,39 @@ JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_launc
     return launch(&config, (void *)(size_t)function, (void **)(size_t)kernel_params, NULL);
 }
 
+typedef int (*occupancy_query)(int *, void *, const launch_config *);
+
+/* cuOccupancyMaxActiveClusters (query 0) or cuOccupancyMaxPotentialClusterSize (query 1). */
+JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_clusterOccupancyNative(JNIEnv *env,
+    jclass type, jintArray value, jint query, jlong function, jint grid_x, jint grid_y, jint grid_z, jint block_x,
+    jint block_y, jint block_z, jint shared_bytes, jint cluster_x, jint cluster_y, jint cluster_z)
+{
+    (void)type;
+    static occupancy_query queries[2];
+    static const char *const names[2] = { "cuOccupancyMaxActiveClusters", "cuOccupancyMaxPotentialClusterSize" };
+    if (query < 0 || query > 1)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    if (queries[query] == NULL && (queries[query] = (occupancy_query)find(names[query])) == NULL)
+    {
+        return CUDA_ERROR_NOT_SUPPORTED;
+    }
+    launch_attribute cluster = { .id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION };
+    cluster.value.cluster.x = (unsigned int)cluster_x;
+    cluster.value.cluster.y = (unsigned int)cluster_y;
+    cluster.value.cluster.z = (unsigned int)cluster_z;
+    const int has_cluster = cluster_x != 0 || cluster_y != 0 || cluster_z != 0;
+    const launch_config config = {
+        (unsigned int)grid_x, (unsigned int)grid_y, (unsigned int)grid_z,
+        (unsigned int)block_x, (unsigned int)block_y, (unsigned int)block_z,
+        (unsigned int)shared_bytes, NULL, has_cluster ? &cluster : NULL, has_cluster ? 1 : 0 };
+    int answer = 0;
+    const int status = queries[query](&answer, (void *)(size_t)function, &config);
+    (*env)->SetIntArrayRegion(env, value, 0, 1, &answer);
+    return status;
+}
+
 /* TensorMapRequest (transport) as a C struct: the offsets there and here must agree. */
 typedef struct
 {

@@ -1090,6 +1090,46 @@ public final class RemoteDriver implements AutoCloseable
         return slot.copyReceivedBytes == TensorMapRequest.TENSOR_MAP_BYTES ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
     }
 
+    /** {@link #cuOccupancyClusters} query: how many clusters of the launch can be resident at once. */
+    public static final int MAX_ACTIVE_CLUSTERS = 0;
+    /** {@link #cuOccupancyClusters} query: the largest cluster the launch could use. */
+    public static final int MAX_POTENTIAL_CLUSTER_SIZE = 1;
+
+    /**
+     * cuOccupancyMaxActiveClusters or cuOccupancyMaxPotentialClusterSize, answered by the GPU's driver:
+     * cluster placement depends on the GPU's layout, which only the driver knows.
+     *
+     * @param cluster the launch's cluster shape, x y z; zeros when it gives none.
+     */
+    public int cuOccupancyClusters(
+        final int[] value, final int query, final long function, final int[] grid, final int[] block,
+        final int sharedMemBytes, final int[] cluster)
+    {
+        final ServerConnection connection = connectionForHandle(function);
+        if (connection == null || layoutOf(function) == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final CallSlot slot = connection.slot();
+        final ThreadRequestState state = slot.requestState;
+        state.clusterOccupancy.wrapAndApplyHeader(state.buffer, 0, state.header)
+            .correlationId(slot.arm()).functionHandle(function).query(query)
+            .gridX(grid[0]).gridY(grid[1]).gridZ(grid[2])
+            .blockX(block[0]).blockY(block[1]).blockZ(block[2])
+            .sharedMemBytes(sharedMemBytes)
+            .clusterX(cluster[0]).clusterY(cluster[1]).clusterZ(cluster[2]);
+        final int status = call(connection, slot, length(state.clusterOccupancy.encodedLength()));
+        if (status == CUDA_SUCCESS)
+        {
+            value[0] = (int)slot.value1;
+        }
+        else if (slot.message != null)
+        {
+            lastError = slot.message;
+        }
+        return status;
+    }
+
     public int cuFuncGetAttribute(final int[] value, final int attribute, final long function)
     {
         final ServerConnection connection = connectionForHandle(function);

@@ -41,5 +41,6 @@ final class ThreadRequestState
     final FunctionSetAttributeEncoder setAttribute = new FunctionSetAttributeEncoder();
     final ContextLimitEncoder contextLimit = new ContextLimitEncoder();
     final TensorMapEncodeEncoder tensorMapEncode = new TensorMapEncodeEncoder();
+    final ClusterOccupancyEncoder clusterOccupancy = new ClusterOccupancyEncoder();
     final SessionCloseEncoder sessionClose = new SessionCloseEncoder();
 }

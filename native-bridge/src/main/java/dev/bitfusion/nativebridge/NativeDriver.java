@@ -1098,6 +1098,33 @@ public final class NativeDriver
         return CUDA_SUCCESS;
     }
 
+    /**
+     * cuOccupancyMaxActiveClusters (query 0) and cuOccupancyMaxPotentialClusterSize (query 1).
+     */
+    public static int cuOccupancyClusters(
+        final long value, final long query, final long function, final long gridX, final long gridY, final long gridZ,
+        final long blockX, final long blockY, final long blockZ, final long sharedMemBytes,
+        final long clusterX, final long clusterY, final long clusterZ)
+    {
+        try
+        {
+            if (value == 0)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final int[] result = new int[1];
+            final int status = driver().cuOccupancyClusters(result, (int)query, function,
+                new int[]{ (int)gridX, (int)gridY, (int)gridZ }, new int[]{ (int)blockX, (int)blockY, (int)blockZ },
+                (int)sharedMemBytes, new int[]{ (int)clusterX, (int)clusterY, (int)clusterZ });
+            putInt(status, value, result[0]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuOccupancyClusters", ex);
+        }
+    }
+
     // ---------------------------------------------------------------- tensor maps
 
     public static int cuTensorMapEncodeTiled(

@@ -106,6 +106,10 @@ final class SessionAgent implements Runnable, FragmentHandler
     private final FunctionSetAttributeDecoder setAttributeDecoder = new FunctionSetAttributeDecoder();
     private final ContextLimitDecoder contextLimitDecoder = new ContextLimitDecoder();
     private final TensorMapEncodeDecoder tensorMapDecoder = new TensorMapEncodeDecoder();
+    private final ClusterOccupancyDecoder clusterOccupancyDecoder = new ClusterOccupancyDecoder();
+    private final int[] occupancyGrid = new int[3];
+    private final int[] occupancyBlock = new int[3];
+    private final int[] occupancyCluster = new int[3];
     private final UnsafeBuffer tensorMap = new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.TENSOR_MAP_BYTES));
     private final SessionCloseDecoder sessionCloseDecoder = new SessionCloseDecoder();
 
@@ -542,6 +546,23 @@ final class SessionAgent implements Runnable, FragmentHandler
                     sendDataChunk(0, tensorMap.addressOffset(), TensorMapRequest.TENSOR_MAP_BYTES);
                 }
                 sendResult(correlationId, status);
+                break;
+            }
+            case ClusterOccupancyDecoder.TEMPLATE_ID:
+            {
+                final ClusterOccupancyDecoder query = clusterOccupancyDecoder.wrap(buffer, offset, blockLength, version);
+                occupancyGrid[0] = query.gridX();
+                occupancyGrid[1] = query.gridY();
+                occupancyGrid[2] = query.gridZ();
+                occupancyBlock[0] = query.blockX();
+                occupancyBlock[1] = query.blockY();
+                occupancyBlock[2] = query.blockZ();
+                occupancyCluster[0] = query.clusterX();
+                occupancyCluster[1] = query.clusterY();
+                occupancyCluster[2] = query.clusterZ();
+                final int status = backend.clusterOccupancy(query.functionHandle(), query.query(), occupancyGrid,
+                    occupancyBlock, query.sharedMemBytes(), occupancyCluster, callResult.reset());
+                sendResult(query.correlationId(), status);
                 break;
             }
             case ContextLimitDecoder.TEMPLATE_ID:

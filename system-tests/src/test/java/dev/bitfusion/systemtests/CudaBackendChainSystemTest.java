@@ -276,6 +276,10 @@ class CudaBackendChainSystemTest
         ok(driver.cuLaunchKernelEx(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0, 2, 1, 1,
             new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a cluster launch is queued", driver);
         expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuCtxSynchronize(), "clusters of two on a GPU without clusters");
+        final int[] size = new int[1];
+        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuOccupancyClusters(size, RemoteDriver.MAX_POTENTIAL_CLUSTER_SIZE,
+            function[0], new int[]{ 4, 1, 1 }, new int[]{ 256, 1, 1 }, 0, new int[]{ 0, 0, 0 }),
+            "cluster occupancy, answered by server B's GPU without clusters");
     }
 
     /**

@@ -187,6 +187,13 @@ class KernelLaunchSystemTest
         ok(driver.cuLaunchKernelEx(add, n / 128, 1, 1, 128, 1, 1, 0, 0, 2, 1, 1,
             new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a cluster launch is queued", driver);
         expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuCtxSynchronize(), "clusters of two on a compute capability 8.0 GPU");
+
+        final int[] clusters = new int[1];
+        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuOccupancyClusters(clusters, RemoteDriver.MAX_ACTIVE_CLUSTERS, add,
+            new int[]{ 4, 1, 1 }, new int[]{ 128, 1, 1 }, 0, new int[]{ 2, 1, 1 }), "cluster occupancy without clusters");
+        assertTrue(driver.lastError().contains("compute capability 9.0"), driver.lastError());
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuOccupancyClusters(clusters, RemoteDriver.MAX_ACTIVE_CLUSTERS, 0x4242,
+            new int[]{ 4, 1, 1 }, new int[]{ 128, 1, 1 }, 0, new int[]{ 2, 1, 1 }), "an unknown function");
     }
 
     @org.junit.jupiter.api.Test

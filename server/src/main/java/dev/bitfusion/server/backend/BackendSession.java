@@ -125,6 +125,13 @@ public interface BackendSession extends AutoCloseable
     int tensorMapEncode(DirectBuffer request, int offset, int length, MutableDirectBuffer tensorMap, CallResult result);
 
     /**
+     * cuOccupancyMaxActiveClusters (query 0) or cuOccupancyMaxPotentialClusterSize (query 1) for a launch of
+     * the function; cluster is x, y, z, zeros when the launch gives none. Result value1 is the answer.
+     */
+    int clusterOccupancy(long functionHandle, int query, int[] grid, int[] block, int sharedMemBytes, int[] cluster,
+        CallResult result);
+
+    /**
      * @param clusterX the thread block cluster shape the launch asks for (CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION),
      *                 with clusterY and clusterZ; 0, 0, 0 when it asks for none.
      */

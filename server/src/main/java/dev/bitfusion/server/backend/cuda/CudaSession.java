@@ -840,6 +840,28 @@ final class CudaSession implements BackendSession
         return ByteBuffer.wrap(bytes);
     }
 
+    public int clusterOccupancy(
+        final long functionHandle, final int query, final int[] grid, final int[] block, final int sharedMemBytes,
+        final int[] cluster, final CallResult result)
+    {
+        final Kernel kernel = kernels.get(functionHandle);
+        if (kernel == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        int status = enter();
+        if (status == CUDA_SUCCESS)
+        {
+            status = DriverExtras.clusterOccupancy(intOut, query, kernel.function, grid, block, sharedMemBytes, cluster);
+            exit();
+        }
+        if (status == CUDA_SUCCESS)
+        {
+            result.value1 = intOut[0];
+        }
+        return status;
+    }
+
     public int contextLimit(final int limit, final boolean set, final long value, final CallResult result)
     {
         int status = enter();

@@ -65,6 +65,24 @@ final class DriverExtras
     private static native int encodeTensorMapNative(long request, long tensorMap);
 
     /**
+     * cuOccupancyMaxActiveClusters (query 0) or cuOccupancyMaxPotentialClusterSize (query 1), on the calling
+     * thread's current context.
+     *
+     * @param value receives the answer.
+     */
+    static int clusterOccupancy(
+        final int[] value, final int query, final NativePointerObject function, final int[] grid, final int[] block,
+        final int sharedBytes, final int[] cluster)
+    {
+        return isAvailable() ? clusterOccupancyNative(value, query, address(function), grid[0], grid[1], grid[2],
+            block[0], block[1], block[2], sharedBytes, cluster[0], cluster[1], cluster[2]) : CUDA_ERROR_NOT_SUPPORTED;
+    }
+
+    private static native int clusterOccupancyNative(
+        int[] value, int query, long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ,
+        int sharedBytes, int clusterX, int clusterY, int clusterZ);
+
+    /**
      * Makes standard output a pipe (see driver_extras.c).
      *
      * @param fds receives the pipe's read end and a descriptor for what standard output was.

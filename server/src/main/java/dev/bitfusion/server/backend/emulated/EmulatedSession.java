@@ -389,6 +389,19 @@ final class EmulatedSession implements BackendSession
         return CUDA_SUCCESS;
     }
 
+    /** Thread block clusters came with compute capability 9.0: the emulated GPU (8.0) has none. */
+    public int clusterOccupancy(
+        final long functionHandle, final int query, final int[] grid, final int[] block, final int sharedMemBytes,
+        final int[] cluster, final CallResult result)
+    {
+        if (!functions.containsKey(functionHandle))
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        result.message = "thread block clusters need a GPU of compute capability 9.0 or later; the emulated GPU is 8.0";
+        return CUDA_ERROR_NOT_SUPPORTED;
+    }
+
     /** Tensor maps feed Hopper's TMA units: a compute capability 8.0 GPU has none. */
     public int tensorMapEncode(
         final DirectBuffer request, final int offset, final int length, final MutableDirectBuffer tensorMap,
