@@ -153,6 +153,25 @@ int main(int argc, char **argv)
         if (host[i] != 500 + i) { printf("FAILED: cluster launch: a[%d] = %d, expected %d\n", i, host[i], 500 + i); return 1; }
     }
 
+    /* What a function is, as the driver tells it. */
+    const char *fill_name = NULL;
+    CUmodule fill_module = NULL;
+    size_t value_offset = 0, value_size = 0;
+    CHECK(cuFuncGetName(&fill_name, fill));
+    CHECK(cuFuncGetModule(&fill_module, fill));
+    CHECK(cuFuncGetParamInfo(fill, 1, &value_offset, &value_size));
+    if (strcmp(fill_name, "fill") != 0 || fill_module != from_fatbin || value_offset != 8 || value_size != 4)
+    {
+        printf("FAILED: fill is '%s' in %p, parameter 1 at %zu, %zu bytes\n", fill_name, (void *)fill_module,
+            value_offset, value_size);
+        return 1;
+    }
+    if (cuFuncGetParamInfo(fill, 3, &value_offset, &value_size) != CUDA_ERROR_INVALID_VALUE)
+    {
+        printf("FAILED: fill has no parameter 3\n");
+        return 1;
+    }
+
     /* Modules and libraries straight from their files. */
     CUmodule from_file;
     CUfunction file_saxpy;

@@ -752,6 +752,57 @@ BF_EXPORT CUresult cuCtxSetLimit(int limit, size_t value)
     BF_FORWARD("cuCtxSetLimit", "(JJ)I", (jlong)limit, (jlong)value);
 }
 
+/* What a function is: its name, module and parameters, as it was looked up; kernels are functions here. */
+BF_EXPORT CUresult cuFuncGetName(const char **name, CUfunction function)
+{
+    BF_FORWARD("cuFuncGetName", "(JJ)I", BF_PTR(name), BF_PTR(function));
+}
+
+BF_EXPORT CUresult cuKernelGetName(const char **name, void *kernel)
+{
+    return cuFuncGetName(name, kernel);
+}
+
+BF_EXPORT CUresult cuFuncGetModule(CUmodule *module, CUfunction function)
+{
+    BF_FORWARD("cuFuncGetModule", "(JJ)I", BF_PTR(module), BF_PTR(function));
+}
+
+BF_EXPORT CUresult cuKernelGetLibrary(void **library, void *kernel)
+{
+    return cuFuncGetModule(library, kernel);
+}
+
+BF_EXPORT CUresult cuFuncGetParamInfo(CUfunction function, size_t index, size_t *offset, size_t *size)
+{
+    BF_FORWARD("cuFuncGetParamInfo", "(JJJJ)I", BF_PTR(function), (jlong)index, BF_PTR(offset), BF_PTR(size));
+}
+
+BF_EXPORT CUresult cuKernelGetParamInfo(void *kernel, size_t index, size_t *offset, size_t *size)
+{
+    return cuFuncGetParamInfo(kernel, index, offset, size);
+}
+
+/* A function is loaded on the server when it is looked up: there is nothing left to load lazily. */
+#define CU_FUNCTION_LOADING_STATE_LOADED 1
+
+BF_EXPORT CUresult cuFuncIsLoaded(int *state, CUfunction function)
+{
+    CUmodule module;
+    const CUresult status = state == NULL ? CUDA_ERROR_INVALID_VALUE : cuFuncGetModule(&module, function);
+    if (status == CUDA_SUCCESS)
+    {
+        *state = CU_FUNCTION_LOADING_STATE_LOADED;
+    }
+    return status;
+}
+
+BF_EXPORT CUresult cuFuncLoad(CUfunction function)
+{
+    CUmodule module;
+    return cuFuncGetModule(&module, function);
+}
+
 BF_EXPORT CUresult cuFuncGetAttribute(int *value, int attribute, CUfunction function)
 {
     BF_FORWARD("cuFuncGetAttribute", "(JJJ)I", BF_PTR(value), (jlong)attribute, BF_PTR(function));

@@ -1090,6 +1090,45 @@ public final class RemoteDriver implements AutoCloseable
         return slot.copyReceivedBytes == TensorMapRequest.TENSOR_MAP_BYTES ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
     }
 
+    /**
+     * @return the name a function was looked up by (cuFuncGetName), or null for an unknown handle.
+     */
+    public String functionName(final long function)
+    {
+        final FunctionName known = functionNames.get(function);
+        return known == null ? null : known.name();
+    }
+
+    /**
+     * @return the module or library a function was looked up in (cuFuncGetModule), or 0 for an unknown handle.
+     */
+    public long functionModule(final long function)
+    {
+        final FunctionName known = functionNames.get(function);
+        return known == null ? 0 : known.module();
+    }
+
+    /**
+     * cuFuncGetParamInfo: where a parameter lies in the kernel's parameter buffer, and its size.
+     *
+     * @param offsetAndSize receives the offset, then the size, in bytes.
+     */
+    public int cuFuncGetParamInfo(final long function, final long index, final long[] offsetAndSize)
+    {
+        final KernelLayout layout = layoutOf(function);
+        if (layout == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        if (index < 0 || index >= layout.sizes().length)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        offsetAndSize[0] = layout.offsets()[(int)index];
+        offsetAndSize[1] = layout.sizes()[(int)index];
+        return CUDA_SUCCESS;
+    }
+
     /** {@link #cuOccupancyClusters} query: how many clusters of the launch can be resident at once. */
     public static final int MAX_ACTIVE_CLUSTERS = 0;
     /** {@link #cuOccupancyClusters} query: the largest cluster the launch could use. */

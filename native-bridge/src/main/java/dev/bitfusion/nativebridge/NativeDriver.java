@@ -56,6 +56,8 @@ public final class NativeDriver
     private static final Map<Integer, Long> ERROR_NAMES = new ConcurrentHashMap<>();
     private static final Map<Integer, Long> ERROR_STRINGS = new ConcurrentHashMap<>();
     private static final AtomicInteger LIBRARY_LOAD_FAILURES = new AtomicInteger();
+    /** cuFuncGetName's strings, kept for the process's life as the driver keeps its own. */
+    private static final Map<Long, Long> FUNCTION_NAMES = new ConcurrentHashMap<>();
     private static final HostMappings HOST_MAPPINGS = new HostMappings(ALLOCATIONS::isDevice);
     /** BITFUSION_TRACE, as the C side reads it. */
     private static final boolean TRACE = isTraceOn(System.getenv("BITFUSION_TRACE"));
@@ -1098,6 +1100,58 @@ public final class NativeDriver
         return CUDA_SUCCESS;
     }
 
+    public static int cuFuncGetName(final long name, final long function)
+    {
+        try
+        {
+            final String known = name == 0 ? null : driver().functionName(function);
+            if (known == null)
+            {
+                return name == 0 ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_HANDLE;
+            }
+            putLong(CUDA_SUCCESS, name, FUNCTION_NAMES.computeIfAbsent(function, ignore -> nativeString(known)));
+            return CUDA_SUCCESS;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuFuncGetName", ex);
+        }
+    }
+
+    public static int cuFuncGetModule(final long module, final long function)
+    {
+        try
+        {
+            final long known = module == 0 ? 0 : driver().functionModule(function);
+            if (known == 0)
+            {
+                return module == 0 ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_HANDLE;
+            }
+            putLong(CUDA_SUCCESS, module, known);
+            return CUDA_SUCCESS;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuFuncGetModule", ex);
+        }
+    }
+
+    public static int cuFuncGetParamInfo(final long function, final long index, final long offset, final long size)
+    {
+        try
+        {
+            final long[] offsetAndSize = new long[2];
+            final int status = driver().cuFuncGetParamInfo(function, index, offsetAndSize);
+            putLong(status, offset, offsetAndSize[0]);
+            putLong(status, size, offsetAndSize[1]);
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuFuncGetParamInfo", ex);
+        }
+    }
+
     /**
      * cuOccupancyMaxActiveClusters (query 0) and cuOccupancyMaxPotentialClusterSize (query 1).
      */
@@ -1426,13 +1480,16 @@ public final class NativeDriver
     /** Error strings live as long as the process, as the driver's own constant strings do. */
     private static long nativeString(final Map<Integer, Long> cache, final int key, final String text)
     {
-        return cache.computeIfAbsent(key, ignore ->
-        {
-            final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-            final long address = UnsafeApi.allocateMemory(bytes.length + 1);
-            new UnsafeBuffer(address, bytes.length + 1).putBytes(0, bytes);
-            UnsafeApi.putByte(address + bytes.length, (byte)0);
-            return address;
-        });
+        return cache.computeIfAbsent(key, ignore -> nativeString(text));
+    }
+
+    /** A NUL-terminated UTF-8 copy in native memory, never freed. */
+    private static long nativeString(final String text)
+    {
+        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        final long address = UnsafeApi.allocateMemory(bytes.length + 1);
+        new UnsafeBuffer(address, bytes.length + 1).putBytes(0, bytes);
+        UnsafeApi.putByte(address + bytes.length, (byte)0);
+        return address;
     }
 }
