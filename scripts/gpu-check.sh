@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# One-shot check of the cuda backend on a GPU machine. Build here first (./mvnw -q -o install -DskipTests and
-# scripts/build-examples.sh system-tests/target/cuda-examples), carry cli/target, native-bridge/target and
-# system-tests/target/cuda-examples (about 41 MB); where the machine has no Java, run scripts/make-jre.sh
-# --minimal and carry target/jre too, leaving the examples out if the machine has nvcc (it builds them).
-# Then run:
+# One-shot check of the cuda backend on a GPU machine. Build here first: ./mvnw -q -o install -DskipTests.
+# The machine lent here (KINDS.md: nvcc 13.0, PyTorch for CUDA 13, no Java) wants cli/target,
+# native-bridge/target and a runtime from scripts/make-jre.sh --minimal (target/jre) carried, about 57 MB;
+# the examples are then built there by scripts/build-examples.sh. On a machine with Java and without nvcc,
+# carry system-tests/target/cuda-examples (scripts/build-examples.sh) instead of target/jre. Then run:
 #   scripts/gpu-check.sh [OUT_DIR]
 # It starts `bitfusion server --backend cuda` on loopback, runs the examples through `bin/bitfusion run` over
 # UDP, then compares remote with local: ResNet-50 training (batch 64, synthetic, 30 steps after warm-up),
