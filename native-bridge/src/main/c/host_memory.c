@@ -44,6 +44,7 @@ typedef struct mapped_range
 {
     char *host;
     size_t bytes;
+    CUdevice ordinal;          /* the GPU holding the copy: exchanges happen from a context on it */
     CUdeviceptr device;
     unsigned char *agreed;
     unsigned char *incoming;
@@ -57,6 +58,7 @@ static atomic_int mapped_count;
 
 CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes);
 CUresult cuMemFree_v2(CUdeviceptr pointer);
+CUresult cuCtxGetDevice(CUdevice *device);
 
 /* Gives a host range its device copy, filled with the range's current contents. */
 static CUresult map_range(char *host, size_t bytes)
@@ -66,6 +68,11 @@ static CUresult map_range(char *host, size_t bytes)
     unsigned char *incoming = malloc(bytes);
     CUresult status = range != NULL && agreed != NULL && incoming != NULL ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
     CUdeviceptr device = 0;
+    CUdevice ordinal = 0;
+    if (status == CUDA_SUCCESS)
+    {
+        status = cuCtxGetDevice(&ordinal);
+    }
     if (status == CUDA_SUCCESS)
     {
         status = cuMemAlloc_v2(&device, bytes);
@@ -86,7 +93,7 @@ static CUresult map_range(char *host, size_t bytes)
         free(incoming);
         return status;
     }
-    *range = (mapped_range){ host, bytes, device, agreed, incoming, NULL };
+    *range = (mapped_range){ host, bytes, ordinal, device, agreed, incoming, NULL };
     status = bf_note_mapping(host, bytes, device);
     if (status != CUDA_SUCCESS)
     {
@@ -130,35 +137,54 @@ static void unmap_range(const char *host)
     pthread_mutex_unlock(&mapped_lock);
 }
 
+/* The GPU of the calling thread's context, or -1 without one: ranges on other GPUs wait for their own. */
+static CUdevice current_ordinal(void)
+{
+    CUdevice ordinal;
+    return cuCtxGetDevice(&ordinal) == CUDA_SUCCESS ? ordinal : -1;
+}
+
 CUresult bf_mapped_push(void)
 {
     if (atomic_load_explicit(&mapped_count, memory_order_relaxed) == 0)
     {
         return CUDA_SUCCESS;
     }
+    CUdevice ordinal = -2;   /* asked for once, and only when a range has host writes to send */
     CUresult status = CUDA_SUCCESS;
     pthread_mutex_lock(&mapped_lock);
     for (mapped_range *range = mapped; range != NULL && status == CUDA_SUCCESS; range = range->next)
     {
+        if (memcmp(range->host, range->agreed, range->bytes) == 0)
+        {
+            continue;
+        }
+        if (ordinal == -2)
+        {
+            ordinal = current_ordinal();
+        }
+        if (range->ordinal != ordinal)
+        {
+            continue;
+        }
         size_t first = 0;
         size_t end = range->bytes;
-        while (first < end && range->host[first] == (char)range->agreed[first])
+        while (range->host[first] == (char)range->agreed[first])
         {
             first++;
         }
-        while (end > first && range->host[end - 1] == (char)range->agreed[end - 1])
+        while (range->host[end - 1] == (char)range->agreed[end - 1])
         {
             end--;
         }
-        if (first < end)
-        {
-            memcpy(range->agreed + first, range->host + first, end - first);
-            status = bf_copy_to_device(range->device + first, range->agreed + first, end - first);
-        }
+        memcpy(range->agreed + first, range->host + first, end - first);
+        status = bf_copy_to_device(range->device + first, range->agreed + first, end - first);
     }
     pthread_mutex_unlock(&mapped_lock);
     return status;
 }
+
+#define MERGE_BLOCK 4096
 
 CUresult bf_mapped_pull_after(const CUresult status)
 {
@@ -166,21 +192,31 @@ CUresult bf_mapped_pull_after(const CUresult status)
     {
         return status;
     }
+    const CUdevice ordinal = current_ordinal();
     CUresult pulled = CUDA_SUCCESS;
     pthread_mutex_lock(&mapped_lock);
     for (mapped_range *range = mapped; range != NULL && pulled == CUDA_SUCCESS; range = range->next)
     {
-        pulled = bf_copy_to_host(range->incoming, range->device, range->bytes);
-        if (pulled != CUDA_SUCCESS)
+        if (range->ordinal != ordinal)
         {
-            break;
+            continue;
         }
-        for (size_t i = 0; i < range->bytes; i++)
+        pulled = bf_copy_to_host(range->incoming, range->device, range->bytes);
+        /* Only the bytes the GPU changed since the last exchange are taken: host writes it did not touch stay. */
+        for (size_t block = 0; pulled == CUDA_SUCCESS && block < range->bytes; block += MERGE_BLOCK)
         {
-            if (range->incoming[i] != range->agreed[i])
+            const size_t length = range->bytes - block < MERGE_BLOCK ? range->bytes - block : MERGE_BLOCK;
+            if (memcmp(range->incoming + block, range->agreed + block, length) == 0)
             {
-                range->agreed[i] = range->incoming[i];
-                range->host[i] = (char)range->incoming[i];
+                continue;
+            }
+            for (size_t i = block; i < block + length; i++)
+            {
+                if (range->incoming[i] != range->agreed[i])
+                {
+                    range->agreed[i] = range->incoming[i];
+                    range->host[i] = (char)range->incoming[i];
+                }
             }
         }
     }

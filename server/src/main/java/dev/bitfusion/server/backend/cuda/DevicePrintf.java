@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -29,6 +30,8 @@ import java.util.function.IntSupplier;
 final class DevicePrintf
 {
     private static final int CHUNK_BYTES = 64 * 1024;
+    /** How long the marker may take to come through the pipe before the text is given up as lost. */
+    private static final long MARKER_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
     private static volatile DevicePrintf instance;
     private static boolean installFailed;
 
@@ -40,6 +43,8 @@ final class DevicePrintf
     private final PrintStream serverOutput;
     private final StringBuilder ownerText = new StringBuilder();
     private boolean owned;
+    /** The reader stopped: synchronisations no longer wait for text that cannot come. */
+    private volatile boolean readerStopped;
     private String awaitedMarker;
     private boolean awaitedMarkerSeen;
     private long markers;
@@ -102,6 +107,10 @@ final class DevicePrintf
      */
     int synchronize(final IntSupplier call, final Consumer<String> sink)
     {
+        if (readerStopped)
+        {
+            return call.getAsInt();
+        }
         turn.lock();
         try
         {
@@ -154,9 +163,24 @@ final class DevicePrintf
         state.lock();
         try
         {
-            while (!awaitedMarkerSeen)
+            long remainingNs = MARKER_TIMEOUT_NS;
+            while (!awaitedMarkerSeen && !readerStopped && remainingNs > 0)
             {
-                markerSeen.awaitUninterruptibly();
+                try
+                {
+                    remainingNs = markerSeen.awaitNanos(remainingNs);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (!awaitedMarkerSeen)
+            {
+                owned = false;
+                awaitedMarker = null;
+                serverOutput.println("bitfusion server: device printf text of a synchronisation was lost");
             }
             final String text = ownerText.toString();
             ownerText.setLength(0);
@@ -182,6 +206,16 @@ final class DevicePrintf
         catch (final IOException ex)
         {
             serverOutput.println("bitfusion server: device printf capture stopped: " + ex.getMessage());
+        }
+        state.lock();
+        try
+        {
+            readerStopped = true;
+            markerSeen.signalAll();
+        }
+        finally
+        {
+            state.unlock();
         }
     }
 
