@@ -1391,6 +1391,7 @@ public final class RemoteDriver implements AutoCloseable
             return status;
         }
         status = connection.await(slot);
+        connection.flushDeviceOutput();
         if (status == CUDA_SUCCESS && slot.copyReceivedBytes != bytes)
         {
             lastError = "device-to-host copy delivered " + slot.copyReceivedBytes + " of " + bytes + " bytes";
@@ -1422,6 +1423,7 @@ public final class RemoteDriver implements AutoCloseable
         state.synchronize.wrapAndApplyHeader(state.buffer, 0, state.header)
             .correlationId(slot.arm()).kind(kind).handle(handle);
         final int status = call(connection, slot, length(state.synchronize.encodedLength()));
+        connection.flushDeviceOutput();
         if (status != CUDA_SUCCESS)
         {
             return status;

@@ -51,6 +51,8 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
     private final AtomicBoolean pollLock = new AtomicBoolean();
     private final long livenessTimeoutNs;
     private final PrintStream deviceOutput;
+    /** Device printf text not yet shown: it appears at the program's next synchronisation, as with a GPU. */
+    private final StringBuilder pendingDeviceOutput = new StringBuilder();
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final ResultDecoder resultDecoder = new ResultDecoder();
@@ -343,7 +345,25 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
                 Thread.currentThread().interrupt();
             }
         }
+        flushDeviceOutput();
         closeTransport();
+    }
+
+    /**
+     * Shows the device printf text received so far; called where the driver would show it: when a
+     * synchronisation or a blocking copy returns, and when the session ends.
+     */
+    void flushDeviceOutput()
+    {
+        synchronized (pendingDeviceOutput)
+        {
+            if (pendingDeviceOutput.length() > 0)
+            {
+                deviceOutput.print(pendingDeviceOutput);
+                deviceOutput.flush();
+                pendingDeviceOutput.setLength(0);
+            }
+        }
     }
 
     private void closeTransport()
@@ -474,8 +494,10 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
             case DeviceOutputDecoder.TEMPLATE_ID:
             {
                 deviceOutputDecoder.wrap(buffer, bodyOffset, blockLength, version);
-                deviceOutput.print(deviceOutputDecoder.text());
-                deviceOutput.flush();
+                synchronized (pendingDeviceOutput)
+                {
+                    pendingDeviceOutput.append(deviceOutputDecoder.text());
+                }
                 break;
             }
             case SessionOpenReplyDecoder.TEMPLATE_ID:

@@ -403,7 +403,7 @@ final class SessionAgent implements Runnable, FragmentHandler
                 dtoHCorrelationId = dtoHDecoder.correlationId();
                 final int status = backend.copyDeviceToHost(
                     dtoHDecoder.streamHandle(), dtoHDecoder.deviceAddress(), dtoHDecoder.bytes(),
-                    maxDataChunkBytes(), dataChunkSender);
+                    maxDataChunkBytes(), dataChunkSender, printfSink);
                 callResult.reset();
                 sendResult(dtoHCorrelationId, status);
                 break;

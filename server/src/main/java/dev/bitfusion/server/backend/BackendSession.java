@@ -49,8 +49,11 @@ public interface BackendSession extends AutoCloseable
 
     /**
      * @param maxChunkBytes the largest piece {@code sink} takes at once.
+     * @param printfSink    receives what kernels printed that the copy's synchronisation brings out.
      */
-    int copyDeviceToHost(long streamHandle, long deviceAddress, long bytes, int maxChunkBytes, DeviceDataSink sink);
+    int copyDeviceToHost(
+        long streamHandle, long deviceAddress, long bytes, int maxChunkBytes, DeviceDataSink sink,
+        Consumer<String> printfSink);
 
     int copyDeviceToDevice(long streamHandle, long dstDeviceAddress, long srcDeviceAddress, long bytes);
 

@@ -242,7 +242,25 @@ final class CudaSession implements BackendSession
         }
     }
 
+    /**
+     * The copy synchronises with the GPU, which brings device printf out: a session whose modules call
+     * printf copies through {@link DevicePrintf}.
+     */
     public int copyDeviceToHost(
+        final long streamHandle,
+        final long deviceAddress,
+        final long bytes,
+        final int maxChunkBytes,
+        final DeviceDataSink sink,
+        final Consumer<String> printfSink)
+    {
+        final DevicePrintf devicePrintf = usesPrintf ? DevicePrintf.get() : null;
+        return devicePrintf == null ? copyDeviceToHost(streamHandle, deviceAddress, bytes, maxChunkBytes, sink) :
+            devicePrintf.synchronize(() -> copyDeviceToHost(streamHandle, deviceAddress, bytes, maxChunkBytes, sink),
+                printfSink);
+    }
+
+    private int copyDeviceToHost(
         final long streamHandle,
         final long deviceAddress,
         final long bytes,

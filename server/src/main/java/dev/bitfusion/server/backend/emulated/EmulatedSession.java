@@ -125,12 +125,14 @@ final class EmulatedSession implements BackendSession
         return CUDA_SUCCESS;
     }
 
+    /** Emulated kernels print as they run: a copy brings nothing out (printfSink is not used). */
     public int copyDeviceToHost(
         final long streamHandle,
         final long deviceAddress,
         final long bytes,
         final int maxChunkBytes,
-        final DeviceDataSink sink)
+        final DeviceDataSink sink,
+        final Consumer<String> printfSink)
     {
         if (!isStream(streamHandle))
         {

@@ -42,7 +42,7 @@ class EmulatedSessionTest
             new UnsafeBuffer(host, chunk).getBytes(0, bytes);
             out.writeBytes(bytes);
             return true;
-        });
+        }, NO_OUTPUT);
         assertEquals(CUDA_SUCCESS, status);
         return out.toByteArray();
     }
@@ -81,9 +81,10 @@ class EmulatedSessionTest
             assertEquals(pieces[0] * 128L, offset);
             pieces[0]++;
             return true;
-        }));
+        }, NO_OUTPUT));
         assertEquals(8, pieces[0]);
-        assertEquals(CUDA_ERROR_INVALID_VALUE, session.copyDeviceToHost(0, address + 1, 1000, 128, (o, h, l) -> true));
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.copyDeviceToHost(0, address + 1, 1000, 128, (o, h, l) -> true,
+            NO_OUTPUT));
     }
 
     @Test
