@@ -53,6 +53,8 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
     private final PrintStream deviceOutput;
     /** Device printf text not yet shown: it appears at the program's next synchronisation, as with a GPU. */
     private final StringBuilder pendingDeviceOutput = new StringBuilder();
+    /** Lets the synchronisations of programs that never print pass without taking the lock. */
+    private volatile boolean deviceOutputPending;
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final ResultDecoder resultDecoder = new ResultDecoder();
@@ -355,14 +357,16 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
      */
     void flushDeviceOutput()
     {
+        if (!deviceOutputPending)
+        {
+            return;
+        }
         synchronized (pendingDeviceOutput)
         {
-            if (pendingDeviceOutput.length() > 0)
-            {
-                deviceOutput.print(pendingDeviceOutput);
-                deviceOutput.flush();
-                pendingDeviceOutput.setLength(0);
-            }
+            deviceOutput.print(pendingDeviceOutput);
+            deviceOutput.flush();
+            pendingDeviceOutput.setLength(0);
+            deviceOutputPending = false;
         }
     }
 
@@ -497,6 +501,7 @@ public final class ServerConnection implements AutoCloseable, FragmentHandler
                 synchronized (pendingDeviceOutput)
                 {
                     pendingDeviceOutput.append(deviceOutputDecoder.text());
+                    deviceOutputPending = true;
                 }
                 break;
             }

@@ -14,9 +14,10 @@ import java.nio.file.StandardCopyOption;
 import static dev.bitfusion.transport.CuResult.CUDA_ERROR_NOT_SUPPORTED;
 
 /**
- * Driver entry points JCuda 12.6 lacks: cuLaunchKernelEx with a thread block cluster shape, and the tensor
- * map encoders. A small JNI library (driver_extras.c, packaged in this jar) calls the driver JCuda loaded.
- * The library is loaded on first use, so servers whose programs need neither never load it.
+ * Driver entry points JCuda 12.6 lacks: cuLaunchKernelEx with a thread block cluster shape, the tensor map
+ * encoders and the cluster occupancy queries, and the standard output redirection device printf capture
+ * needs. A small JNI library (driver_extras.c, packaged in this jar) calls the driver JCuda loaded. The
+ * library is loaded on first use, so servers whose programs need none of this never load it.
  * <p>
  * Thread safety: callable from any session thread; loading happens once.
  */
