@@ -27,7 +27,7 @@ build() { # build OUTPUT INPUTS -- COMMAND...
 
 for name in vector_add device_info memcpy_kinds memcpy_async memcpy_2d memset events host_alloc multi_thread_streams \
     device_printf device_reset unsupported_memory kernel_loop pointer_attributes runtime_queries mapped_memory \
-    host_functions stream_ordered_memory; do
+    host_functions stream_ordered_memory multi_gpu; do
     build "$out/$name" "$src/$name.cu" -- "$nvcc" -o "$out/$name" "$src/$name.cu"
 done
 # libcudart.so is the toolkit's, found through RUNPATH, which the loader searches after LD_LIBRARY_PATH,

@@ -338,6 +338,70 @@ BF_EXPORT CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes)
     return bf_mapped_pull_after(bf_copy_to_host(dst, src, bytes));
 }
 
+/*
+ * GPUs of a program may sit on different servers and never reach each other's memory: peer access is
+ * reported absent and refused, and copies between GPUs pass through this process.
+ */
+#define CUDA_ERROR_PEER_ACCESS_UNSUPPORTED 217
+#define CUDA_ERROR_PEER_ACCESS_NOT_ENABLED 705
+
+BF_EXPORT CUresult cuDeviceGetCount(int *count);
+
+static int is_device(CUdevice device)
+{
+    int count = 0;
+    return cuDeviceGetCount(&count) == CUDA_SUCCESS && device >= 0 && device < count;
+}
+
+BF_EXPORT CUresult cuDeviceCanAccessPeer(int *canAccessPeer, CUdevice device, CUdevice peer)
+{
+    if (canAccessPeer == NULL || !is_device(device) || !is_device(peer))
+    {
+        return canAccessPeer == NULL ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_DEVICE;
+    }
+    *canAccessPeer = 0;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuDeviceGetP2PAttribute(int *value, int attribute, CUdevice source, CUdevice destination)
+{
+    if (value == NULL || !is_device(source) || !is_device(destination))
+    {
+        return value == NULL ? CUDA_ERROR_INVALID_VALUE : CUDA_ERROR_INVALID_DEVICE;
+    }
+    (void)attribute;   /* performance rank, access, native atomics, array access: none between remote GPUs */
+    *value = 0;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuCtxEnablePeerAccess(void *peerContext, unsigned int flags)
+{
+    (void)peerContext; (void)flags;
+    return CUDA_ERROR_PEER_ACCESS_UNSUPPORTED;
+}
+
+BF_EXPORT CUresult cuCtxDisablePeerAccess(void *peerContext)
+{
+    (void)peerContext;
+    return CUDA_ERROR_PEER_ACCESS_NOT_ENABLED;
+}
+
+BF_EXPORT CUresult cuMemcpyPeerAsync(CUdeviceptr dst, void *dstContext, CUdeviceptr src, void *srcContext, size_t bytes,
+    CUstream stream)
+{
+    BF_FORWARD("cuMemcpyPeer", "(JJJJJJ)I", (jlong)dst, BF_PTR(dstContext), (jlong)src, BF_PTR(srcContext), (jlong)bytes,
+        BF_PTR(stream));
+}
+
+BF_EXPORT CUresult cuMemcpyPeer(CUdeviceptr dst, void *dstContext, CUdeviceptr src, void *srcContext, size_t bytes)
+{
+    return cuMemcpyPeerAsync(dst, dstContext, src, srcContext, bytes, NULL);
+}
+
+BF_TWIN(_ptsz, CUresult, cuMemcpyPeerAsync, (CUdeviceptr d, void *dc, CUdeviceptr s, void *sc, size_t n, CUstream st),
+    (d, dc, s, sc, n, st))
+BF_TWIN(_ptds, CUresult, cuMemcpyPeer, (CUdeviceptr d, void *dc, CUdeviceptr s, void *sc, size_t n), (d, dc, s, sc, n))
+
 BF_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes)
 {
     BF_FORWARD("cuMemcpyDtoD", "(JJJ)I", (jlong)dst, (jlong)src, (jlong)bytes);

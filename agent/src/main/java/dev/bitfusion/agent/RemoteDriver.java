@@ -47,6 +47,8 @@ public final class RemoteDriver implements AutoCloseable
     private static final long CU_STREAM_LEGACY = 0x1;
     private static final long CU_STREAM_PER_THREAD = 0x2;
     private static final long MAX_COPY_PIECE = 1L << 30;
+    /** Pieces in which a copy between two GPUs passes through this process. */
+    private static final int PEER_COPY_PIECE = 4 << 20;
     private static final int VAR_LENGTH_BYTES = 4;
     private static final int HTOD_HEAD_LENGTH =
         MessageHeaderEncoder.ENCODED_LENGTH + MemcpyHtoDChunkEncoder.BLOCK_LENGTH + VAR_LENGTH_BYTES;
@@ -65,6 +67,10 @@ public final class RemoteDriver implements AutoCloseable
     private final Map<Long, ModuleImage> unshippedLibraries = new ConcurrentHashMap<>();
     private final Map<Long, Integer> unloadableLibraries = new ConcurrentHashMap<>();
     private volatile HostMappings hostMappings;
+    /** A module's copies on the other GPUs, by the module's handle; index = device, 0 where none. */
+    private final Map<Long, long[]> modulesOnOtherDevices = new ConcurrentHashMap<>();
+    /** A function's lookups on the other GPUs, by the function's handle; index = device, 0 where none. */
+    private final Map<Long, long[]> functionsOnOtherDevices = new ConcurrentHashMap<>();
     private final Map<Long, FunctionName> functionNames = new ConcurrentHashMap<>();
     private final ThreadLocal<ContextStack> contextStacks = ThreadLocal.withInitial(ContextStack::new);
     private volatile boolean initialised;
@@ -578,6 +584,61 @@ public final class RemoteDriver implements AutoCloseable
         return cuMemcpyDtoDAsync(dst, src, bytes, 0);
     }
 
+    /**
+     * A copy between two GPUs of this program (cuMemcpyPeer, or a device-to-device copy whose ends lie on
+     * different GPUs). They may be on different servers and cannot reach each other's memory, so the bytes
+     * pass through this process in pieces: each read after the source GPU's earlier work, each written
+     * before the destination's later work. The copy is complete on the source side when this returns.
+     */
+    public int cuMemcpyPeer(final long dst, final int dstDevice, final long src, final int srcDevice, final long bytes)
+    {
+        int status = checkDevice(dstDevice);
+        if (status == CUDA_SUCCESS)
+        {
+            status = checkDevice(srcDevice);
+        }
+        if (status != CUDA_SUCCESS || bytes <= 0)
+        {
+            return bytes < 0 ? CUDA_ERROR_INVALID_VALUE : status;
+        }
+        final ServerConnection from = connections.get(srcDevice);
+        final ServerConnection to = connections.get(dstDevice);
+        final byte[] staging = new byte[(int)Math.min(bytes, PEER_COPY_PIECE)];
+        for (long copied = 0; copied < bytes; copied += staging.length)
+        {
+            final int piece = (int)Math.min(staging.length, bytes - copied);
+            final CallSlot slot = from.slot();
+            slot.copyDestination.wrap(staging, 0, piece);
+            status = receiveDeviceToHost(from, slot, 0, src + copied, piece);
+            if (status == CUDA_SUCCESS)
+            {
+                to.requestState().userData.wrap(staging, 0, piece);
+                status = sendHostToDevice(to, 0, dst + copied, 0, piece);
+            }
+            if (status != CUDA_SUCCESS)
+            {
+                return status;
+            }
+        }
+        return CUDA_SUCCESS;
+    }
+
+    /**
+     * @return the device of a context this program holds, or -1 for an unknown one.
+     */
+    public int deviceOf(final long context)
+    {
+        return deviceOfContext(context);
+    }
+
+    /**
+     * @return the device a module or library is loaded on.
+     */
+    public int deviceOfModule(final long module)
+    {
+        return deviceOfHandle(module);
+    }
+
     public int cuMemcpyDtoDAsync(final long dst, final long src, final long bytes, final long stream)
     {
         final ServerConnection connection = connectionForStream(stream);
@@ -688,12 +749,21 @@ public final class RemoteDriver implements AutoCloseable
             synchronize(connection, SyncKind.STREAM_QUERY, wireStream(stream));
     }
 
+    /**
+     * An event of another GPU (which may be on another server) is waited for here, on the host, before the
+     * stream gets any later work: the order CUDA promises, at the cost of the caller waiting.
+     */
     public int cuStreamWaitEvent(final long stream, final long event, final int flags)
     {
         final ServerConnection connection = connectionForStream(stream);
         if (connection == null)
         {
             return CUDA_ERROR_INVALID_HANDLE;
+        }
+        final ServerConnection eventConnection = connectionForHandle(event);
+        if (eventConnection != null && eventConnection != connection)
+        {
+            return synchronize(eventConnection, SyncKind.EVENT_SYNCHRONIZE, event);
         }
         final ThreadRequestState state = connection.requestState();
         state.streamWaitEvent.wrapAndApplyHeader(state.buffer, 0, state.header)
@@ -934,8 +1004,27 @@ public final class RemoteDriver implements AutoCloseable
         {
             return CUDA_SUCCESS;
         }
+        final long[] copies = modulesOnOtherDevices.remove(module);
+        if (copies != null)
+        {
+            for (final long copy : copies)
+            {
+                if (copy != 0)
+                {
+                    cuModuleUnload(copy);
+                }
+            }
+        }
         moduleImages.remove(module);
-        functionNames.values().removeIf(function -> function.module() == module);
+        functionNames.entrySet().removeIf(function ->
+        {
+            if (function.getValue().module() != module)
+            {
+                return false;
+            }
+            functionsOnOtherDevices.remove(function.getKey());
+            return true;
+        });
         final ThreadRequestState state = connection.requestState();
         state.moduleUnload.wrapAndApplyHeader(state.buffer, 0, state.header).moduleHandle(module);
         return connection.send(state.buffer, length(state.moduleUnload.encodedLength()));
@@ -1233,13 +1322,14 @@ public final class RemoteDriver implements AutoCloseable
      * for none: kernels built for a cluster shape need it at launch.
      */
     public int cuLaunchKernelEx(
-        final long function,
+        final long kernel,
         final int gridX, final int gridY, final int gridZ,
         final int blockX, final int blockY, final int blockZ,
         final int sharedMemBytes, final long stream,
         final int clusterX, final int clusterY, final int clusterZ,
         final byte[][] parameters)
     {
+        final long function = functionOn(kernel, launchDevice(stream));
         final KernelLayout layout = layoutOf(function);
         if (layout == null)
         {
@@ -1270,13 +1360,14 @@ public final class RemoteDriver implements AutoCloseable
      * the kernel's parameter bytes long).
      */
     public int cuLaunchKernel(
-        final long function,
+        final long kernel,
         final int gridX, final int gridY, final int gridZ,
         final int blockX, final int blockY, final int blockZ,
         final int sharedMemBytes, final long stream,
         final long kernelParams, final long packed, final long packedBytes,
         final int clusterX, final int clusterY, final int clusterZ)
     {
+        final long function = functionOn(kernel, launchDevice(stream));
         final KernelLayout layout = layoutOf(function);
         if (layout == null)
         {
@@ -1440,6 +1531,80 @@ public final class RemoteDriver implements AutoCloseable
             return sent;
         }
         return connection.await(slot);
+    }
+
+    /**
+     * The GPU a launch on this stream runs on: the stream's, or the current context's for a default stream.
+     */
+    private int launchDevice(final long stream)
+    {
+        return isDefaultStream(stream) ? currentDevice() : deviceOfHandle(stream);
+    }
+
+    /**
+     * The function to launch on a GPU. CUDA's kernels belong to no context: a runtime looks a kernel up once
+     * and launches it on whichever GPU is current. Here a function is bound to the GPU it was looked up on,
+     * so a launch elsewhere loads the module on that GPU too (once) and looks the function up there.
+     *
+     * @return the function's handle on the device, or 0 when it cannot be had there (lastError says why).
+     */
+    private long functionOn(final long function, final int device)
+    {
+        final int home = deviceOfHandle(function);
+        if (home == device || device < 0 || device >= connections.length())
+        {
+            return function;
+        }
+        final long[] known = functionsOnOtherDevices.get(function);
+        if (known != null && known[device] != 0)
+        {
+            return known[device];
+        }
+        synchronized (functionsOnOtherDevices)
+        {
+            final long[] byDevice = functionsOnOtherDevices.computeIfAbsent(function, key -> new long[connections.length()]);
+            if (byDevice[device] == 0)
+            {
+                final FunctionName name = functionNames.get(function);
+                final long module = name == null ? 0 : moduleOn(name.module(), device);
+                if (module == 0)
+                {
+                    return 0;
+                }
+                final int index = nextFunctionIndex.getAndIncrement();
+                final long handle = ((long)device << DEVICE_SHIFT) | (FIRST_HANDLE + index);
+                if (lookUpFunction(connections.get(device), device, module, index, name.name()) != CUDA_SUCCESS)
+                {
+                    return 0;
+                }
+                functionNames.put(handle, new FunctionName(module, name.name()));
+                byDevice[device] = handle;
+            }
+            return byDevice[device];
+        }
+    }
+
+    /** A module's copy on a GPU, loaded from the module's image on first need. Callers hold functionsOnOtherDevices. */
+    private long moduleOn(final long module, final int device)
+    {
+        final long[] byDevice = modulesOnOtherDevices.computeIfAbsent(module, key -> new long[connections.length()]);
+        if (byDevice[device] == 0)
+        {
+            final ModuleImage image = moduleImages.get(module);
+            if (image == null)
+            {
+                lastError = "the module of the kernel is not loaded";
+                return 0;
+            }
+            final long handle = newHandle(device);
+            if (loadModule(connections.get(device), handle, image.bytes(), 0) != CUDA_SUCCESS)
+            {
+                return 0;
+            }
+            moduleImages.put(handle, image);
+            byDevice[device] = handle;
+        }
+        return byDevice[device];
     }
 
     /** Pointer-sized parameters holding a host address of mapped memory get its device copy's address. */

@@ -1,6 +1,7 @@
 package dev.bitfusion.nativebridge;
 
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
@@ -15,17 +16,31 @@ import java.util.concurrent.ConcurrentSkipListMap;
 final class DeviceAllocations
 {
     private final ConcurrentSkipListMap<Long, Long> lengthByBase = new ConcurrentSkipListMap<>(Long::compareUnsigned);
+    private final Map<Long, Integer> deviceByBase = new ConcurrentHashMap<>();
 
     /**
-     * @param base  first device address of the range.
-     * @param bytes its length.
+     * @param base   first device address of the range.
+     * @param bytes  its length.
+     * @param device the GPU (ordinal) it lies on.
      */
-    void add(final long base, final long bytes)
+    void add(final long base, final long bytes, final int device)
     {
         if (base != 0)
         {
+            deviceByBase.put(base, device);
             lengthByBase.put(base, Math.max(1, bytes));
         }
+    }
+
+    /**
+     * @param address any address.
+     * @return the GPU of the device range holding it, or -1 when it is in none.
+     */
+    int deviceOf(final long address)
+    {
+        final long base = baseOf(address);
+        final Integer device = base == 0 ? null : deviceByBase.get(base);
+        return device == null ? -1 : device;
     }
 
     /**
@@ -34,12 +49,21 @@ final class DeviceAllocations
     void remove(final long base)
     {
         lengthByBase.remove(base);
+        deviceByBase.remove(base);
     }
 
-    /** Forget every range: the context that owned them is gone (device reset). */
-    void clear()
+    /** Forget every range of a GPU: the context that owned them is gone (device reset). */
+    void clear(final int device)
     {
-        lengthByBase.clear();
+        deviceByBase.entrySet().removeIf(entry ->
+        {
+            if (entry.getValue() != device)
+            {
+                return false;
+            }
+            lengthByBase.remove(entry.getKey());
+            return true;
+        });
     }
 
     /**

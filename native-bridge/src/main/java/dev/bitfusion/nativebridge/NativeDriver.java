@@ -342,7 +342,7 @@ public final class NativeDriver
             final int status = driver().cuDevicePrimaryCtxReset((int)device);
             if (status == CUDA_SUCCESS)
             {
-                ALLOCATIONS.clear();
+                ALLOCATIONS.clear((int)device);
             }
             return status;
         }
@@ -483,10 +483,15 @@ public final class NativeDriver
         try
         {
             final long[] value = new long[1];
-            final int status = driver().cuMemAlloc(value, bytes);
+            final int[] device = new int[1];
+            int status = driver().cuCtxGetDevice(device);
             if (status == CUDA_SUCCESS)
             {
-                ALLOCATIONS.add(value[0], bytes);
+                status = driver.cuMemAlloc(value, bytes);
+            }
+            if (status == CUDA_SUCCESS)
+            {
+                ALLOCATIONS.add(value[0], bytes, device[0]);
             }
             putLong(status, pointer, value[0]);
             return status;
@@ -595,6 +600,12 @@ public final class NativeDriver
     {
         try
         {
+            final int dstDevice = ALLOCATIONS.deviceOf(dst);
+            final int srcDevice = ALLOCATIONS.deviceOf(src);
+            if (dstDevice >= 0 && srcDevice >= 0 && dstDevice != srcDevice)
+            {
+                return copyBetweenDevices(dst, dstDevice, src, srcDevice, bytes, stream);
+            }
             return driver().cuMemcpyDtoDAsync(dst, src, bytes, stream);
         }
         catch (final Throwable ex)
@@ -609,6 +620,38 @@ public final class NativeDriver
     }
 
     /**
+     * cuMemcpyPeer(Async): the contexts name the GPUs. The copy waits for the stream's earlier work first.
+     */
+    public static int cuMemcpyPeer(
+        final long dst, final long dstContext, final long src, final long srcContext, final long bytes, final long stream)
+    {
+        try
+        {
+            final RemoteDriver remote = driver();
+            final int dstDevice = remote.deviceOf(dstContext);
+            final int srcDevice = remote.deviceOf(srcContext);
+            if (dstDevice < 0 || srcDevice < 0)
+            {
+                return CUDA_ERROR_INVALID_CONTEXT;
+            }
+            return dstDevice == srcDevice ? remote.cuMemcpyDtoDAsync(dst, src, bytes, stream) :
+                copyBetweenDevices(dst, dstDevice, src, srcDevice, bytes, stream);
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuMemcpyPeer", ex);
+        }
+    }
+
+    /** Through this process (see RemoteDriver.cuMemcpyPeer), once the stream's earlier work is done. */
+    private static int copyBetweenDevices(
+        final long dst, final int dstDevice, final long src, final int srcDevice, final long bytes, final long stream)
+    {
+        final int status = driver().cuStreamSynchronize(stream);
+        return status == CUDA_SUCCESS ? driver.cuMemcpyPeer(dst, dstDevice, src, srcDevice, bytes) : status;
+    }
+
+    /**
      * Unified-addressing copy: the direction comes from the client's table of device ranges. Host-to-host
      * copies wait for the stream first, so they stay in order with the work queued before them.
      */
@@ -620,7 +663,7 @@ public final class NativeDriver
             final boolean srcDevice = ALLOCATIONS.isDevice(src);
             if (dstDevice)
             {
-                return srcDevice ? driver().cuMemcpyDtoDAsync(dst, src, bytes, stream) :
+                return srcDevice ? cuMemcpyDtoDAsync(dst, src, bytes, stream) :
                     driver().cuMemcpyHtoDAsync(dst, src, bytes, stream);
             }
             if (srcDevice)
@@ -1073,7 +1116,7 @@ public final class NativeDriver
             final int status = driver().cuModuleGetGlobal(address, size, module, cString(name));
             if (status == CUDA_SUCCESS)
             {
-                ALLOCATIONS.add(address[0], size[0]);
+                ALLOCATIONS.add(address[0], size[0], driver.deviceOfModule(module));
             }
             putLong(status, pointer, address[0]);
             putLong(status, bytes, size[0]);

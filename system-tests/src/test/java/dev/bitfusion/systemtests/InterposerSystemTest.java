@@ -167,6 +167,18 @@ class InterposerSystemTest
     }
 
     @Test
+    void shouldRunOneProgramOnTwoGpusAndCopyBetweenThem() throws Exception
+    {
+        try (ServerProcess twoGpus = ServerProcess.start(SERVER_MEMORY_MB, "--gpus", "2"))
+        {
+            final Run run = run("-n", "2", "-m", "256", "--server_list", twoGpus.serverList(), "--", binary("multi_gpu"));
+
+            assertEquals(0, run.exitCode(), run.output());
+            assertTrue(run.output().contains("multi_gpu: 2 GPUs, copies between them through the host PASSED"), run.output());
+        }
+    }
+
+    @Test
     void shouldShowTheSliceToTheProgramAndRefuseAllocationsPastIt() throws Exception
     {
         final Run run = run("-n", "1", "-m", "1024", "--server_list", server.serverList(), "--",

@@ -20,13 +20,31 @@ public final class DeviceAddressSpace
     /** Alignment of every reservation; cuMemAlloc guarantees at least 256 bytes, real drivers give 512. */
     public static final long ALIGNMENT = 512;
 
-    private static final long SPACE_BYTES = 1L << 44;
+    /**
+     * The addresses of one GPU: 256 GiB, far more than an emulated GPU's memory. GPU k's start that much
+     * below GPU k-1's, so the GPUs of one server never share an address, as under unified addressing, and
+     * all stay in the 47-bit user range.
+     */
+    private static final long SPACE_BYTES = 1L << 38;
 
     private final TreeMap<Long, Long> freeRangesByStart = new TreeMap<>();
 
+    /** The address space of GPU 0. */
     public DeviceAddressSpace()
     {
-        freeRangesByStart.put(BASE_ADDRESS, SPACE_BYTES);
+        this(0);
+    }
+
+    /**
+     * @param gpu the GPU's index on its server, 0 to 500.
+     */
+    public DeviceAddressSpace(final int gpu)
+    {
+        if (gpu < 0 || gpu > 500)
+        {
+            throw new IllegalArgumentException("GPU index out of range: " + gpu);
+        }
+        freeRangesByStart.put(BASE_ADDRESS - gpu * SPACE_BYTES, SPACE_BYTES);
     }
 
     /**

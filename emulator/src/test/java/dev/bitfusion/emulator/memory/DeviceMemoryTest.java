@@ -57,6 +57,22 @@ class DeviceMemoryTest
     }
 
     @Test
+    void shouldGiveEachGpuOfAServerItsOwnAddressesAsUnifiedAddressingDoes()
+    {
+        final DeviceAddressSpace gpu0 = new DeviceAddressSpace(0);
+        final DeviceAddressSpace gpu1 = new DeviceAddressSpace(1);
+        final long bytes = 1L << 37;
+        final long first0 = gpu0.reserve(bytes);
+        final long first1 = gpu1.reserve(bytes);
+        final long second0 = gpu0.reserve(bytes);
+
+        assertEquals(DeviceAddressSpace.BASE_ADDRESS, first0);
+        assertTrue(first1 + 2 * bytes <= first0, "GPU 1's space lies below GPU 0's");
+        assertTrue(second0 + bytes <= 1L << 47, "user-space addresses");
+        assertEquals(0, gpu1.reserve(2 * bytes), "a GPU's space is bounded, never running into the next");
+    }
+
+    @Test
     void shouldEnforceTheQuotaAndReuseFreedSpace()
     {
         try (DeviceMemory memory = new DeviceMemory(space, 1000))

@@ -45,7 +45,7 @@ public final class EmulatedBackend implements GpuBackend
         for (int i = 0; i < gpuCount; i++)
         {
             gpus.add(describe(i, memoryBytes));
-            addressSpaces.add(new DeviceAddressSpace());
+            addressSpaces.add(new DeviceAddressSpace(i));
         }
     }
 
