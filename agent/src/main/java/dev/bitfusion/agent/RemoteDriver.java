@@ -71,6 +71,8 @@ public final class RemoteDriver implements AutoCloseable
     private final Map<Long, long[]> modulesOnOtherDevices = new ConcurrentHashMap<>();
     /** A function's lookups on the other GPUs, by the function's handle; index = device, 0 where none. */
     private final Map<Long, long[]> functionsOnOtherDevices = new ConcurrentHashMap<>();
+    /** Attributes set on a function (cuFuncSetAttribute), given to its lookups on other GPUs too. */
+    private final Map<Long, Map<Integer, Integer>> functionAttributes = new ConcurrentHashMap<>();
     private final Map<Long, FunctionName> functionNames = new ConcurrentHashMap<>();
     private final ThreadLocal<ContextStack> contextStacks = ThreadLocal.withInitial(ContextStack::new);
     private volatile boolean initialised;
@@ -1023,6 +1025,7 @@ public final class RemoteDriver implements AutoCloseable
                 return false;
             }
             functionsOnOtherDevices.remove(function.getKey());
+            functionAttributes.remove(function.getKey());
             return true;
         });
         final ThreadRequestState state = connection.requestState();
@@ -1281,7 +1284,33 @@ public final class RemoteDriver implements AutoCloseable
      * Settable attributes (the dynamic shared memory limit, the carve-out preference) change how the
      * kernel's later launches run on the server, so the server answers whether it can honour them.
      */
+    /**
+     * Settable attributes belong to the kernel on every GPU: they are set on each GPU it was looked up on,
+     * and remembered for the GPUs it is looked up on later.
+     */
     public int cuFuncSetAttribute(final long function, final int attribute, final int value)
+    {
+        int status = setAttribute(function, attribute, value);
+        if (status != CUDA_SUCCESS)
+        {
+            return status;
+        }
+        synchronized (functionsOnOtherDevices)
+        {
+            functionAttributes.computeIfAbsent(function, key -> new ConcurrentHashMap<>()).put(attribute, value);
+            final long[] copies = functionsOnOtherDevices.get(function);
+            for (int device = 0; copies != null && device < copies.length && status == CUDA_SUCCESS; device++)
+            {
+                if (copies[device] != 0)
+                {
+                    status = setAttribute(copies[device], attribute, value);
+                }
+            }
+        }
+        return status;
+    }
+
+    private int setAttribute(final long function, final int attribute, final int value)
     {
         final ServerConnection connection = connectionForHandle(function);
         if (connection == null || layoutOf(function) == null)
@@ -1578,6 +1607,14 @@ public final class RemoteDriver implements AutoCloseable
                     return 0;
                 }
                 functionNames.put(handle, new FunctionName(module, name.name()));
+                for (final Map.Entry<Integer, Integer> attribute :
+                    functionAttributes.getOrDefault(function, Map.of()).entrySet())
+                {
+                    if (setAttribute(handle, attribute.getKey(), attribute.getValue()) != CUDA_SUCCESS)
+                    {
+                        return 0;
+                    }
+                }
                 byDevice[device] = handle;
             }
             return byDevice[device];
