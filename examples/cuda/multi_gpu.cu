@@ -1,7 +1,7 @@
 // Self-verifying: two GPUs of one program (bitfusion run -n 2). Peer access is reported absent and
 // refused; copies between the GPUs (cudaMemcpyPeer, and cudaMemcpyAsync from one GPU's memory to the
-// other's) carry the data; a stream of one GPU waits for an event of the other; the two GPUs never hand
-// out the same address. Prints PASSED only then.
+// other's) carry the data; a stream of one GPU waits for an event of the other; a kernel and a __device__
+// variable have a copy on each GPU; the two GPUs never hand out the same address. Prints PASSED only then.
 #include <cstdio>
 #include <cuda_runtime.h>
 
@@ -14,10 +14,12 @@ __global__ void fill(int *x, int base, int n)
     if (i < n) x[i] = base + i;
 }
 
+__device__ int increment;
+
 __global__ void addOne(int *x, int n)
 {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) x[i] += 1;
+    if (i < n) x[i] += increment;
 }
 
 int main()
@@ -49,6 +51,11 @@ int main()
     cudaEvent_t done1;
     CHECK(cudaStreamCreate(&s1));
     CHECK(cudaEventCreate(&done1));
+    const int one = 1, zero = 0;   // each GPU has its own copy of a __device__ variable
+    CHECK(cudaMemcpyToSymbol(increment, &one, sizeof(int)));
+    CHECK(cudaSetDevice(0));
+    CHECK(cudaMemcpyToSymbol(increment, &zero, sizeof(int)));
+    CHECK(cudaSetDevice(1));
     addOne<<<n / 256, 256, 0, s1>>>(b1, n);
     CHECK(cudaEventRecord(done1, s1));
     CHECK(cudaSetDevice(0));

@@ -633,13 +633,6 @@ public final class RemoteDriver implements AutoCloseable
         return deviceOfContext(context);
     }
 
-    /**
-     * @return the device a module or library is loaded on.
-     */
-    public int deviceOfModule(final long module)
-    {
-        return deviceOfHandle(module);
-    }
 
     public int cuMemcpyDtoDAsync(final long dst, final long src, final long bytes, final long stream)
     {
@@ -1079,18 +1072,39 @@ public final class RemoteDriver implements AutoCloseable
         return status;
     }
 
-    public int cuModuleGetGlobal(final long[] deviceAddress, final long[] bytes, final long module, final String name)
+    /**
+     * A global of the module's copy on the current GPU: a runtime looks a __device__ variable up on whichever
+     * GPU is current, and each GPU has its own.
+     */
+    public int cuModuleGetGlobal(final long[] deviceAddress, final long[] bytes, final long loaded, final String name)
     {
-        final ServerConnection connection = connectionForHandle(module);
-        if (connection == null)
+        if (connectionForHandle(loaded) == null)
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        final int shipped = shipLibrary(module);
+        final int shipped = shipLibrary(loaded);
         if (shipped != CUDA_SUCCESS)
         {
             return shipped;
         }
+        final int current = currentDevice();
+        final long module;
+        if (current < 0 || current == deviceOfHandle(loaded))
+        {
+            module = loaded;
+        }
+        else
+        {
+            synchronized (functionsOnOtherDevices)
+            {
+                module = moduleOn(loaded, current);
+            }
+            if (module == 0)
+            {
+                return CUDA_ERROR_INVALID_HANDLE;
+            }
+        }
+        final ServerConnection connection = connectionForHandle(module);
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;
         state.getGlobal.wrapAndApplyHeader(state.buffer, 0, state.header)

@@ -1114,9 +1114,10 @@ public final class NativeDriver
             final long[] address = new long[1];
             final long[] size = new long[1];
             final int status = driver().cuModuleGetGlobal(address, size, module, cString(name));
-            if (status == CUDA_SUCCESS)
+            final int[] device = new int[1];
+            if (status == CUDA_SUCCESS && driver.cuCtxGetDevice(device) == CUDA_SUCCESS)
             {
-                ALLOCATIONS.add(address[0], size[0], driver.deviceOfModule(module));
+                ALLOCATIONS.add(address[0], size[0], device[0]);
             }
             putLong(status, pointer, address[0]);
             putLong(status, bytes, size[0]);
