@@ -23,6 +23,7 @@ class PyTorchSystemTest
 {
     private static final long SLICE_MB = 1024;
     private static final Path SCRIPT = CudaExamples.ROOT.resolve("system-tests/src/test/resources/pytorch_on_emulated_gpu.py");
+    private static final Path TWO_GPUS_SCRIPT = CudaExamples.ROOT.resolve("system-tests/src/test/resources/pytorch_two_gpus.py");
 
     private static String python;
     private static ServerProcess server;
@@ -37,7 +38,7 @@ class PyTorchSystemTest
             System.err.println("*** PyTorchSystemTest: SKIPPED, " + python + " cannot import torch (set BITFUSION_TEST_PYTHON) ***");
         }
         assumeTrue(hasTorch, python + " cannot import torch");
-        server = ServerProcess.start(4 * SLICE_MB);
+        server = ServerProcess.start(4 * SLICE_MB, "--gpus", "2");
     }
 
     @AfterAll
@@ -59,6 +60,18 @@ class PyTorchSystemTest
             assertEquals(0, exitCode, run.output());
             assertTrue(run.output().contains("pytorch_on_emulated_gpu: PASSED"), run.output());
             assertTrue(run.output().contains("bitfusion: library load failed: the fatbin holds no PTX"), run.output());
+        }
+    }
+
+    @Test
+    void shouldUseTwoGpusAndCopyTensorsBetweenThem() throws Exception
+    {
+        try (BitfusionRun run = BitfusionRun.start("-n", "2", "-m", Long.toString(SLICE_MB), "--server_list",
+            server.serverList(), "--", python, TWO_GPUS_SCRIPT.toString()))
+        {
+            final int exitCode = run.await(240);
+            assertEquals(0, exitCode, run.output());
+            assertTrue(run.output().contains("pytorch_two_gpus: PASSED"), run.output());
         }
     }
 
