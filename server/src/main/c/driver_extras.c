@@ -225,3 +225,27 @@ JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_redir
     (*env)->SetIntArrayRegion(env, fds, 0, 2, values);
     return 0;
 }
+
+/* A FileDescriptor for a descriptor this library opened: JNI may set its private field where Java may not. */
+JNIEXPORT jobject JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_descriptorNative(JNIEnv *env,
+    jclass type, jint fd)
+{
+    (void)type;
+    jclass descriptor_class = (*env)->FindClass(env, "java/io/FileDescriptor");
+    if (descriptor_class == NULL)
+    {
+        return NULL;
+    }
+    jmethodID constructor = (*env)->GetMethodID(env, descriptor_class, "<init>", "()V");
+    jfieldID fd_field = (*env)->GetFieldID(env, descriptor_class, "fd", "I");
+    if (constructor == NULL || fd_field == NULL)
+    {
+        return NULL;
+    }
+    jobject descriptor = (*env)->NewObject(env, descriptor_class, constructor);
+    if (descriptor != NULL)
+    {
+        (*env)->SetIntField(env, descriptor, fd_field, fd);
+    }
+    return descriptor;
+}

@@ -85,20 +85,20 @@ final class DevicePrintf
         final int[] fds = new int[2];
         if (!DriverExtras.redirectStdout(fds))
         {
+            System.err.println("bitfusion server: device printf stays on the server's standard output (it cannot be " +
+                "taken over)");
+            return null;
+        }
+        final FileDescriptor pipe = DriverExtras.descriptor(fds[0]);
+        final FileDescriptor formerOutput = DriverExtras.descriptor(fds[1]);
+        if (pipe == null || formerOutput == null)
+        {
             System.err.println("bitfusion server: device printf stays on the server's standard output");
             return null;
         }
-        try
-        {
-            final PrintStream serverOutput = new PrintStream(new FileOutputStream("/proc/self/fd/" + fds[1], true), true);
-            System.setOut(serverOutput);
-            return new DevicePrintf(new FileInputStream("/proc/self/fd/" + fds[0]), serverOutput);
-        }
-        catch (final IOException ex)
-        {
-            System.err.println("bitfusion server: device printf stays on the server's standard output: " + ex.getMessage());
-            return null;
-        }
+        final PrintStream serverOutput = new PrintStream(new FileOutputStream(formerOutput), true);
+        System.setOut(serverOutput);
+        return new DevicePrintf(new FileInputStream(pipe), serverOutput);
     }
 
     /**

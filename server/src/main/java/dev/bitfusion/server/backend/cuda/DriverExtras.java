@@ -2,6 +2,7 @@ package dev.bitfusion.server.backend.cuda;
 
 import jcuda.NativePointerObject;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.invoke.MethodHandle;
@@ -95,6 +96,17 @@ final class DriverExtras
     }
 
     private static native int redirectStdoutNative(int[] fds);
+
+    /**
+     * @param fd a descriptor {@link #redirectStdout} returned.
+     * @return a FileDescriptor for it, for Java's streams; null when one cannot be made.
+     */
+    static FileDescriptor descriptor(final int fd)
+    {
+        return isAvailable() ? descriptorNative(fd) : null;
+    }
+
+    private static native FileDescriptor descriptorNative(int fd);
 
     private static native int launch(
         long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
