@@ -90,6 +90,22 @@ int main(int argc, char **argv)
     CHECK(cuModuleLoadData(&from_fatbin, fatbin));
     CUstream stream;
     CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+    unsigned int stream_flags = 0;
+    CUcontext stream_context = NULL;
+    CUdevice stream_device = -1;
+    unsigned long long stream_id = 0, default_id = 0;
+    CHECK(cuStreamGetFlags(stream, &stream_flags));
+    CHECK(cuStreamGetCtx(stream, &stream_context));
+    CHECK(cuStreamGetDevice(stream, &stream_device));
+    CHECK(cuStreamGetId(stream, &stream_id));
+    CHECK(cuStreamGetId(NULL, &default_id));
+    if (stream_flags != CU_STREAM_NON_BLOCKING || stream_context != context || stream_device != device ||
+        stream_id == default_id)
+    {
+        printf("FAILED: stream flags %u, context %p, device %d, id %llu (default stream %llu)\n", stream_flags,
+            (void *)stream_context, stream_device, stream_id, default_id);
+        return 1;
+    }
     if (run_saxpy(from_ptx, NULL, "PTX module, default stream")) return 1;
     if (run_saxpy(from_fatbin, stream, "fatbin module, created stream")) return 1;
 

@@ -1,8 +1,9 @@
 /*
  * Questions runtimes and frameworks ask about streams and devices before they launch anything: whether a
- * stream is being captured into a graph, the range of stream priorities, a device's PCI bus id, and how
- * many blocks of a kernel fit on a multiprocessor. Graph capture is not supported (cuStreamBeginCapture
- * returns CUDA_ERROR_NOT_SUPPORTED), so no stream is ever capturing; streams have one priority level.
+ * stream is being captured into a graph, the range of stream priorities, a device's PCI bus id, how many
+ * blocks of a kernel fit on a multiprocessor, and what a stream was created with. Graph capture is not
+ * supported (cuStreamBeginCapture returns CUDA_ERROR_NOT_SUPPORTED), so no stream is ever capturing;
+ * streams have one priority level.
  */
 #include <stdio.h>
 
@@ -18,6 +19,7 @@ typedef void *CUfunction;
 #define CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID 50
 
 CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device);
+CUresult cuCtxGetCurrent(void **context);
 
 BF_EXPORT CUresult cuStreamIsCapturing(CUstream stream, int *status)
 {
@@ -166,4 +168,69 @@ BF_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(
     int *blocks, CUfunction function, int blockSize, size_t dynamicSharedMemory)
 {
     return cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(blocks, function, blockSize, dynamicSharedMemory, 0);
+}
+
+/* What a stream was created with, answered by the Java side without a round trip. */
+static CUresult stream_query(CUstream stream, jlong what, void *answer, jlong size)
+{
+    BF_FORWARD("streamQuery", "(JJJJ)I", BF_PTR(stream), what, BF_PTR(answer), size);
+}
+
+BF_EXPORT CUresult cuStreamGetCtx(CUstream stream, void **context)
+{
+    return stream_query(stream, 0, context, 8);
+}
+
+BF_EXPORT CUresult cuStreamGetDevice(CUstream stream, CUdevice *device)
+{
+    return stream_query(stream, 1, device, 4);
+}
+
+BF_EXPORT CUresult cuStreamGetFlags(CUstream stream, unsigned int *flags)
+{
+    return stream_query(stream, 2, flags, 4);
+}
+
+BF_EXPORT CUresult cuStreamGetId(CUstream stream, unsigned long long *id)
+{
+    return stream_query(stream, 3, id, 8);
+}
+
+BF_EXPORT CUresult cuStreamGetCtx_ptsz(CUstream stream, void **context)
+{
+    return cuStreamGetCtx(stream == NULL ? (CUstream)0x2 : stream, context);
+}
+
+BF_EXPORT CUresult cuStreamGetDevice_ptsz(CUstream stream, CUdevice *device)
+{
+    return cuStreamGetDevice(stream == NULL ? (CUstream)0x2 : stream, device);
+}
+
+BF_EXPORT CUresult cuStreamGetFlags_ptsz(CUstream stream, unsigned int *flags)
+{
+    return cuStreamGetFlags(stream == NULL ? (CUstream)0x2 : stream, flags);
+}
+
+BF_EXPORT CUresult cuStreamGetId_ptsz(CUstream stream, unsigned long long *id)
+{
+    return cuStreamGetId(stream == NULL ? (CUstream)0x2 : stream, id);
+}
+
+/* A context's unique id: its handle, which is never reused while the process runs. */
+BF_EXPORT CUresult cuCtxGetId(void *context, unsigned long long *id)
+{
+    if (id == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    if (context == NULL)
+    {
+        CUresult status = cuCtxGetCurrent(&context);
+        if (status != CUDA_SUCCESS || context == NULL)
+        {
+            return status != CUDA_SUCCESS ? status : CUDA_ERROR_INVALID_CONTEXT;
+        }
+    }
+    *id = (unsigned long long)(size_t)context;
+    return CUDA_SUCCESS;
 }

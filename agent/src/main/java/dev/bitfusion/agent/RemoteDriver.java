@@ -71,6 +71,8 @@ public final class RemoteDriver implements AutoCloseable
     private final Map<Long, long[]> modulesOnOtherDevices = new ConcurrentHashMap<>();
     /** A function's lookups on the other GPUs, by the function's handle; index = device, 0 where none. */
     private final Map<Long, long[]> functionsOnOtherDevices = new ConcurrentHashMap<>();
+    /** What each stream was created with, for the stream queries (answered here, without a round trip). */
+    private final Map<Long, StreamInfo> streamInfos = new ConcurrentHashMap<>();
     /** Attributes set on a function (cuFuncSetAttribute), given to its lookups on other GPUs too. */
     private final Map<Long, Map<Integer, Integer>> functionAttributes = new ConcurrentHashMap<>();
     private final Map<Long, FunctionName> functionNames = new ConcurrentHashMap<>();
@@ -709,9 +711,50 @@ public final class RemoteDriver implements AutoCloseable
         final int status = connection.send(state.buffer, length(state.streamCreate.encodedLength()));
         if (status == CUDA_SUCCESS)
         {
+            streamInfos.put(handle, new StreamInfo(contextStacks.get().current(), flags));
             stream[0] = handle;
         }
         return status;
+    }
+
+    /** The context and flags a stream was created with. */
+    private record StreamInfo(long context, int flags)
+    {
+    }
+
+    /**
+     * cuStreamGetCtx, cuStreamGetDevice, cuStreamGetFlags and cuStreamGetId in one: what the stream was
+     * created with; a default stream is the current context's.
+     *
+     * @param answers receives the context, the device, the flags and the stream's unique id.
+     */
+    public int streamQuery(final long stream, final long[] answers)
+    {
+        if (isDefaultStream(stream))
+        {
+            final long context = contextStacks.get().current();
+            final int device = deviceOfContext(context);
+            if (device < 0)
+            {
+                return CUDA_ERROR_INVALID_CONTEXT;
+            }
+            answers[0] = context;
+            answers[1] = device;
+            answers[2] = 0;
+            answers[3] = ((long)device << DEVICE_SHIFT) | (stream == CU_STREAM_PER_THREAD ? CU_STREAM_PER_THREAD :
+                CU_STREAM_LEGACY);
+            return CUDA_SUCCESS;
+        }
+        final StreamInfo info = streamInfos.get(stream);
+        if (info == null)
+        {
+            return CUDA_ERROR_INVALID_HANDLE;
+        }
+        answers[0] = info.context();
+        answers[1] = deviceOfHandle(stream);
+        answers[2] = info.flags();
+        answers[3] = stream;
+        return CUDA_SUCCESS;
     }
 
     public int cuStreamDestroy(final long stream)
@@ -725,6 +768,7 @@ public final class RemoteDriver implements AutoCloseable
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
+        streamInfos.remove(stream);
         final ThreadRequestState state = connection.requestState();
         state.streamDestroy.wrapAndApplyHeader(state.buffer, 0, state.header).streamHandle(stream);
         return connection.send(state.buffer, length(state.streamDestroy.encodedLength()));

@@ -1144,6 +1144,40 @@ public final class NativeDriver
         return CUDA_SUCCESS;
     }
 
+    /**
+     * cuStreamGetCtx (what 0), cuStreamGetDevice (1), cuStreamGetFlags (2) or cuStreamGetId (3).
+     *
+     * @param size bytes of the answer's type: 4 for the device and flags, 8 for the context and id.
+     */
+    public static int streamQuery(final long stream, final long what, final long answer, final long size)
+    {
+        try
+        {
+            if (answer == 0 || what < 0 || what > 3)
+            {
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            final long[] answers = new long[4];
+            final int status = driver().streamQuery(stream, answers);
+            if (status == CUDA_SUCCESS)
+            {
+                if (size == Integer.BYTES)
+                {
+                    UnsafeApi.putInt(answer, (int)answers[(int)what]);
+                }
+                else
+                {
+                    UnsafeApi.putLong(answer, answers[(int)what]);
+                }
+            }
+            return status;
+        }
+        catch (final Throwable ex)
+        {
+            return failed("cuStreamGet*", ex);
+        }
+    }
+
     public static int cuFuncGetName(final long name, final long function)
     {
         try
