@@ -8,7 +8,8 @@ package dev.bitfusion.agent;
  * @param bufferSize   size of the packed parameter buffer.
  * @param offsets      offset of each parameter.
  * @param sizes        size of each parameter.
+ * @param attributes   what is known of the kernel's attributes, answered without a round trip.
  */
-record KernelLayout(long moduleHandle, int bufferSize, int[] offsets, int[] sizes)
+record KernelLayout(long moduleHandle, int bufferSize, int[] offsets, int[] sizes, FunctionAttributes attributes)
 {
 }

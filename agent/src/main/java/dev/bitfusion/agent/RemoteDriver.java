@@ -1061,7 +1061,12 @@ public final class RemoteDriver implements AutoCloseable
             {
                 return false;
             }
-            functionsOnOtherDevices.remove(function.getKey());
+            forgetLayout(function.getKey());
+            final long[] lookups = functionsOnOtherDevices.remove(function.getKey());
+            for (int device = 0; lookups != null && device < lookups.length; device++)
+            {
+                forgetLayout(lookups[device]);
+            }
             functionAttributes.remove(function.getKey());
             return true;
         });
@@ -1111,7 +1116,7 @@ public final class RemoteDriver implements AutoCloseable
         {
             registerLayout(device, index, new KernelLayout(module, slot.parameterBufferSize,
                 Arrays.copyOf(slot.parameterOffsets, slot.parameterCount),
-                Arrays.copyOf(slot.parameterSizes, slot.parameterCount)));
+                Arrays.copyOf(slot.parameterSizes, slot.parameterCount), new FunctionAttributes()));
         }
         return status;
     }
@@ -1319,13 +1324,26 @@ public final class RemoteDriver implements AutoCloseable
         return status;
     }
 
+    /**
+     * Answered from what the server said before when nothing was set since (see {@link FunctionAttributes}):
+     * occupancy calculations and cudaFuncGetAttributes ask for several attributes on every call.
+     */
     public int cuFuncGetAttribute(final int[] value, final int attribute, final long function)
     {
         final ServerConnection connection = connectionForHandle(function);
-        if (connection == null || layoutOf(function) == null)
+        final KernelLayout layout = layoutOf(function);
+        if (connection == null || layout == null)
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
+        final FunctionAttributes known = layout.attributes();
+        final int answer = known.answer(attribute);
+        if (answer != FunctionAttributes.UNKNOWN)
+        {
+            value[0] = answer;
+            return CUDA_SUCCESS;
+        }
+        final int generation = known.generation();
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;
         state.getAttribute.wrapAndApplyHeader(state.buffer, 0, state.header)
@@ -1334,20 +1352,24 @@ public final class RemoteDriver implements AutoCloseable
         if (status == CUDA_SUCCESS)
         {
             value[0] = (int)slot.value1;
+            known.remember(attribute, value[0], generation);
         }
         return status;
     }
 
     /**
-     * Settable attributes (the dynamic shared memory limit, the carve-out preference) change how the
-     * kernel's later launches run on the server, so the server answers whether it can honour them.
-     */
-    /**
-     * Settable attributes belong to the kernel on every GPU: they are set on each GPU it was looked up on,
-     * and remembered for the GPUs it is looked up on later.
+     * Settable attributes (the dynamic shared memory limit, the carve-out preference) change how the kernel's
+     * later launches run on the server, so the server answers whether it can honour them; setting again the
+     * value this client last set needs no round trip. They belong to the kernel on every GPU: they are set on
+     * each GPU it was looked up on, and remembered for the GPUs it is looked up on later.
      */
     public int cuFuncSetAttribute(final long function, final int attribute, final int value)
     {
+        final KernelLayout layout = layoutOf(function);
+        if (layout != null && layout.attributes().isAlreadySet(attribute, value))
+        {
+            return CUDA_SUCCESS;
+        }
         int status = setAttribute(function, attribute, value);
         if (status != CUDA_SUCCESS)
         {
@@ -1371,15 +1393,23 @@ public final class RemoteDriver implements AutoCloseable
     private int setAttribute(final long function, final int attribute, final int value)
     {
         final ServerConnection connection = connectionForHandle(function);
-        if (connection == null || layoutOf(function) == null)
+        final KernelLayout layout = layoutOf(function);
+        if (connection == null || layout == null)
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        final CallSlot slot = connection.slot();
-        final ThreadRequestState state = slot.requestState;
-        state.setAttribute.wrapAndApplyHeader(state.buffer, 0, state.header)
-            .correlationId(slot.arm()).functionHandle(function).attribute(attribute).value(value);
-        return call(connection, slot, length(state.setAttribute.encodedLength()));
+        final FunctionAttributes known = layout.attributes();
+        synchronized (known)
+        {
+            known.settingStarts();
+            final CallSlot slot = connection.slot();
+            final ThreadRequestState state = slot.requestState;
+            state.setAttribute.wrapAndApplyHeader(state.buffer, 0, state.header)
+                .correlationId(slot.arm()).functionHandle(function).attribute(attribute).value(value);
+            final int status = call(connection, slot, length(state.setAttribute.encodedLength()));
+            known.settled(attribute, value, status == CUDA_SUCCESS);
+            return status;
+        }
     }
 
     /**
@@ -1422,7 +1452,8 @@ public final class RemoteDriver implements AutoCloseable
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if (parameters == null ? layout.sizes().length != 0 : parameters.length != layout.sizes().length)
+        if ((parameters == null ? layout.sizes().length != 0 : parameters.length != layout.sizes().length) ||
+            layout.attributes().exceedsDynamicSharedLimit(sharedMemBytes))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
@@ -1461,7 +1492,8 @@ public final class RemoteDriver implements AutoCloseable
             return CUDA_ERROR_INVALID_HANDLE;
         }
         final boolean hasParameters = layout.sizes().length != 0;
-        if (hasParameters && (packed == 0 ? kernelParams == 0 : packedBytes < layout.bufferSize()))
+        if ((hasParameters && (packed == 0 ? kernelParams == 0 : packedBytes < layout.bufferSize())) ||
+            layout.attributes().exceedsDynamicSharedLimit(sharedMemBytes))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
@@ -1835,6 +1867,17 @@ public final class RemoteDriver implements AutoCloseable
         final long index = (function & SEQUENCE_MASK) - FIRST_HANDLE;
         final KernelLayout[] layouts = kernelLayouts.get(device);
         return index >= 0 && index < layouts.length ? layouts[(int)index] : null;
+    }
+
+    /** A function of an unloaded module: its handle is invalid from now on, here as on the server. */
+    private void forgetLayout(final long function)
+    {
+        final int device = deviceOfHandle(function);
+        final long index = (function & SEQUENCE_MASK) - FIRST_HANDLE;
+        if (function != 0 && device < connections.length() && index >= 0 && index < kernelLayouts.get(device).length)
+        {
+            registerLayout(device, (int)index, null);
+        }
     }
 
     private void registerLayout(final int device, final int index, final KernelLayout layout)

@@ -153,12 +153,30 @@ class KernelLaunchSystemTest
         final int[] value = new int[1];
         ok(driver.cuFuncGetAttribute(value, 0, function[0]), "cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)", driver);
         assertTrue(value[0] > 0 && value[0] <= 1024, "max threads " + value[0]);
+        ok(driver.cuFuncGetAttribute(value, 8, function[0]), "cuFuncGetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)", driver);
+        assertEquals(48 * 1024, value[0], "the default dynamic shared limit of a kernel without static shared memory");
         ok(driver.cuFuncSetAttribute(function[0], 8, 16 * 1024), "a dynamic shared limit within 48 KiB", driver);
+        ok(driver.cuFuncGetAttribute(value, 8, function[0]), "the limit read back", driver);
+        assertEquals(16 * 1024, value[0], "a setting replaces what was read before it");
+        final int n = 64;
+        final long buffer = alloc(driver, 3 * 4 * n);
+        final byte[][] arguments = { i64(buffer), i64(buffer + 4 * n), i64(buffer + 8 * n), i32(n) };
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuLaunchKernel(function[0], 1, 1, 1, n, 1, 1, 32 * 1024, 0, arguments),
+            "a launch asking for more dynamic shared memory than the kernel's limit");
+        ok(driver.cuLaunchKernel(function[0], 1, 1, 1, n, 1, 1, 16 * 1024, 0, arguments), "a launch within it", driver);
+        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(driver.cuFuncSetAttribute(function[0], 8, 16 * 1024), "the same limit again", driver);
         expect(CUDA_ERROR_INVALID_VALUE, driver.cuFuncSetAttribute(function[0], 8, 100 * 1024),
             "an opt-in past the emulated GPU's 48 KiB");
+        ok(driver.cuFuncGetAttribute(value, 8, function[0]), "the limit after a refused setting", driver);
+        assertEquals(16 * 1024, value[0], "a refused setting leaves the limit as it was");
         expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuFuncSetAttribute(function[0], 99, 1), "an unknown attribute");
         ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
         expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetAttribute(value, 0, function[0]), "a function of an unloaded module");
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncSetAttribute(function[0], 8, 16 * 1024),
+            "setting an attribute of a function of an unloaded module");
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetParamInfo(function[0], 0, new long[2]),
+            "the parameters of a function of an unloaded module");
     }
 
     @org.junit.jupiter.api.Test

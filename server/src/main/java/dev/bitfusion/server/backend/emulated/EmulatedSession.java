@@ -41,6 +41,8 @@ final class EmulatedSession implements BackendSession
     private static final int CU_LIMIT_CIG_ENABLED = 8;
     private static final int CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9;
     private static final long NO_CONTEXT = -1;
+    /** No value was set for the function: its own attribute holds. */
+    private static final long NOT_SET = Long.MIN_VALUE;
 
     private static final class EventState
     {
@@ -61,6 +63,12 @@ final class EmulatedSession implements BackendSession
     private final Long2ObjectHashMap<EventState> events = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<EmulatedModule> modules = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<EmulatedFunction> functions = new Long2ObjectHashMap<>();
+    /**
+     * What this session set with cuFuncSetAttribute, by function handle: modules' functions are shared between
+     * sessions, a kernel's settings are the session's own, as each context has its own on a GPU.
+     */
+    private final Long2LongHashMap dynamicSharedLimits = new Long2LongHashMap(NOT_SET);
+    private final Long2LongHashMap carveouts = new Long2LongHashMap(NOT_SET);
     private final Long2LongHashMap functionModules = new Long2LongHashMap(NO_CONTEXT);
     /** CUlimit values by index: stack 1 KiB, printf FIFO 1 MiB, malloc heap 8 MiB, sync depth 2, 2048 pending
      * launches, 64-byte L2 fetches, no persisting L2, 48 KiB shared memory, no CIG, CIG fallback on. */
@@ -340,6 +348,8 @@ final class EmulatedSession implements BackendSession
             if (entry.getValue() == moduleHandle)
             {
                 functions.remove(entry.getKey());
+                dynamicSharedLimits.remove(entry.getKey());
+                carveouts.remove(entry.getKey());
                 return true;
             }
             return false;
@@ -446,7 +456,13 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        final int value = function.attribute(attribute);
+        final long set = switch (attribute)
+        {
+            case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES -> dynamicSharedLimits.get(functionHandle);
+            case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT -> carveouts.get(functionHandle);
+            default -> NOT_SET;
+        };
+        final int value = set != NOT_SET ? (int)set : function.attribute(attribute);
         if (value == Integer.MIN_VALUE)
         {
             return CUDA_ERROR_INVALID_VALUE;
@@ -457,8 +473,9 @@ final class EmulatedSession implements BackendSession
 
     /**
      * The emulated GPU gives every block 48 KiB of shared memory and no more: a dynamic limit within it
-     * (less the kernel's static shared memory) is accepted, an opt-in past it is invalid, as on a device
-     * whose opt-in maximum is 48 KiB. The carve-out preference is a hint.
+     * (less the kernel's static shared memory) is accepted and holds for the kernel's later launches, an
+     * opt-in past it is invalid, as on a device whose opt-in maximum is 48 KiB. The carve-out preference is
+     * a hint, remembered so that it reads back.
      */
     public int functionSetAttribute(final long functionHandle, final int attribute, final int value)
     {
@@ -470,10 +487,19 @@ final class EmulatedSession implements BackendSession
         switch (attribute)
         {
             case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:
-                return value >= 0 && value <= function.attribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) ?
-                    CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+                if (value < 0 || value > function.attribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES))
+                {
+                    return CUDA_ERROR_INVALID_VALUE;
+                }
+                dynamicSharedLimits.put(functionHandle, value);
+                return CUDA_SUCCESS;
             case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
-                return value >= -1 && value <= 100 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+                if (value < -1 || value > 100)
+                {
+                    return CUDA_ERROR_INVALID_VALUE;
+                }
+                carveouts.put(functionHandle, value);
+                return CUDA_SUCCESS;
             default:
                 return CUDA_ERROR_NOT_SUPPORTED;
         }
@@ -499,7 +525,9 @@ final class EmulatedSession implements BackendSession
             // A compute capability 8.0 GPU has no thread block clusters (they came with 9.0).
             return CUDA_ERROR_NOT_SUPPORTED;
         }
-        if (parametersLength < function.parameterBufferSize())
+        final long dynamicSharedLimit = dynamicSharedLimits.get(functionHandle);
+        if (parametersLength < function.parameterBufferSize() ||
+            (dynamicSharedLimit != NOT_SET && sharedMemBytes > dynamicSharedLimit))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
@@ -515,6 +543,8 @@ final class EmulatedSession implements BackendSession
         }
         modules.clear();
         functions.clear();
+        dynamicSharedLimits.clear();
+        carveouts.clear();
         memory.close();
     }
 
