@@ -1,5 +1,6 @@
 /*
- * Driver entry points the cuda backend needs and JCuda 12.6 lacks, called through JNI:
+ * Driver entry points the cuda backend calls through JNI rather than JCuda:
+ * - every kernel launch, with plain addresses (see the launch function);
  * - cuLaunchKernelEx with a thread block cluster shape: kernels built for one (CUTLASS's Hopper GEMMs in
  *   cuBLAS and cuDNN) give wrong results launched without it;
  * - cuTensorMapEncodeTiled/Im2col and cuTensorMapReplaceAddress: Hopper's TMA descriptors, whose format is
@@ -41,6 +42,8 @@ typedef struct
 } launch_config;
 
 typedef int (*launch_kernel_ex)(const launch_config *, void *, void **, void **);
+typedef int (*launch_kernel)(void *, unsigned int, unsigned int, unsigned int, unsigned int, unsigned int,
+    unsigned int, unsigned int, void *, void **, void **);
 
 static void *find(const char *name)
 {
@@ -48,23 +51,29 @@ static void *find(const char *name)
     return driver == NULL ? NULL : dlsym(driver, name);
 }
 
-static launch_kernel_ex find_launch(void)
-{
-    static launch_kernel_ex found;
-    if (found == NULL)
-    {
-        found = (launch_kernel_ex)find("cuLaunchKernelEx");
-    }
-    return found;
-}
-
+/*
+ * Every launch of the cuda backend comes here: the arguments are plain addresses, where JCuda's own
+ * cuLaunchKernel walks an array of Java pointer objects on each call. A cluster shape goes through
+ * cuLaunchKernelEx; a launch without one through cuLaunchKernel.
+ */
 JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_launch(JNIEnv *env, jclass type,
     jlong function, jint grid_x, jint grid_y, jint grid_z, jint block_x, jint block_y, jint block_z,
     jint shared_bytes, jlong stream, jlong kernel_params, jint cluster_x, jint cluster_y, jint cluster_z)
 {
     (void)env; (void)type;
-    const launch_kernel_ex launch = find_launch();
-    if (launch == NULL)
+    if (cluster_x == 0 && cluster_y == 0 && cluster_z == 0)
+    {
+        static launch_kernel launch;
+        if (launch == NULL && (launch = (launch_kernel)find("cuLaunchKernel")) == NULL)
+        {
+            return CUDA_ERROR_NOT_SUPPORTED;
+        }
+        return launch((void *)(size_t)function, (unsigned int)grid_x, (unsigned int)grid_y, (unsigned int)grid_z,
+            (unsigned int)block_x, (unsigned int)block_y, (unsigned int)block_z, (unsigned int)shared_bytes,
+            (void *)(size_t)stream, (void **)(size_t)kernel_params, NULL);
+    }
+    static launch_kernel_ex launch_ex;
+    if (launch_ex == NULL && (launch_ex = (launch_kernel_ex)find("cuLaunchKernelEx")) == NULL)
     {
         return CUDA_ERROR_NOT_SUPPORTED;
     }
@@ -76,7 +85,7 @@ JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_launc
         (unsigned int)grid_x, (unsigned int)grid_y, (unsigned int)grid_z,
         (unsigned int)block_x, (unsigned int)block_y, (unsigned int)block_z,
         (unsigned int)shared_bytes, (void *)(size_t)stream, &cluster, 1 };
-    return launch(&config, (void *)(size_t)function, (void **)(size_t)kernel_params, NULL);
+    return launch_ex(&config, (void *)(size_t)function, (void **)(size_t)kernel_params, NULL);
 }
 
 typedef int (*occupancy_query)(int *, void *, const launch_config *);

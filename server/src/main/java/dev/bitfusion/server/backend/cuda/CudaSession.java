@@ -33,8 +33,9 @@ import static dev.bitfusion.transport.CuResult.*;
 import static jcuda.driver.JCudaDriver.*;
 
 /**
- * One tenant on a real GPU: its own CUDA context, made current (pushed) around each call and popped after,
- * so any executor thread can run any tenant. Client handles map onto CUstream/CUevent/CUmodule/CUfunction;
+ * One tenant on a real GPU: its own CUDA context, made current on the calling thread before each call when
+ * it is not already (any thread can run any tenant; a session's own thread switches only between its GPUs'
+ * contexts). Client handles map onto CUstream/CUevent/CUmodule/CUfunction;
  * every client context shares the tenant's one CUDA context.
  * <p>
  * Copies go through a ring of pinned staging slots: host-to-device data is copied into a slot and sent with
@@ -71,7 +72,7 @@ final class CudaSession implements BackendSession
         final int bufferSize;
         final UnsafeBuffer parameters;
         final Pointer kernelParams;
-        /** The same void** array in native memory, for launches outside JCuda (cluster launches). */
+        /** The same void** array in native memory, for launches through {@link DriverExtras}. */
         final UnsafeBuffer nativeKernelParams;
 
         Kernel(final CUfunction function, final long moduleHandle, final KernelSignatures.Signature signature)
@@ -97,6 +98,9 @@ final class CudaSession implements BackendSession
     }
 
     private final long sliceBytes;
+    /** The context this backend last made current on each thread (see {@link #enter()}). */
+    private static final ThreadLocal<CUcontext> CURRENT_CONTEXT = new ThreadLocal<>();
+
     private final CUcontext context = new CUcontext();
     private final CUcontext popped = new CUcontext();
     private final AllocationTable allocations = new AllocationTable();
@@ -167,7 +171,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuMemAlloc(pointer, bytes);
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -194,7 +197,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuMemFree(DevicePointer.at(deviceAddress));
-            exit();
         }
         return status;
     }
@@ -216,30 +218,23 @@ final class CudaSession implements BackendSession
         {
             return status;
         }
-        try
+        for (int position = 0; position < length && status == CUDA_SUCCESS; position += STAGING_SLOT_BYTES)
         {
-            for (int position = 0; position < length && status == CUDA_SUCCESS; position += STAGING_SLOT_BYTES)
+            final int chunk = Math.min(STAGING_SLOT_BYTES, length - position);
+            final int slot = nextSlot;
+            nextSlot = (nextSlot + 1) % STAGING_SLOTS;
+            status = awaitSlot(slot);
+            if (status == CUDA_SUCCESS)
             {
-                final int chunk = Math.min(STAGING_SLOT_BYTES, length - position);
-                final int slot = nextSlot;
-                nextSlot = (nextSlot + 1) % STAGING_SLOTS;
-                status = awaitSlot(slot);
-                if (status == CUDA_SUCCESS)
-                {
-                    source.getBytes(offset + position, slotBuffers[slot], 0, chunk);
-                    status = cuMemcpyHtoDAsync(DevicePointer.at(deviceAddress + position), slotPointers[slot], chunk, stream);
-                }
-                if (status == CUDA_SUCCESS)
-                {
-                    status = recordSlot(slot, stream);
-                }
+                source.getBytes(offset + position, slotBuffers[slot], 0, chunk);
+                status = cuMemcpyHtoDAsync(DevicePointer.at(deviceAddress + position), slotPointers[slot], chunk, stream);
             }
-            return status;
+            if (status == CUDA_SUCCESS)
+            {
+                status = recordSlot(slot, stream);
+            }
         }
-        finally
-        {
-            exit();
-        }
+        return status;
     }
 
     /**
@@ -281,53 +276,46 @@ final class CudaSession implements BackendSession
         {
             return status;
         }
-        try
+        final long chunkBytes = Math.min(maxChunkBytes, STAGING_SLOT_BYTES);
+        final long chunks = (bytes + chunkBytes - 1) / chunkBytes;
+        long issued = 0;
+        long delivered = 0;
+        while (delivered < chunks)
         {
-            final long chunkBytes = Math.min(maxChunkBytes, STAGING_SLOT_BYTES);
-            final long chunks = (bytes + chunkBytes - 1) / chunkBytes;
-            long issued = 0;
-            long delivered = 0;
-            while (delivered < chunks)
+            while (issued < chunks && issued - delivered < STAGING_SLOTS)
             {
-                while (issued < chunks && issued - delivered < STAGING_SLOTS)
-                {
-                    final int slot = (int)(issued % STAGING_SLOTS);
-                    final long offset = issued * chunkBytes;
-                    status = awaitSlot(slot);
-                    if (status == CUDA_SUCCESS)
-                    {
-                        status = cuMemcpyDtoHAsync(slotPointers[slot], DevicePointer.at(deviceAddress + offset),
-                            Math.min(chunkBytes, bytes - offset), stream);
-                    }
-                    if (status == CUDA_SUCCESS)
-                    {
-                        status = recordSlot(slot, stream);
-                    }
-                    if (status != CUDA_SUCCESS)
-                    {
-                        return status;
-                    }
-                    issued++;
-                }
-                final int slot = (int)(delivered % STAGING_SLOTS);
-                final long offset = delivered * chunkBytes;
+                final int slot = (int)(issued % STAGING_SLOTS);
+                final long offset = issued * chunkBytes;
                 status = awaitSlot(slot);
+                if (status == CUDA_SUCCESS)
+                {
+                    status = cuMemcpyDtoHAsync(slotPointers[slot], DevicePointer.at(deviceAddress + offset),
+                        Math.min(chunkBytes, bytes - offset), stream);
+                }
+                if (status == CUDA_SUCCESS)
+                {
+                    status = recordSlot(slot, stream);
+                }
                 if (status != CUDA_SUCCESS)
                 {
                     return status;
                 }
-                if (!sink.onData(offset, slotPointers[slot].address(), (int)Math.min(chunkBytes, bytes - offset)))
-                {
-                    return CUDA_ERROR_UNKNOWN;
-                }
-                delivered++;
+                issued++;
             }
-            return CUDA_SUCCESS;
+            final int slot = (int)(delivered % STAGING_SLOTS);
+            final long offset = delivered * chunkBytes;
+            status = awaitSlot(slot);
+            if (status != CUDA_SUCCESS)
+            {
+                return status;
+            }
+            if (!sink.onData(offset, slotPointers[slot].address(), (int)Math.min(chunkBytes, bytes - offset)))
+            {
+                return CUDA_ERROR_UNKNOWN;
+            }
+            delivered++;
         }
-        finally
-        {
-            exit();
-        }
+        return CUDA_SUCCESS;
     }
 
     public int copyDeviceToDevice(
@@ -346,7 +334,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuMemcpyDtoDAsync(DevicePointer.at(dstDeviceAddress), DevicePointer.at(srcDeviceAddress), bytes, stream);
-            exit();
         }
         return status;
     }
@@ -384,39 +371,32 @@ final class CudaSession implements BackendSession
         {
             return status;
         }
-        try
+        if (height == 1)
         {
-            if (height == 1)
-            {
-                return memsetRow(stream, deviceAddress, value, elementSize, width);
-            }
-            if (memset2dSupported)
-            {
-                final DevicePointer target = DevicePointer.at(deviceAddress);
-                status = switch (elementSize)
-                {
-                    case 1 -> cuMemsetD2D8Async(target, pitch, (byte)value, width, height, stream);
-                    case 2 -> cuMemsetD2D16Async(target, pitch, (short)value, width, height, stream);
-                    default -> cuMemsetD2D32Async(target, pitch, value, width, height, stream);
-                };
-                if (status != CUDA_ERROR_NOT_SUPPORTED)
-                {
-                    return status;
-                }
-                // A driver without 2D memset (our own libcuda.so.1 in CI) gets one 1D memset per row.
-                memset2dSupported = false;
-            }
-            status = CUDA_SUCCESS;
-            for (long row = 0; row < height && status == CUDA_SUCCESS; row++)
-            {
-                status = memsetRow(stream, deviceAddress + row * pitch, value, elementSize, width);
-            }
-            return status;
+            return memsetRow(stream, deviceAddress, value, elementSize, width);
         }
-        finally
+        if (memset2dSupported)
         {
-            exit();
+            final DevicePointer target = DevicePointer.at(deviceAddress);
+            status = switch (elementSize)
+            {
+                case 1 -> cuMemsetD2D8Async(target, pitch, (byte)value, width, height, stream);
+                case 2 -> cuMemsetD2D16Async(target, pitch, (short)value, width, height, stream);
+                default -> cuMemsetD2D32Async(target, pitch, value, width, height, stream);
+            };
+            if (status != CUDA_ERROR_NOT_SUPPORTED)
+            {
+                return status;
+            }
+            // A driver without 2D memset (our own libcuda.so.1 in CI) gets one 1D memset per row.
+            memset2dSupported = false;
         }
+        status = CUDA_SUCCESS;
+        for (long row = 0; row < height && status == CUDA_SUCCESS; row++)
+        {
+            status = memsetRow(stream, deviceAddress + row * pitch, value, elementSize, width);
+        }
+        return status;
     }
 
     public int contextCreate(final long contextHandle, final int flags)
@@ -460,7 +440,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = priority == 0 ? cuStreamCreate(stream, flags) : cuStreamCreateWithPriority(stream, flags, priority);
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -482,7 +461,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuStreamDestroy(stream);
-            exit();
         }
         return status;
     }
@@ -499,7 +477,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuStreamWaitEvent(stream, event, 0);
-            exit();
         }
         return status;
     }
@@ -564,7 +541,6 @@ final class CudaSession implements BackendSession
             case SyncKind.EVENT_SYNCHRONIZE -> cuEventSynchronize(event);
             default -> cuEventQuery(event);
         };
-        exit();
         return status;
     }
 
@@ -583,7 +559,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuEventCreate(event, flags);
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -604,7 +579,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuEventRecord(event, stream);
-            exit();
         }
         return status;
     }
@@ -620,7 +594,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuEventDestroy(event);
-            exit();
         }
         return status;
     }
@@ -637,7 +610,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuEventElapsedTime(floatOut, start, end);
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -663,7 +635,6 @@ final class CudaSession implements BackendSession
         {
             // JCuda has no cuLibrary* API: a library the client loads becomes a module here.
             status = cuModuleLoadDataEx(module, Pointer.to(driverImage), 0, new int[0], Pointer.to(new int[0]));
-            exit();
         }
         if (status != CUDA_SUCCESS)
         {
@@ -692,7 +663,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuModuleUnload(loaded.module);
-            exit();
         }
         return status;
     }
@@ -710,7 +680,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuModuleGetFunction(function, loaded.module, name);
-            exit();
         }
         if (status != CUDA_SUCCESS)
         {
@@ -746,7 +715,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuModuleGetGlobal(pointer, longOut, loaded.module, name);
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -773,7 +741,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuFuncGetAttribute(intOut, attribute, kernel.function);
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -793,7 +760,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = cuFuncSetAttribute(kernel.function, attribute, value);
-            exit();
         }
         return status;
     }
@@ -838,7 +804,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = DriverExtras.encodeTensorMap(tensorMapRequest.addressOffset(), tensorMap.addressOffset());
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -871,7 +836,6 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             status = DriverExtras.clusterOccupancy(intOut, query, kernel.function, grid, block, sharedMemBytes, cluster);
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -890,7 +854,6 @@ final class CudaSession implements BackendSession
             {
                 status = cuCtxGetLimit(longOut, limit);
             }
-            exit();
         }
         if (status == CUDA_SUCCESS)
         {
@@ -924,18 +887,19 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             // The driver prints at synchronisations (see synchronize), not here.
-            if (clusterX == 0 && clusterY == 0 && clusterZ == 0)
-            {
-                status = cuLaunchKernel(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes,
-                    stream, kernel.kernelParams, null);
-            }
-            else
+            final boolean clustered = clusterX != 0 || clusterY != 0 || clusterZ != 0;
+            if (clustered || DriverExtras.isAvailable())
             {
                 status = DriverExtras.launch(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ,
                     sharedMemBytes, stream, kernel.bufferSize == 0 ? 0 : kernel.nativeKernelParams.addressOffset(),
                     clusterX, clusterY, clusterZ);
             }
-            exit();
+            else
+            {
+                // Without our JNI library (it could not be loaded): JCuda's launch, slower per call.
+                status = cuLaunchKernel(kernel.function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes,
+                    stream, kernel.kernelParams, null);
+            }
         }
         return status;
     }
@@ -960,7 +924,6 @@ final class CudaSession implements BackendSession
                     cuMemFreeHost(slotPointers[slot]);
                 }
             }
-            exit();
         }
         streams.clear();
         streamContexts.clear();
@@ -970,6 +933,10 @@ final class CudaSession implements BackendSession
         allocations.clear();
         globals.clear();
         allocatedBytes = 0;
+        if (CURRENT_CONTEXT.get() == context)
+        {
+            CURRENT_CONTEXT.remove();
+        }
         cuCtxDestroy(context);
     }
 
@@ -1032,13 +999,22 @@ final class CudaSession implements BackendSession
         return streamHandle == 0 ? defaultStream : streams.get(streamHandle);
     }
 
+    /**
+     * Makes the session's context current on the calling thread. A session's calls come on its own thread, so
+     * the context is set once and stays: no push and pop around every call (a session with several GPUs
+     * switches between their contexts).
+     */
     private int enter()
     {
-        return cuCtxPushCurrent(context);
-    }
-
-    private void exit()
-    {
-        cuCtxPopCurrent(popped);
+        if (CURRENT_CONTEXT.get() == context)
+        {
+            return CUDA_SUCCESS;
+        }
+        final int status = cuCtxSetCurrent(context);
+        if (status == CUDA_SUCCESS)
+        {
+            CURRENT_CONTEXT.set(context);
+        }
+        return status;
     }
 }

@@ -15,10 +15,11 @@ import java.nio.file.StandardCopyOption;
 import static dev.bitfusion.transport.CuResult.CUDA_ERROR_NOT_SUPPORTED;
 
 /**
- * Driver entry points JCuda 12.6 lacks: cuLaunchKernelEx with a thread block cluster shape, the tensor map
- * encoders and the cluster occupancy queries, and the standard output redirection device printf capture
- * needs. A small JNI library (driver_extras.c, packaged in this jar) calls the driver JCuda loaded. The
- * library is loaded on first use, so servers whose programs need none of this never load it.
+ * Driver calls made through a small JNI library of our own (driver_extras.c, packaged in this jar) that calls
+ * the driver JCuda loaded: kernel launches, whose parameters it takes as plain addresses where JCuda walks an
+ * array of Java objects on every launch, and what JCuda 12.6 lacks: cuLaunchKernelEx with a thread block
+ * cluster shape, the tensor map encoders and the cluster occupancy queries, and the standard output
+ * redirection device printf capture needs. The library is loaded on first use.
  * <p>
  * Thread safety: callable from any session thread; loading happens once.
  */
@@ -33,9 +34,11 @@ final class DriverExtras
     }
 
     /**
-     * cuLaunchKernelEx with CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION, on the calling thread's current context.
+     * A kernel launch on the calling thread's current context: cuLaunchKernel, or cuLaunchKernelEx with
+     * CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION when a cluster shape is given.
      *
      * @param kernelParams address of a native void* array, a pointer per parameter (0 for none).
+     * @param clusterX     0, 0, 0 for a launch without a cluster shape.
      * @return the driver's CUresult, or CUDA_ERROR_NOT_SUPPORTED when the library or the driver entry point
      * is missing (said once on stderr).
      */
@@ -112,7 +115,7 @@ final class DriverExtras
         long function, int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes,
         long stream, long kernelParams, int clusterX, int clusterY, int clusterZ);
 
-    private static boolean isAvailable()
+    static boolean isAvailable()
     {
         Boolean loaded = available;
         if (loaded == null)
@@ -150,7 +153,7 @@ final class DriverExtras
         catch (final IOException | UnsatisfiedLinkError ex)
         {
             System.err.println("bitfusion server: cluster launches and tensor maps are not supported here " +
-                "(CUDA_ERROR_NOT_SUPPORTED): " + ex.getMessage());
+                "(CUDA_ERROR_NOT_SUPPORTED), and launches take JCuda's slower path: " + ex.getMessage());
             return false;
         }
     }
