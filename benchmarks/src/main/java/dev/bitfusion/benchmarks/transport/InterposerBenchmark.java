@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *     <li>one synchronous call from a C program through our libcuda.so.1, beside the same call from Java
  *     RemoteDriver and raw Aeron ping-pong;</li>
- *     <li>the rate of asynchronous cuLaunchKernel calls from a C program that reach the server and run;</li>
+ *     <li>the rate of asynchronous cuLaunchKernel calls from a C program that reach the server and run, and
+ *     the same through a server with the cuda backend chained to it (its launch path's cost, without a GPU);</li>
  *     <li>the start-up overhead of {@code bitfusion run} on a trivial CUDA program over its own start.</li>
  * </ul>
  * Run from the repository root after a build (benchmarks/run does both). Needs gcc and the CUDA headers
@@ -85,6 +86,12 @@ public final class InterposerBenchmark
                     Integer.toString(SYNC_CALLS), Integer.toString(LAUNCHES));
                 figures.put("c_interposer_sync_call_us", parse(output, "sync_call_us"));
                 figures.put("c_interposer_launches_per_second", parse(output, "launches_per_second"));
+                final String chained = throughCudaBackend(endpoint, bench.toAbsolutePath().toString(),
+                    Integer.toString(SYNC_CALLS / 10), Integer.toString(LAUNCHES));
+                if (chained != null)
+                {
+                    figures.put("c_cuda_backend_chain_launches_per_second", parse(chained, "launches_per_second"));
+                }
             }
 
             final Path probe = WORK.resolve("startup_probe");
@@ -176,6 +183,51 @@ public final class InterposerBenchmark
         return millis[STARTUP_RUNS / 2];
     }
 
+    /**
+     * Runs the program against a second server with the cuda backend, whose JCuda calls go through our
+     * libcuda.so.1 to the first (the chain CI uses in place of a GPU): every launch then crosses the cuda
+     * backend's launch path as well as one more hop.
+     *
+     * @return the program's output, or null when the chained server did not start.
+     */
+    private static String throughCudaBackend(final Endpoint server, final String... program) throws Exception
+    {
+        final int port;
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            port = socket.getLocalPort();
+        }
+        final Path log = WORK.resolve("cuda-backend-server.log");
+        final Process chained = new ProcessBuilder(Path.of("bin", "bitfusion").toAbsolutePath().toString(), "run",
+            "-n", "1", "-p", "0.5", "--server_list", server.toString(), "--",
+            Path.of("bin", "bitfusion").toAbsolutePath().toString(), "server", "--backend", "cuda",
+            "--listen", "127.0.0.1:" + port)
+            .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("listening on"))
+            {
+                if (!chained.isAlive() || System.nanoTime() > deadline)
+                {
+                    System.err.println("interposer benchmark: the cuda backend server did not start:\n" +
+                        Files.readString(log));
+                    return null;
+                }
+                Thread.sleep(100);
+            }
+            return runThroughBitfusion(new Endpoint("127.0.0.1", port), program);
+        }
+        finally
+        {
+            chained.destroy();
+            if (!chained.waitFor(10, TimeUnit.SECONDS))
+            {
+                chained.destroyForcibly();
+            }
+        }
+    }
+
     private static String runThroughBitfusion(final Endpoint server, final String... program) throws Exception
     {
         final List<String> command = new ArrayList<>(List.of(
@@ -249,6 +301,10 @@ public final class InterposerBenchmark
         final Double launches = figures.get("c_interposer_launches_per_second");
         out.println("  async cuLaunchKernel from C, executed: " +
             (launches == null ? "skipped" : String.format(Locale.ROOT, "%,.0f /s (goal >= 1,000,000 /s)", launches)));
+        final Double chained = figures.get("c_cuda_backend_chain_launches_per_second");
+        out.println("  the same through a cuda backend server chained to this one (JCuda on our libcuda.so.1): " +
+            (chained == null || launches == null ? "skipped" : String.format(Locale.ROOT, "%,.0f /s (%.2f of direct)",
+                chained, chained / launches)));
         final Double overhead = figures.get("startup_overhead_ms");
         out.println("  bitfusion run start-up overhead: " + (overhead == null ? "skipped" : String.format(Locale.ROOT,
             "%.0f ms (program alone %.0f ms, through bitfusion run %.0f ms; goal <= 250 ms)",
