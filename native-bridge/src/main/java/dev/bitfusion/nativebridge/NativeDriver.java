@@ -1442,9 +1442,11 @@ public final class NativeDriver
             {
                 return CUDA_ERROR_INVALID_VALUE;
             }
+            // RESERVED_SHARED_MEMORY_PER_BLOCK came with CUDA 11: a device that does not report it reserves none.
+            final int reservedShared = remote.cuDeviceGetAttribute(value, 111, device[0]) == CUDA_SUCCESS ? value[0] : 0;
             putInt(CUDA_SUCCESS, blocksOut, OccupancyCalculator.blocksPerMultiprocessor(
                 blockSize, dynamicSharedBytes, limits[0], limits[1], limits[2],
-                limits[3], limits[4], limits[5], limits[6], limits[7]));
+                limits[3], limits[4], limits[5], limits[6], reservedShared, limits[7]));
             return CUDA_SUCCESS;
         }
         catch (final Throwable ex)
