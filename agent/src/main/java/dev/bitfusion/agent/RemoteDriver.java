@@ -45,6 +45,8 @@ public final class RemoteDriver implements AutoCloseable
     private static final long FIRST_HANDLE = 0x1000;
     private static final long PRIMARY_CONTEXT_TAG = 0xC0L << 40;
     private static final long CU_STREAM_LEGACY = 0x1;
+    private static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+    private static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     private static final long CU_STREAM_PER_THREAD = 0x2;
     private static final long MAX_COPY_PIECE = 1L << 30;
     /** Pieces in which a copy between two GPUs passes through this process. */
@@ -1004,7 +1006,28 @@ public final class RemoteDriver implements AutoCloseable
         return unshippedLibraries.containsKey(handle);
     }
 
+    /**
+     * Sends the image cut down to what the server's GPU can run ({@link FatbinTrimmer}); should the GPU refuse
+     * the cut image, the whole one follows, so that trimming can cost time but never a module.
+     */
     private int loadModule(final ServerConnection connection, final long handle, final byte[] image, final long context)
+    {
+        final DeviceInfo device = connection.device();
+        final int major = device.attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        final int minor = device.attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+        final byte[] trimmed = major <= 0 || minor < 0 ? image : FatbinTrimmer.forArchitecture(image, 10 * major + minor);
+        final String errorBefore = lastError;
+        final int status = sendModule(connection, handle, trimmed, context);
+        if (trimmed != image && (status == CUDA_ERROR_INVALID_IMAGE || status == CUDA_ERROR_NO_BINARY_FOR_GPU ||
+            status == CUDA_ERROR_INVALID_PTX))
+        {
+            lastError = errorBefore;
+            return sendModule(connection, handle, image, context);
+        }
+        return status;
+    }
+
+    private int sendModule(final ServerConnection connection, final long handle, final byte[] image, final long context)
     {
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;

@@ -80,8 +80,35 @@ class KernelLaunchSystemTest
     void shouldAddVectorsOfAMillionElementsOnTheRemoteGpu(final String fixture) throws Exception
     {
         open("udp");
-        final long vectorAdd = loadFunction(fixture, "vectorAdd");
-        final int n = 1 << 20;
+        addVectors(loadFunction(fixture, "vectorAdd"), 1 << 20);
+    }
+
+    @org.junit.jupiter.api.Test
+    void shouldSendTheWholeFatbinWhenTheGpuRefusesTheCutDownOne() throws Exception
+    {
+        // vector_add.fatbin's PTX relabelled compute_90, behind machine code for sm_80: cut down for the
+        // emulated 8.0 GPU, only the machine code is left, which the emulator cannot run; the whole image
+        // follows, and the emulator runs its PTX.
+        final ByteBuffer fatbin = ByteBuffer.wrap(Files.readAllBytes(KERNELS.resolve("vector_add.fatbin")))
+            .order(ByteOrder.LITTLE_ENDIAN);
+        final int entriesBytes = (int)fatbin.getLong(8);
+        assertEquals(16 + entriesBytes, fatbin.capacity(), "one container, as build-kernels.sh makes it");
+        fatbin.putInt(16 + 28, 90);
+        final ByteBuffer image = ByteBuffer.allocate(fatbin.capacity() + 72).order(ByteOrder.LITTLE_ENDIAN);
+        image.put(fatbin.array(), 0, 16).putLong(8, entriesBytes + 72);
+        image.putShort(16, (short)2).putInt(16 + 4, 64).putLong(16 + 8, 8).putInt(16 + 28, 80).position(16 + 72);
+        image.put(fatbin.array(), 16, entriesBytes);
+
+        open("ipc");
+        final long[] module = new long[1];
+        ok(driver.cuModuleLoadData(module, image.array()), "cuModuleLoadData", driver);
+        final long[] function = new long[1];
+        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
+        addVectors(function[0], 4096);
+    }
+
+    private void addVectors(final long vectorAdd, final int n)
+    {
         final float[] a = new float[n];
         final float[] b = new float[n];
         for (int i = 0; i < n; i++)
