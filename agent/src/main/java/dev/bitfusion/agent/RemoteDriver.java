@@ -902,6 +902,21 @@ public final class RemoteDriver implements AutoCloseable
          * @return PTX text, a fatbin or a cubin.
          */
         byte[] bytes();
+
+        /**
+         * Called for each place this driver keeps the image (see {@link NativeModuleImage}).
+         */
+        default ModuleImage retain()
+        {
+            return this;
+        }
+
+        /**
+         * Called when a place that kept the image lets it go.
+         */
+        default void release()
+        {
+        }
     }
 
     /**
@@ -909,20 +924,29 @@ public final class RemoteDriver implements AutoCloseable
      */
     public int cuModuleLoadData(final long[] module, final byte[] image)
     {
+        return cuModuleLoadData(module, () -> image);
+    }
+
+    /**
+     * @param image kept (retained) while the module is loaded, to load it again after a reset or on another GPU.
+     */
+    public int cuModuleLoadData(final long[] module, final ModuleImage image)
+    {
         final int device = currentDevice();
         if (device < 0)
         {
             return CUDA_ERROR_INVALID_CONTEXT;
         }
-        if (image == null || image.length == 0)
+        final byte[] bytes = image == null ? null : image.bytes();
+        if (bytes == null || bytes.length == 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
         final long handle = newHandle(device);
-        final int status = loadModule(connections.get(device), handle, image, wireContext(contextStacks.get().current()));
+        final int status = loadModule(connections.get(device), handle, bytes, wireContext(contextStacks.get().current()));
         if (status == CUDA_SUCCESS)
         {
-            moduleImages.put(handle, () -> image);
+            moduleImages.put(handle, image.retain());
             module[0] = handle;
         }
         return status;
@@ -950,7 +974,7 @@ public final class RemoteDriver implements AutoCloseable
         }
         // Libraries need no context; without a current one they belong to device 0, as the runtime's do.
         final long handle = newHandle(Math.max(0, currentDevice()));
-        unshippedLibraries.put(handle, image);
+        unshippedLibraries.put(handle, image.retain());
         library[0] = handle;
         return CUDA_SUCCESS;
     }
@@ -982,7 +1006,7 @@ public final class RemoteDriver implements AutoCloseable
                 CUDA_ERROR_INVALID_IMAGE : loadModule(connection, handle, bytes, 0);
             if (status == CUDA_SUCCESS)
             {
-                moduleImages.put(handle, image);
+                moduleImages.put(handle, image.retain());
             }
             else if (status != CUDA_ERROR_DEVICE_UNAVAILABLE)
             {
@@ -994,6 +1018,7 @@ public final class RemoteDriver implements AutoCloseable
                 return status;
             }
             unshippedLibraries.remove(handle);
+            image.release();
             return status;
         }
     }
@@ -1062,7 +1087,13 @@ public final class RemoteDriver implements AutoCloseable
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if (unshippedLibraries.remove(module) != null || unloadableLibraries.remove(module) != null)
+        final ModuleImage unshipped = unshippedLibraries.remove(module);
+        if (unshipped != null)
+        {
+            unshipped.release();
+            return CUDA_SUCCESS;
+        }
+        if (unloadableLibraries.remove(module) != null)
         {
             return CUDA_SUCCESS;
         }
@@ -1077,7 +1108,11 @@ public final class RemoteDriver implements AutoCloseable
                 }
             }
         }
-        moduleImages.remove(module);
+        final ModuleImage image = moduleImages.remove(module);
+        if (image != null)
+        {
+            image.release();
+        }
         functionNames.entrySet().removeIf(function ->
         {
             if (function.getValue().module() != module)
@@ -1751,7 +1786,7 @@ public final class RemoteDriver implements AutoCloseable
             {
                 return 0;
             }
-            moduleImages.put(handle, image);
+            moduleImages.put(handle, image.retain());
             byDevice[device] = handle;
         }
         return byDevice[device];

@@ -2,6 +2,7 @@ package dev.bitfusion.nativebridge;
 
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.HostMappings;
+import dev.bitfusion.agent.NativeModuleImage;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.TensorMapRequest;
@@ -991,9 +992,17 @@ public final class NativeDriver
             {
                 return CUDA_ERROR_INVALID_IMAGE;
             }
-            final byte[] copy = copyOf(image, bytes);
+            final NativeModuleImage copy = NativeModuleImage.copyOf(image, (int)bytes);
             final long[] value = new long[1];
-            final int status = driver().cuModuleLoadData(value, copy);
+            final int status;
+            try
+            {
+                status = driver().cuModuleLoadData(value, copy);
+            }
+            finally
+            {
+                copy.release();
+            }
             if (status != CUDA_SUCCESS && driver.lastError() != null)
             {
                 System.err.println("bitfusion: module load failed: " + driver.lastError());
@@ -1019,18 +1028,18 @@ public final class NativeDriver
             {
                 return CUDA_ERROR_INVALID_IMAGE;
             }
-            final RemoteDriver.ModuleImage source;
-            if (preserved != 0)
-            {
-                source = () -> copyOf(image, bytes);
-            }
-            else
-            {
-                final byte[] copy = copyOf(image, bytes);
-                source = () -> copy;
-            }
+            final RemoteDriver.ModuleImage source = preserved != 0 ? () -> copyOf(image, bytes) :
+                NativeModuleImage.copyOf(image, (int)bytes);
             final long[] value = new long[1];
-            final int status = driver().cuLibraryLoadData(value, source);
+            final int status;
+            try
+            {
+                status = driver().cuLibraryLoadData(value, source);
+            }
+            finally
+            {
+                source.release();
+            }
             putLong(status, library, value[0]);
             return status;
         }

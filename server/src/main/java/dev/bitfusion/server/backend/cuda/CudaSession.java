@@ -15,6 +15,7 @@ import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
+import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2LongHashMap;
@@ -51,6 +52,9 @@ final class CudaSession implements BackendSession
     private static final int CU_EVENT_DISABLE_TIMING = 0x2;
     private static final long NO_CONTEXT = -1;
     private static final int MAX_REMEMBERED_TENSOR_MAPS = 4096;
+    private static final int[] NO_JIT_OPTIONS = new int[0];
+    /** The driver wants an option value array even for no options; native memory, for the reason in moduleLoad. */
+    private static final Pointer NO_JIT_OPTION_VALUES = Pointer.to(ByteBuffer.allocateDirect(Long.BYTES));
 
     private static final class LoadedModule
     {
@@ -633,8 +637,19 @@ final class CudaSession implements BackendSession
         int status = enter();
         if (status == CUDA_SUCCESS)
         {
-            // JCuda has no cuLibrary* API: a library the client loads becomes a module here.
-            status = cuModuleLoadDataEx(module, Pointer.to(driverImage), 0, new int[0], Pointer.to(new int[0]));
+            // The image goes to the driver from native memory: JCuda pins a Java array for the whole call
+            // (GetPrimitiveArrayCritical), and a load that compiles PTX can take seconds, during which no
+            // thread of the server could collect garbage.
+            final ByteBuffer nativeImage = ByteBuffer.allocateDirect(driverImage.length).put(0, driverImage);
+            try
+            {
+                // JCuda has no cuLibrary* API: a library the client loads becomes a module here.
+                status = cuModuleLoadDataEx(module, Pointer.to(nativeImage), 0, NO_JIT_OPTIONS, NO_JIT_OPTION_VALUES);
+            }
+            finally
+            {
+                BufferUtil.free(nativeImage);
+            }
         }
         if (status != CUDA_SUCCESS)
         {
