@@ -235,7 +235,9 @@ final class ControlAdapter implements Runnable, FragmentHandler
                 backendSession.close();
             }
             server.ledgers().get(gpu.index()).release(sessionId);
-            server.context().errorLog().record("cannot start session for '" + clientId + "': " + ex.getMessage());
+            // The client hears why at once rather than waiting out its timeout and blaming the network.
+            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.SLICE_UNAVAILABLE,
+                "GPU " + gpu.index() + " cannot open a session for '" + clientId + "': " + ex.getMessage());
             return;
         }
 

@@ -426,6 +426,38 @@ class CudaBackendChainSystemTest
         return output;
     }
 
+    /**
+     * A GPU whose driver fails (here server A's, whose server B is gone) refuses new sessions at once with the
+     * driver's error, rather than leaving clients to time out.
+     */
+    @Test
+    void shouldRefuseSessionsWithTheDriversErrorOnceItsGpuIsLost() throws Exception
+    {
+        try (ServerProcess lostB = ServerProcess.start(SERVER_B_MEMORY_MB))
+        {
+            final int port = ServerProcess.freeUdpPort();
+            try (ServerProcess orphanA = ServerProcess.start(List.of(ROOT.resolve("bin/bitfusion").toString(), "run",
+                "-m", Long.toString(SERVER_A_SLICE_MB), "--server_list", lostB.serverList(), "--",
+                ROOT.resolve("bin/bitfusion").toString(), "server", "--backend", "cuda", "--listen", "127.0.0.1:" + port),
+                port))
+            {
+                lostB.kill();
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (orphanA.output().stream().noneMatch(line -> line.contains("lost the GPU server")))
+                {
+                    assertTrue(System.nanoTime() < deadline, "server A did not notice: " + orphanA.output());
+                    Thread.sleep(100);
+                }
+                final RemoteDriver driver = new RemoteDriver(new ClientSettings().server(orphanA.endpoint())
+                    .transport("udp").memoryMb(TENANT_SLICE_MB), System.out);
+                drivers.add(driver);
+                expect(CUDA_ERROR_NO_DEVICE, driver.cuInit(0), "cuInit on a server whose GPU is lost");
+                assertTrue(driver.lastError().contains("refused the session") &&
+                    driver.lastError().contains("cuCtxCreate failed: CUDA_ERROR_DEVICE_UNAVAILABLE"), driver.lastError());
+            }
+        }
+    }
+
     private RemoteDriver open()
     {
         final RemoteDriver driver = Drivers.open(serverA.endpoint(), "udp", new ClientSettings().memoryMb(TENANT_SLICE_MB));
