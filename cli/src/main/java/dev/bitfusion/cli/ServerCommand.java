@@ -13,6 +13,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bitfusion server}: run a GPU server until stopped (SIGTERM or Ctrl-C).
@@ -61,7 +62,15 @@ final class ServerCommand implements Callable<Integer>
                 server.close();
                 stopped.countDown();
             }, "bitfusion-shutdown"));
-            stopped.await();
+            while (!stopped.await(200, TimeUnit.MILLISECONDS))
+            {
+                final String failure = server.failure();
+                if (failure != null)
+                {
+                    System.err.println("bitfusion server: stopping, it can no longer serve: " + failure);
+                    return 1;
+                }
+            }
         }
         return 0;
     }

@@ -73,6 +73,14 @@ final class ControlAdapter implements Runnable, FragmentHandler
     {
         while (running)
         {
+            if (server.transport().aeron().isClosed())
+            {
+                // Aeron closes its client for good when the client's conductor misses its deadline (a pause
+                // longer than the liveness timeout): no request can reach this server any more.
+                server.context().errorLog().record("the transport closed under the server: no client can reach it");
+                server.fail("its Aeron client closed (see the transport error above)");
+                break;
+            }
             pollingIpc = false;
             int work = udpControl.poll(udpAssembler, 16);
             pollingIpc = true;

@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -157,6 +158,8 @@ public final class GpuServer implements AutoCloseable
     private final Thread controlThread;
     private final String udpChannel;
     private final String ipcChannel;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile String failure;
 
     private GpuServer(final Context context)
     {
@@ -279,8 +282,29 @@ public final class GpuServer implements AutoCloseable
             (context.authenticator().required() ? "; token required" : "");
     }
 
+    /**
+     * @return why the server can serve no one any more (its transport closed under it), or null while it can;
+     * whoever runs the server should then stop it and say so, so that a supervisor restarts it.
+     */
+    public String failure()
+    {
+        return failure;
+    }
+
+    void fail(final String why)
+    {
+        if (failure == null)
+        {
+            failure = why;
+        }
+    }
+
     public void close()
     {
+        if (!closed.compareAndSet(false, true))
+        {
+            return;
+        }
         controlAdapter.stop();
         try
         {

@@ -278,4 +278,19 @@ class FailureSystemTest
             Thread.sleep(10);
         }
     }
+
+    /**
+     * A server stopped for longer than the liveness timeout finds its Aeron client closed when it resumes: it
+     * can serve no one any more, so it says so and exits non-zero for its supervisor to restart it, rather
+     * than staying up deaf.
+     */
+    @org.junit.jupiter.api.Test
+    void shouldExitLoudlyWhenAPauseLongerThanTheLivenessTimeoutClosesItsTransport() throws Exception
+    {
+        final ServerProcess server = startServer(256);
+        server.pause(TransportSettings.LIVENESS_TIMEOUT_MS_DEFAULT + 2000);
+        assertEquals(1, server.awaitExit(30), "exit code; output: " + server.output());
+        assertTrue(server.output().stream().anyMatch(line -> line.contains("stopping, it can no longer serve")),
+            () -> "server output: " + server.output());
+    }
 }

@@ -126,6 +126,37 @@ final class ServerProcess implements AutoCloseable
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /**
+     * Stops the whole process (SIGSTOP) for a while, as a long garbage collection or an overloaded host would.
+     */
+    void pause(final long millis) throws IOException, InterruptedException
+    {
+        signal("STOP");
+        Thread.sleep(millis);
+        signal("CONT");
+    }
+
+    private void signal(final String name) throws IOException, InterruptedException
+    {
+        final Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0)
+        {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
+    /**
+     * @return the exit code, once the process has ended within the time given.
+     */
+    int awaitExit(final long seconds) throws InterruptedException
+    {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS))
+        {
+            throw new IllegalStateException("the server still runs after " + seconds + " s: " + output());
+        }
+        return process.exitValue();
+    }
+
     public void close() throws InterruptedException
     {
         process.destroy();

@@ -16,9 +16,13 @@ public final class TransportSettings
     public static final String PROFILE_PROP_NAME = "bitfusion.transport.profile";
     public static final String PROFILE_DEFAULT = "shared";
 
-    /** How long a silent peer is considered alive; each side notices a dead peer within about this. */
+    /**
+     * How long a silent peer is considered alive; each side notices a dead peer within about this. It is also
+     * the longest pause (a garbage collection, an overloaded host) a process survives: a longer one closes its
+     * Aeron client for good. 2 s proved too short for a server loading PyTorch's libraries on 2 busy cores.
+     */
     public static final String LIVENESS_TIMEOUT_PROP_NAME = "bitfusion.transport.liveness.timeout.ms";
-    public static final long LIVENESS_TIMEOUT_MS_DEFAULT = 2000;
+    public static final long LIVENESS_TIMEOUT_MS_DEFAULT = 5000;
 
     /** UDP MTU. Loopback endpoints use the largest datagram Aeron allows unless this is set. */
     public static final String UDP_MTU_PROP_NAME = "bitfusion.transport.udp.mtu";
