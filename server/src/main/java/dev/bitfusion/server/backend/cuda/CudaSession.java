@@ -280,7 +280,9 @@ final class CudaSession implements BackendSession
         {
             return status;
         }
-        final long chunkBytes = Math.min(maxChunkBytes, STAGING_SLOT_BYTES);
+        // Whole staging slots cross PCIe (one copy and one event per 4 MiB), and go out in network-sized pieces:
+        // a copy and an event per network message would cost the driver more than the bytes do.
+        final long chunkBytes = STAGING_SLOT_BYTES;
         final long chunks = (bytes + chunkBytes - 1) / chunkBytes;
         long issued = 0;
         long delivered = 0;
@@ -313,9 +315,14 @@ final class CudaSession implements BackendSession
             {
                 return status;
             }
-            if (!sink.onData(offset, slotPointers[slot].address(), (int)Math.min(chunkBytes, bytes - offset)))
+            final long slotBytes = Math.min(chunkBytes, bytes - offset);
+            for (long sent = 0; sent < slotBytes; sent += maxChunkBytes)
             {
-                return CUDA_ERROR_UNKNOWN;
+                if (!sink.onData(offset + sent, slotPointers[slot].address() + sent,
+                    (int)Math.min(maxChunkBytes, slotBytes - sent)))
+                {
+                    return CUDA_ERROR_UNKNOWN;
+                }
             }
             delivered++;
         }
