@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * loaded again after a context reset and on each further GPU), and programs load hundreds of MiB of them:
  * on the heap they would make every collection copy them, for seconds in a small process.
  * <p>
- * Counted references: whoever makes one holds a reference, each map entry holding it another
- * ({@link #retain()}, {@link #release()}); the memory is freed when the last goes.
+ * Counted references: whoever makes one holds a reference (let go by {@link #close()}), each map entry
+ * holding it another ({@link #retain()}, {@link #release()}); the memory is freed when the last goes.
  * <p>
  * Thread safety: thread safe; {@link #bytes()} must not be called after the last release.
  */

@@ -896,7 +896,7 @@ public final class RemoteDriver implements AutoCloseable
      * The bytes of a module image, read when the image travels to the server (and again after a reset).
      */
     @FunctionalInterface
-    public interface ModuleImage
+    public interface ModuleImage extends AutoCloseable
     {
         /**
          * @return PTX text, a fatbin or a cubin.
@@ -916,6 +916,14 @@ public final class RemoteDriver implements AutoCloseable
          */
         default void release()
         {
+        }
+
+        /**
+         * Lets the maker's reference go: whoever makes an image hands it on in a try-with-resources.
+         */
+        default void close()
+        {
+            release();
         }
     }
 

@@ -27,7 +27,7 @@ class NativeModuleImageTest
         image.retain();
         image.release();
         assertEquals(1, image.bytes()[1], "still held by its maker");
-        image.release();
-        assertThrows(IllegalStateException.class, image::retain, "freed with the last reference");
+        image.close();
+        assertThrows(IllegalStateException.class, image::retain, "freed when its maker lets it go");
     }
 }

@@ -992,16 +992,11 @@ public final class NativeDriver
             {
                 return CUDA_ERROR_INVALID_IMAGE;
             }
-            final NativeModuleImage copy = NativeModuleImage.copyOf(image, (int)bytes);
             final long[] value = new long[1];
             final int status;
-            try
+            try (NativeModuleImage copy = NativeModuleImage.copyOf(image, (int)bytes))
             {
                 status = driver().cuModuleLoadData(value, copy);
-            }
-            finally
-            {
-                copy.release();
             }
             if (status != CUDA_SUCCESS && driver.lastError() != null)
             {
@@ -1028,17 +1023,12 @@ public final class NativeDriver
             {
                 return CUDA_ERROR_INVALID_IMAGE;
             }
-            final RemoteDriver.ModuleImage source = preserved != 0 ? () -> copyOf(image, bytes) :
-                NativeModuleImage.copyOf(image, (int)bytes);
             final long[] value = new long[1];
             final int status;
-            try
+            try (RemoteDriver.ModuleImage source = preserved != 0 ? () -> copyOf(image, bytes) :
+                NativeModuleImage.copyOf(image, (int)bytes))
             {
                 status = driver().cuLibraryLoadData(value, source);
-            }
-            finally
-            {
-                source.release();
             }
             putLong(status, library, value[0]);
             return status;
