@@ -58,30 +58,6 @@ int bf_trace_enabled(void);
  */
 void *bf_lookup(const char *name, int cuda_version, int per_thread, int *status);
 
-/**
- * The page-locked host range (cuMemHostAlloc/cuMemAllocHost/cuMemHostRegister) holding a pointer.
- *
- * @return 1 with *base and *bytes set, or 0 when the pointer is in no such range (host_memory.c).
- */
-int bf_host_range(const void *pointer, void **base, size_t *bytes);
-
-/** Tell the Java side about mapped host memory and its device copy, so kernels given host addresses get the copy's. */
-CUresult bf_note_mapping(const void *host, size_t bytes, CUdeviceptr device);
-CUresult bf_forget_mapping(const void *host);
-
-/** Synchronous copies straight to the server, without the mapped-memory hooks (driver.c). */
-CUresult bf_copy_to_device(CUdeviceptr dst, const void *src, size_t bytes);
-CUresult bf_copy_to_host(void *dst, CUdeviceptr src, size_t bytes);
-
-/**
- * Mapped host memory (host_memory.c): before a launch, host writes since the last exchange go to each
- * range's device copy; after a blocking synchronisation that succeeded, the bytes the GPU changed come back.
- *
- * @return bf_mapped_pull_after: status unchanged, or the failed copy's status when status was a success.
- */
-CUresult bf_mapped_push(void);
-CUresult bf_mapped_pull_after(CUresult status);
-
 /** The private tables behind cuGetExportTable (export_tables.c). */
 CUresult bf_export_table(const void **table, const unsigned char *uuid);
 

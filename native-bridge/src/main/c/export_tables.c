@@ -17,12 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bridge.h"
-
-CUresult cuModuleLoadData(void **module, const void *image);
-CUresult cuDevicePrimaryCtxRetain(void **context, CUdevice device);
-CUresult cuCtxGetCurrent(void **context);
-CUresult cuCtxSetCurrent(void *context);
+#include "forwarded_calls.h"
 
 #define FATBIN_WRAPPER_MAGIC 0x466243b1u
 

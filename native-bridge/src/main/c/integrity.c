@@ -10,12 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bridge.h"
+#include "forwarded_calls.h"
 
 CUresult cuDriverGetVersion(int *version);
-CUresult cuDeviceGetCount(int *count);
-CUresult cuDeviceGetUuid(unsigned char *uuid, CUdevice device);
-CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice device);
 
 #define ATTRIBUTE_PCI_BUS_ID 33
 #define ATTRIBUTE_PCI_DEVICE_ID 34

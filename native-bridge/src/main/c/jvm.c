@@ -1,7 +1,9 @@
 /*
- * JVM bootstrap: the agent's RemoteDriver runs in a JVM created inside the application process on the
- * first driver call. libjvm is found at run time (BITFUSION_JAVA_HOME, JAVA_HOME, or the java on PATH),
- * never linked at build time, so the library does not carry the build machine's JDK path.
+ * JVM bootstrap: the client runtime (the agent's RemoteDriver) runs in a JVM created inside the
+ * application process on the first driver call. libjvm is found at run time (BITFUSION_JAVA_HOME, JAVA_HOME,
+ * or the java on PATH), never linked at build time, so the library does not carry the build machine's JDK
+ * path. Every trampoline of DriverBridge is resolved when the JVM starts, so a class path that does not
+ * match this library fails the start with one line rather than a call later.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -14,14 +16,17 @@
 
 #include "jvm.h"
 
-#define DRIVER_CLASS "dev/bitfusion/nativebridge/NativeDriver"
+#define RUNTIME_CLASS "dev/bitfusion/bridge/BridgeRuntime"
+#define BRIDGE_CLASS "dev/bitfusion/bridge/DriverBridge"
+#define CALLBACKS_CLASS "dev/bitfusion/bridge/NativeHostCallbacks"
 #define MAX_OPTIONS 64
 #define JVM_THREAD_STACK_BYTES (8u << 20)
 
 typedef jint (*create_vm_fn)(JavaVM **, void **, void *);
 typedef jint (*created_vms_fn)(JavaVM **, jsize, jsize *);
 
-jclass bf_driver_class;
+jclass bf_bridge_class;
+static jclass runtime_class;
 
 static pthread_once_t start_once = PTHREAD_ONCE_INIT;
 static pthread_key_t detach_key;
@@ -98,12 +103,12 @@ static void on_exit_shutdown(void)
     {
         return;
     }
-    jmethodID shutdown = bf_method(env, "shutdown", "()V");
+    jmethodID shutdown = (*env)->GetStaticMethodID(env, runtime_class, "shutdown", "()V");
     if (shutdown != NULL)
     {
-        (*env)->CallStaticVoidMethod(env, bf_driver_class, shutdown);
-        (*env)->ExceptionClear(env);
+        (*env)->CallStaticVoidMethod(env, runtime_class, shutdown);
     }
+    (*env)->ExceptionClear(env);
     exiting = 1;
 }
 
@@ -115,6 +120,67 @@ static int add_split_options(JavaVMOption *options, int count, char *text)
         options[count++].optionString = word;
     }
     return count;
+}
+
+/* A program's host functions, called where the runtime decides they run (cuLaunchHostFunc, cuStreamAddCallback). */
+static void JNICALL call_host_function(JNIEnv *env, jclass unused, jlong function, jlong user_data)
+{
+    (void)env; (void)unused;
+    ((void (*)(void *))(intptr_t)function)((void *)(intptr_t)user_data);
+}
+
+static void JNICALL call_stream_callback(JNIEnv *env, jclass unused, jlong callback, jlong stream, jint status,
+    jlong user_data)
+{
+    (void)env; (void)unused;
+    ((void (*)(void *, CUresult, void *))(intptr_t)callback)((void *)(intptr_t)stream, status, (void *)(intptr_t)user_data);
+}
+
+static jclass global_class(JNIEnv *env, const char *name)
+{
+    jclass local = (*env)->FindClass(env, name);
+    if (local == NULL)
+    {
+        (*env)->ExceptionClear(env);
+        fail("class not found on BITFUSION_CLASSPATH", name);
+        return NULL;
+    }
+    return (jclass)(*env)->NewGlobalRef(env, local);
+}
+
+/* The Java half of the bridge: its classes, every trampoline, and the natives it calls back through. */
+static int link_bridge(JNIEnv *env)
+{
+    runtime_class = global_class(env, RUNTIME_CLASS);
+    bf_bridge_class = runtime_class == NULL ? NULL : global_class(env, BRIDGE_CLASS);
+    jclass callbacks = bf_bridge_class == NULL ? NULL : global_class(env, CALLBACKS_CLASS);
+    if (callbacks == NULL)
+    {
+        return 0;
+    }
+    for (int i = 0; i < bf_java_method_count; i++)
+    {
+        bf_java_method_ids[i] = (*env)->GetStaticMethodID(env, bf_bridge_class, bf_java_methods[i].name,
+            bf_java_methods[i].signature);
+        if (bf_java_method_ids[i] == NULL)
+        {
+            (*env)->ExceptionClear(env);
+            fprintf(stderr, "bitfusion: DriverBridge.%s%s is missing: the class path does not match this libcuda.so.1\n",
+                bf_java_methods[i].name, bf_java_methods[i].signature);
+            return 0;
+        }
+    }
+    const JNINativeMethod natives[] = {
+        {"callHostFunction0", "(JJ)V", (void *)call_host_function},
+        {"callStreamCallback0", "(JJIJ)V", (void *)call_stream_callback},
+    };
+    if ((*env)->RegisterNatives(env, callbacks, natives, 2) != JNI_OK)
+    {
+        (*env)->ExceptionClear(env);
+        fail("cannot register the host callbacks", CALLBACKS_CLASS);
+        return 0;
+    }
+    return 1;
 }
 
 /* Runs on its own thread: the primordial thread's stack is not one the JVM can guard. */
@@ -192,22 +258,18 @@ static void *create_vm(void *unused)
         }
     }
 
-    jclass local = (*env)->FindClass(env, DRIVER_CLASS);
-    if (local == NULL)
+    if (!link_bridge(env))
     {
-        (*env)->ExceptionClear(env);
-        fail("class " DRIVER_CLASS " not found on BITFUSION_CLASSPATH", NULL);
         return NULL;
     }
-    bf_driver_class = (jclass)(*env)->NewGlobalRef(env, local);
-    jmethodID bootstrap = (*env)->GetStaticMethodID(env, bf_driver_class, "bootstrap", "()I");
+    jmethodID bootstrap = (*env)->GetStaticMethodID(env, runtime_class, "bootstrap", "()I");
     const jint status = bootstrap == NULL ? CUDA_ERROR_NOT_INITIALIZED :
-        (*env)->CallStaticIntMethod(env, bf_driver_class, bootstrap);
+        (*env)->CallStaticIntMethod(env, runtime_class, bootstrap);
     if ((*env)->ExceptionCheck(env))
     {
         (*env)->ExceptionDescribe(env);
         (*env)->ExceptionClear(env);
-        fail("NativeDriver.bootstrap threw", NULL);
+        fail("BridgeRuntime.bootstrap threw", NULL);
         return NULL;
     }
     (*vm)->DetachCurrentThread(vm);
@@ -291,24 +353,8 @@ CUresult bf_enter(JNIEnv **env)
     return CUDA_SUCCESS;
 }
 
-jmethodID bf_method(JNIEnv *env, const char *name, const char *signature)
+CUresult bf_check(JNIEnv *env, jint status)
 {
-    jmethodID method = (*env)->GetStaticMethodID(env, bf_driver_class, name, signature);
-    if (method == NULL)
-    {
-        (*env)->ExceptionClear(env);
-        fprintf(stderr, "bitfusion: NativeDriver.%s%s is missing: the class path does not match this libcuda.so.1\n",
-            name, signature);
-    }
-    return method;
-}
-
-CUresult bf_check(JNIEnv *env, const char *name, jint status)
-{
-    if (bf_trace_enabled())
-    {
-        fprintf(stderr, "bitfusion-trace: %s -> %d\n", name, (int)status);
-    }
     if ((*env)->ExceptionCheck(env))
     {
         (*env)->ExceptionDescribe(env);

@@ -1,5 +1,6 @@
 /*
- * The JVM embedded in the application: started on the first driver call that needs it.
+ * The JVM embedded in the application, started on the first driver call that needs it, and the calls into
+ * the Java half of the bridge (dev.bitfusion.bridge.DriverBridge, generated with the C exports).
  */
 #ifndef BITFUSION_JVM_H
 #define BITFUSION_JVM_H
@@ -7,7 +8,20 @@
 #include <jni.h>
 #include "bridge.h"
 
-extern jclass bf_driver_class;
+/** A trampoline of DriverBridge: its name and JNI signature, as BridgeGenerator derived them. */
+typedef struct
+{
+    const char *name;
+    const char *signature;
+} bf_java_method;
+
+/* Generated (forwarded_calls.c): the trampolines in table order, and their method ids once the JVM runs. */
+extern const bf_java_method bf_java_methods[];
+extern const int bf_java_method_count;
+extern jmethodID bf_java_method_ids[];
+
+/** dev.bitfusion.bridge.DriverBridge, once the JVM runs. */
+extern jclass bf_bridge_class;
 
 /**
  * Make sure the JVM runs and this thread is attached to it.
@@ -17,35 +31,12 @@ extern jclass bf_driver_class;
  */
 CUresult bf_enter(JNIEnv **env);
 
-/** Look up a static method of NativeDriver; logs and returns NULL when it is missing. */
-jmethodID bf_method(JNIEnv *env, const char *name, const char *signature);
-
-/** Turn a pending Java exception into CUDA_ERROR_UNKNOWN (never let it cross into the application). */
-CUresult bf_check(JNIEnv *env, const char *name, jint status);
+/** The status a trampoline returned; a pending Java exception (never expected) becomes CUDA_ERROR_UNKNOWN. */
+CUresult bf_check(JNIEnv *env, jint status);
 
 #define BF_PTR(p) ((jlong)(intptr_t)(p))
 
-/* Forward one driver call to the static method NativeDriver.NAME with the given JNI signature. */
-#define BF_FORWARD(name, signature, ...)                                     \
-    do                                                                       \
-    {                                                                        \
-        JNIEnv *env_;                                                        \
-        const CUresult entered_ = bf_enter(&env_);                           \
-        if (entered_ != CUDA_SUCCESS)                                        \
-        {                                                                    \
-            return entered_;                                                 \
-        }                                                                    \
-        static jmethodID method_;                                            \
-        if (method_ == NULL)                                                 \
-        {                                                                    \
-            method_ = bf_method(env_, name, signature);                      \
-            if (method_ == NULL)                                             \
-            {                                                                \
-                return CUDA_ERROR_UNKNOWN;                                   \
-            }                                                                \
-        }                                                                    \
-        return bf_check(env_, name, (*env_)->CallStaticIntMethod(            \
-            env_, bf_driver_class, method_, __VA_ARGS__));                   \
-    } while (0)
+/* CU_STREAM_PER_THREAD: what a NULL stream means to the _ptsz variants of the calls. */
+#define BF_STREAM_PER_THREAD ((void *)0x2)
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * Symbol lookup: cuGetProcAddress serves the generated name table; every symbol the bridge does not
- * implement is a generated stub that lands in bf_unimplemented.
+ * What the bridge answers without a JVM: the driver's version and symbol lookup. cuGetProcAddress serves
+ * the generated name table; every symbol the bridge neither forwards nor answers here is a generated stub
+ * that lands in bf_unimplemented.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "bridge.h"
 
+#define DRIVER_VERSION 13000
 #define MAX_SYMBOLS 4096
 #define CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM 0x2
 #define CU_GET_PROC_ADDRESS_SUCCESS 0
@@ -35,6 +37,16 @@ int bf_unimplemented(const char *name, int index)
         fprintf(stderr, "bitfusion: %s is not supported yet (CUDA_ERROR_NOT_SUPPORTED)\n", name);
     }
     return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+BF_EXPORT CUresult cuDriverGetVersion(int *driverVersion)
+{
+    if (driverVersion == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *driverVersion = DRIVER_VERSION;
+    return CUDA_SUCCESS;
 }
 
 static int compare_entry(const void *key, const void *entry)

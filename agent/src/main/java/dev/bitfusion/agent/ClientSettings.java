@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,6 +20,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ClientSettings
 {
+    /** Comma-separated HOST:PORT list, as {@code bitfusion run} hands it to the program; the first serves the slice. */
+    public static final String SERVERS_ENV_NAME = "BITFUSION_SERVERS";
+    /** How many GPUs (-n). */
+    public static final String GPU_COUNT_ENV_NAME = "BITFUSION_GPU_COUNT";
+    /** Slice as a fraction of each GPU's memory (-p). */
+    public static final String MEMORY_FRACTION_ENV_NAME = "BITFUSION_MEMORY_FRACTION";
+    /** Slice in MiB (-m). */
+    public static final String MEMORY_MB_ENV_NAME = "BITFUSION_MEMORY_MB";
+    /** Tag added to the client id of the program's sessions (list_gpus), so {@code bitfusion run} can find them. */
+    public static final String CLIENT_ID_ENV_NAME = "BITFUSION_CLIENT_ID";
+
     /** Environment variable holding the token a server started with --token-file expects. */
     public static final String TOKEN_ENV_NAME = "BITFUSION_TOKEN";
 
@@ -143,6 +155,39 @@ public final class ClientSettings
     public long openTimeoutNs()
     {
         return openTimeoutNs;
+    }
+
+    /**
+     * @param environment variables as {@code bitfusion run} sets them for the program it starts.
+     * @return settings for the slice they describe.
+     * @throws IllegalArgumentException when no server is named (the program was not started by bitfusion run).
+     */
+    public static ClientSettings fromEnvironment(final Map<String, String> environment)
+    {
+        final String servers = environment.get(SERVERS_ENV_NAME);
+        if (servers == null || servers.isBlank())
+        {
+            throw new IllegalArgumentException(SERVERS_ENV_NAME + " is not set: start the program with `bitfusion run`");
+        }
+        final ClientSettings settings = new ClientSettings()
+            .server(Endpoint.parse(servers.split(",")[0].strip()))
+            .gpuCount(Integer.parseInt(environment.getOrDefault(GPU_COUNT_ENV_NAME, "1").strip()));
+        final String tag = environment.get(CLIENT_ID_ENV_NAME);
+        if (tag != null && !tag.isBlank())
+        {
+            settings.clientId(settings.clientId() + " [" + tag.strip() + "]");
+        }
+        final String fraction = environment.get(MEMORY_FRACTION_ENV_NAME);
+        final String megabytes = environment.get(MEMORY_MB_ENV_NAME);
+        if (fraction != null && !fraction.isBlank())
+        {
+            settings.memoryFraction(Double.parseDouble(fraction.strip()));
+        }
+        if (megabytes != null && !megabytes.isBlank())
+        {
+            settings.memoryMb(Long.parseLong(megabytes.strip()));
+        }
+        return settings.conclude();
     }
 
     /**

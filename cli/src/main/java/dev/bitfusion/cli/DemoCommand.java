@@ -1,7 +1,8 @@
 package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.transport.CuResult;
@@ -67,62 +68,64 @@ final class DemoCommand implements Callable<Integer>
 
     private int run(final RemoteDriver driver)
     {
-        final long bytes = (long)megabytes << 20;
-        check(driver.cuInit(0), "cuInit", driver);
-        final String[] name = new String[1];
-        final long[] total = new long[1];
-        check(driver.cuDeviceGetName(name, 0), "cuDeviceGetName", driver);
-        check(driver.cuDeviceTotalMem(total, 0), "cuDeviceTotalMem", driver);
-        final long[] context = new long[1];
-        check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain", driver);
-        check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent", driver);
-        System.out.printf("device 0: %s, slice of %d MiB (%s)%n", name[0], total[0] >> 20,
-            driver.connection(0).isIpc() ? "ipc" : "udp");
-
-        final byte[] host = new byte[(int)bytes];
-        for (int i = 0; i < host.length; i++)
+        final int bytes = megabytes << 20;
+        try (NativeBuffer out = NativeBuffer.allocate(256);
+            NativeBuffer host = NativeBuffer.allocate(bytes);
+            NativeBuffer back = NativeBuffer.allocate(bytes))
         {
-            host[i] = (byte)(i * 31 + (i >>> 11));
-        }
-        final long[] source = new long[1];
-        final long[] target = new long[1];
-        check(driver.cuMemAlloc(source, bytes), "cuMemAlloc", driver);
-        check(driver.cuMemAlloc(target, bytes), "cuMemAlloc", driver);
+            check(driver.cuInit(0), "cuInit", driver);
+            check(driver.devices().cuDeviceGetName(out.address(), 128, 0), "cuDeviceGetName", driver);
+            final String name = out.getStringWithoutLengthAscii(0, 128).split("\0", 2)[0];
+            check(driver.devices().cuDeviceTotalMem(out.address(), 0), "cuDeviceTotalMem", driver);
+            final long total = out.getLong(0);
+            check(driver.contexts().cuDevicePrimaryCtxRetain(out.address(), 0), "cuDevicePrimaryCtxRetain", driver);
+            check(driver.contexts().cuCtxSetCurrent(out.getLong(0)), "cuCtxSetCurrent", driver);
+            System.out.printf("device 0: %s, slice of %d MiB (%s)%n", name, total >> 20,
+                driver.session(0).isIpc() ? "ipc" : "udp");
 
-        final long startNs = System.nanoTime();
-        check(driver.cuMemcpyHtoD(source[0], host, 0, bytes), "cuMemcpyHtoD", driver);
-        check(driver.cuMemsetD32(source[0], 0x2A2A2A2A, 256), "cuMemsetD32", driver);
-        check(driver.cuMemcpyDtoD(target[0], source[0], bytes), "cuMemcpyDtoD", driver);
-        final byte[] back = new byte[(int)bytes];
-        check(driver.cuMemcpyDtoH(back, 0, target[0], bytes), "cuMemcpyDtoH", driver);
-        final double seconds = (System.nanoTime() - startNs) / 1e9;
-
-        final long[] free = new long[1];
-        final long[] slice = new long[1];
-        check(driver.cuMemGetInfo(free, slice), "cuMemGetInfo", driver);
-
-        long mismatches = 0;
-        for (int i = 0; i < back.length; i++)
-        {
-            final byte expected = i < 1024 ? (byte)0x2A : host[i];
-            if (back[i] != expected)
+            for (int i = 0; i < bytes; i++)
             {
-                mismatches++;
+                host.putByte(i, (byte)(i * 31 + (i >>> 11)));
             }
-        }
-        check(driver.cuMemFree(source[0]), "cuMemFree", driver);
-        check(driver.cuMemFree(target[0]), "cuMemFree", driver);
-        check(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+            check(driver.memory().cuMemAlloc(out.address(), bytes), "cuMemAlloc", driver);
+            final long source = out.getLong(0);
+            check(driver.memory().cuMemAlloc(out.address(), bytes), "cuMemAlloc", driver);
+            final long target = out.getLong(0);
 
-        System.out.printf("round trip of %d MiB (H2D, memset, D2D, D2H) in %.3f s; cuMemGetInfo: %d MiB free of %d MiB%n",
-            bytes >> 20, seconds, free[0] >> 20, slice[0] >> 20);
-        if (mismatches != 0)
-        {
-            System.out.println("FAILED: " + mismatches + " bytes differ");
-            return 1;
+            final long startNs = System.nanoTime();
+            check(driver.memory().cuMemcpyHtoD(source, host.address(), bytes), "cuMemcpyHtoD", driver);
+            check(driver.memory().cuMemsetD32(source, 0x2A2A2A2A, 256), "cuMemsetD32", driver);
+            check(driver.memory().cuMemcpyDtoD(target, source, bytes), "cuMemcpyDtoD", driver);
+            check(driver.memory().cuMemcpyDtoH(back.address(), target, bytes), "cuMemcpyDtoH", driver);
+            final double seconds = (System.nanoTime() - startNs) / 1e9;
+
+            check(driver.memory().cuMemGetInfo(out.address(), out.address(8)), "cuMemGetInfo", driver);
+            final long free = out.getLong(0);
+            final long slice = out.getLong(8);
+
+            long mismatches = 0;
+            for (int i = 0; i < bytes; i++)
+            {
+                final byte expected = i < 1024 ? (byte)0x2A : host.getByte(i);
+                if (back.getByte(i) != expected)
+                {
+                    mismatches++;
+                }
+            }
+            check(driver.memory().cuMemFree(source), "cuMemFree", driver);
+            check(driver.memory().cuMemFree(target), "cuMemFree", driver);
+            check(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize", driver);
+
+            System.out.printf("round trip of %d MiB (H2D, memset, D2D, D2H) in %.3f s; cuMemGetInfo: %d MiB free of %d MiB%n",
+                bytes >> 20, seconds, free >> 20, slice >> 20);
+            if (mismatches != 0)
+            {
+                System.out.println("FAILED: " + mismatches + " bytes differ");
+                return 1;
+            }
+            System.out.println("PASSED: all " + bytes + " bytes verified");
+            return 0;
         }
-        System.out.println("PASSED: all " + bytes + " bytes verified");
-        return 0;
     }
 
     private static void check(final int result, final String call, final RemoteDriver driver)

@@ -1,5 +1,8 @@
 package dev.bitfusion.cli;
 
+import dev.bitfusion.agent.wire.ClientLink;
+import dev.bitfusion.agent.wire.ControlClient;
+import dev.bitfusion.agent.wire.SessionRefusedException;
 import dev.bitfusion.health.CheckGroup;
 import dev.bitfusion.health.CheckResult;
 import dev.bitfusion.health.HealthStatus;
@@ -9,29 +12,17 @@ import dev.bitfusion.health.server.ComputeMode;
 import dev.bitfusion.health.server.EccState;
 import dev.bitfusion.health.server.GpuFacts;
 import dev.bitfusion.health.server.ServerFacts;
-import dev.bitfusion.transport.AeronTransport;
-import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
-import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.Protocol;
-import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.protocol.HealthFactsDecoder;
 import dev.bitfusion.transport.protocol.HealthQueryEncoder;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
-import io.aeron.ChannelUri;
-import io.aeron.ChannelUriStringBuilder;
-import io.aeron.FragmentAssembler;
-import io.aeron.Publication;
-import io.aeron.Subscription;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Asks one server for its health facts over UDP ({@code HealthQuery} on the control stream, answered by
@@ -60,89 +51,65 @@ final class HealthFactsQuery
      */
     static ServerFacts query(final Endpoint server, final String token, final long timeoutNs)
     {
-        final String localAddress;
+        final ClientLink link;
         try
         {
-            localAddress = LocalRoute.addressTowards(server);
+            link = ClientLink.towards(server, "udp", "health");
         }
-        catch (final UncheckedIOException ex)
+        catch (final UncheckedIOException | SessionRefusedException ex)
         {
             throw new HealthProbeException(ex.getMessage());
         }
-        final TransportSettings settings = new TransportSettings().aeronDirectoryName(TransportSettings
-            .defaultAeronDirectory("health-" + ProcessHandle.current().pid() + "-" +
-            Long.toHexString(ThreadLocalRandom.current().nextLong())));
-        try (AeronTransport transport = AeronTransport.launchEmbedded(settings);
-            Subscription replies = transport.aeron().addSubscription(
-                new ChannelUriStringBuilder().media("udp").endpoint(localAddress + ":0").build(),
-                REPLY_STREAM_ID);
-            Publication control = transport.aeron().addPublication(
-                ChannelUris.udp(server, settings), Protocol.CONTROL_STREAM_ID))
+        try (link; ControlClient control = new ControlClient(link, server))
         {
-            final long deadlineNs = System.nanoTime() + timeoutNs;
-            String resolved;
-            while ((resolved = replies.tryResolveChannelEndpointPort()) == null)
-            {
-                awaitUntil(deadlineNs, server, timeoutNs);
-            }
-            final String replyChannel = new ChannelUriStringBuilder().media("udp")
-                .endpoint(ChannelUri.parse(resolved).get("endpoint")).build();
-
-            final long correlationId = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+            final long correlationId = ControlClient.newCorrelationId();
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
             final HealthQueryEncoder encoder = new HealthQueryEncoder()
                 .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
                 .correlationId(correlationId)
                 .protocolVersion(Protocol.VERSION)
-                .replyStreamId(REPLY_STREAM_ID)
+                .replyStreamId(link.replyStreamId())
                 .authToken(token)
-                .replyChannel(replyChannel);
-            final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+                .replyChannel(link.replyChannel());
 
             final ServerAddress address = new ServerAddress(server.host(), server.port());
             final ServerFacts[] answer = new ServerFacts[1];
             final String[] refusal = new String[1];
             final MessageHeaderDecoder header = new MessageHeaderDecoder();
             final HealthFactsDecoder decoder = new HealthFactsDecoder();
-            final FragmentAssembler assembler = new FragmentAssembler((message, offset, messageLength, frame) ->
+            control.exchange(buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(),
+                (message, offset, messageLength, frame) ->
+                {
+                    header.wrap(message, offset);
+                    if (header.templateId() != HealthFactsDecoder.TEMPLATE_ID ||
+                        header.schemaId() != HealthFactsDecoder.SCHEMA_ID)
+                    {
+                        return;
+                    }
+                    decoder.wrapAndApplyHeader(message, offset, header);
+                    if (decoder.correlationId() != correlationId)
+                    {
+                        return;
+                    }
+                    if (decoder.tokenAccepted() == 0)
+                    {
+                        refusal[0] = refusalOf(decoder);
+                    }
+                    else
+                    {
+                        answer[0] = decode(address, decoder);
+                    }
+                },
+                () -> answer[0] != null || refusal[0] != null, timeoutNs);
+            if (refusal[0] != null)
             {
-                header.wrap(message, offset);
-                if (header.templateId() != HealthFactsDecoder.TEMPLATE_ID || header.schemaId() != HealthFactsDecoder.SCHEMA_ID)
-                {
-                    return;
-                }
-                decoder.wrapAndApplyHeader(message, offset, header);
-                if (decoder.correlationId() != correlationId)
-                {
-                    return;
-                }
-                if (decoder.tokenAccepted() == 0)
-                {
-                    refusal[0] = refusalOf(decoder);
-                }
-                else
-                {
-                    answer[0] = decode(address, decoder);
-                }
-            });
-
-            boolean sent = false;
-            while (answer[0] == null)
-            {
-                if (refusal[0] != null)
-                {
-                    throw new HealthProbeException(refusal[0]);
-                }
-                if (!sent)
-                {
-                    sent = control.offer(buffer, 0, length) > 0;
-                }
-                if (replies.poll(assembler, 10) == 0)
-                {
-                    awaitUntil(deadlineNs, server, timeoutNs);
-                }
+                throw new HealthProbeException(refusal[0]);
             }
             return answer[0];
+        }
+        catch (final SessionRefusedException ex)
+        {
+            throw new HealthProbeException(ex.getMessage());
         }
     }
 
@@ -238,15 +205,5 @@ final class HealthFactsQuery
     private static Boolean flag(final int wire)
     {
         return wire < 0 ? null : wire > 0;
-    }
-
-    private static void awaitUntil(final long deadlineNs, final Endpoint server, final long timeoutNs)
-    {
-        if (System.nanoTime() > deadlineNs)
-        {
-            throw new HealthProbeException("no answer from bitfusion server " + server + " within " +
-                TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms (is it running, and is the port open?)");
-        }
-        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
     }
 }

@@ -1,7 +1,8 @@
 package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Endpoint;
 
@@ -58,38 +59,39 @@ final class LinkMeasurement
             .token(token)
             .openTimeoutNs(openTimeoutNs);
         // Nothing runs kernels here, so there is no device output to show.
-        try (RemoteDriver driver = new RemoteDriver(settings, new PrintStream(OutputStream.nullOutputStream())))
+        try (RemoteDriver driver = new RemoteDriver(settings, new PrintStream(OutputStream.nullOutputStream()),
+            new PrintStream(OutputStream.nullOutputStream()));
+            NativeBuffer out = NativeBuffer.allocate(Long.BYTES);
+            NativeBuffer host = NativeBuffer.allocate(COPY_BYTES))
         {
             check(driver, driver.cuInit(0), "open a session");
-            final long[] context = new long[1];
-            check(driver, driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
-            check(driver, driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+            check(driver, driver.contexts().cuDevicePrimaryCtxRetain(out.address(), 0), "cuDevicePrimaryCtxRetain");
+            check(driver, driver.contexts().cuCtxSetCurrent(out.getLong(0)), "cuCtxSetCurrent");
 
             for (int i = 0; i < WARM_UP_CALLS; i++)
             {
-                check(driver, driver.cuCtxSynchronize(), "cuCtxSynchronize");
+                check(driver, driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize");
             }
             final long[] samples = new long[LATENCY_SAMPLES];
             for (int i = 0; i < LATENCY_SAMPLES; i++)
             {
                 final long startNs = System.nanoTime();
-                check(driver, driver.cuCtxSynchronize(), "cuCtxSynchronize");
+                check(driver, driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize");
                 samples[i] = System.nanoTime() - startNs;
             }
             Arrays.sort(samples);
             final long medianNs = samples[LATENCY_SAMPLES / 2];
 
-            final byte[] host = new byte[COPY_BYTES];
-            Arrays.fill(host, (byte)0x5A);
-            final long[] device = new long[1];
-            check(driver, driver.cuMemAlloc(device, COPY_BYTES), "cuMemAlloc of " + SLICE_MB + " MiB");
+            host.setMemory(0, COPY_BYTES, (byte)0x5A);
+            check(driver, driver.memory().cuMemAlloc(out.address(), COPY_BYTES), "cuMemAlloc of " + SLICE_MB + " MiB");
+            final long device = out.getLong(0);
             final long startNs = System.nanoTime();
-            check(driver, driver.cuMemcpyHtoD(device[0], host, 0, COPY_BYTES), "cuMemcpyHtoD");
+            check(driver, driver.memory().cuMemcpyHtoD(device, host.address(), COPY_BYTES), "cuMemcpyHtoD");
             // The H2D copy returns once its data is sent; the synchronize waits until the server has it.
-            check(driver, driver.cuCtxSynchronize(), "cuCtxSynchronize");
-            check(driver, driver.cuMemcpyDtoH(host, 0, device[0], COPY_BYTES), "cuMemcpyDtoH");
+            check(driver, driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize");
+            check(driver, driver.memory().cuMemcpyDtoH(host.address(), device, COPY_BYTES), "cuMemcpyDtoH");
             final long elapsedNs = Math.max(1, System.nanoTime() - startNs);
-            check(driver, driver.cuMemFree(device[0]), "cuMemFree");
+            check(driver, driver.memory().cuMemFree(device), "cuMemFree");
 
             return new Result(medianNs, 2.0 * COPY_BYTES * 1e9 / elapsedNs);
         }

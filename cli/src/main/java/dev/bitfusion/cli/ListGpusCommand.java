@@ -1,7 +1,7 @@
 package dev.bitfusion.cli;
 
-import dev.bitfusion.agent.GpuPoolInfo;
-import dev.bitfusion.agent.PoolQuery;
+import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

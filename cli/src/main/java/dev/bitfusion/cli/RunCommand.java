@@ -1,10 +1,10 @@
 package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.GpuPoolInfo;
-import dev.bitfusion.agent.PoolQuery;
-import dev.bitfusion.agent.RemoteDriver;
-import dev.bitfusion.nativebridge.NativeDriver;
+import dev.bitfusion.agent.driver.RemoteDriver;
+import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.PoolQuery;
+import dev.bitfusion.bridge.BridgeRuntime;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.TokenAuthenticator;
@@ -62,7 +62,7 @@ import java.util.stream.Stream;
     description = "Run a CUDA program on remote GPU slices: bitfusion run -n 1 -p 0.5 -- ./program ARGS")
 final class RunCommand implements Callable<Integer>
 {
-    static final String LIBRARY_RESOURCE = "/dev/bitfusion/nativebridge/linux-x86_64/libcuda.so.1";
+    static final String LIBRARY_RESOURCE = "/dev/bitfusion/bridge/linux-x86_64/libcuda.so.1";
     /** How long to wait for a server to free the slice of a program that died without closing it. */
     static final long RELEASE_WAIT_MS_DEFAULT = 15_000;
     private static final int SIGNAL_EXIT_BASE = 128;
@@ -113,7 +113,8 @@ final class RunCommand implements Callable<Integer>
             servers = List.of(local);
         }
         // Closed right before the program starts (see the class comment); closing again is harmless.
-        try (RemoteDriver check = new RemoteDriver(settings(servers.get(0)), new PrintStream(OutputStream.nullOutputStream())))
+        try (RemoteDriver check = new RemoteDriver(settings(servers.get(0)),
+            new PrintStream(OutputStream.nullOutputStream()), new PrintStream(OutputStream.nullOutputStream())))
         {
             final String refused = checkSlice(check);
             if (refused != null)
@@ -217,21 +218,21 @@ final class RunCommand implements Callable<Integer>
         final Map<String, String> environment = builder.environment();
         final String inherited = environment.get("LD_LIBRARY_PATH");
         environment.put("LD_LIBRARY_PATH", libraryDir + (inherited == null || inherited.isEmpty() ? "" : ":" + inherited));
-        environment.put(NativeDriver.SERVERS_ENV_NAME,
+        environment.put(ClientSettings.SERVERS_ENV_NAME,
             servers.stream().map(Endpoint::toString).collect(Collectors.joining(",")));
-        environment.put(NativeDriver.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
-        environment.remove(NativeDriver.MEMORY_FRACTION_ENV_NAME);
-        environment.remove(NativeDriver.MEMORY_MB_ENV_NAME);
+        environment.put(ClientSettings.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
+        environment.remove(ClientSettings.MEMORY_FRACTION_ENV_NAME);
+        environment.remove(ClientSettings.MEMORY_MB_ENV_NAME);
         if (megabytes != null)
         {
-            environment.put(NativeDriver.MEMORY_MB_ENV_NAME, Long.toString(megabytes));
+            environment.put(ClientSettings.MEMORY_MB_ENV_NAME, Long.toString(megabytes));
         }
         else
         {
-            environment.put(NativeDriver.MEMORY_FRACTION_ENV_NAME, Double.toString(fraction));
+            environment.put(ClientSettings.MEMORY_FRACTION_ENV_NAME, Double.toString(fraction));
         }
-        environment.put(NativeDriver.CLASSPATH_ENV_NAME, absoluteClassPath());
-        environment.put(NativeDriver.CLIENT_ID_ENV_NAME, tag);
+        environment.put(BridgeRuntime.CLASSPATH_ENV_NAME, absoluteClassPath());
+        environment.put(ClientSettings.CLIENT_ID_ENV_NAME, tag);
         environment.put("BITFUSION_JAVA_HOME", System.getProperty("java.home"));
 
         final Process process;

@@ -30,7 +30,11 @@ public final class CuResult
     public static final int CUDA_ERROR_ILLEGAL_ADDRESS = 700;
     public static final int CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES = 701;
     public static final int CUDA_ERROR_LAUNCH_TIMEOUT = 702;
+    public static final int CUDA_ERROR_PEER_ACCESS_UNSUPPORTED = 217;
     public static final int CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED = 704;
+    public static final int CUDA_ERROR_PEER_ACCESS_NOT_ENABLED = 705;
+    public static final int CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED = 712;
+    public static final int CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED = 713;
     public static final int CUDA_ERROR_PRIMARY_CONTEXT_ACTIVE = 708;
     public static final int CUDA_ERROR_CONTEXT_IS_DESTROYED = 709;
     public static final int CUDA_ERROR_LAUNCH_FAILED = 719;
@@ -75,6 +79,14 @@ public final class CuResult
             "primary context active");
         describe(CUDA_ERROR_CONTEXT_IS_DESTROYED, "CUDA_ERROR_CONTEXT_IS_DESTROYED", "context is destroyed");
         describe(CUDA_ERROR_LAUNCH_FAILED, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure");
+        describe(CUDA_ERROR_PEER_ACCESS_UNSUPPORTED, "CUDA_ERROR_PEER_ACCESS_UNSUPPORTED",
+            "peer access is not supported between these two devices");
+        describe(CUDA_ERROR_PEER_ACCESS_NOT_ENABLED, "CUDA_ERROR_PEER_ACCESS_NOT_ENABLED",
+            "peer access has not been enabled");
+        describe(CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED, "CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED",
+            "part or all of the requested memory range is already mapped");
+        describe(CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED, "CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED",
+            "pointer does not correspond to a registered memory region");
         describe(CUDA_ERROR_NOT_PERMITTED, "CUDA_ERROR_NOT_PERMITTED", "operation not permitted");
         describe(CUDA_ERROR_NOT_SUPPORTED, "CUDA_ERROR_NOT_SUPPORTED", "operation not supported");
         describe(CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error");

@@ -1,0 +1,45 @@
+package dev.bitfusion.agent;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ClientSettingsEnvironmentTest
+{
+    @Test
+    void shouldTagTheProgramsOwnClientIdWithTheRunThatStartedIt()
+    {
+        final ClientSettings settings = ClientSettings.fromEnvironment(Map.of(
+            ClientSettings.SERVERS_ENV_NAME, "127.0.0.1:56001",
+            ClientSettings.MEMORY_FRACTION_ENV_NAME, "0.5",
+            ClientSettings.CLIENT_ID_ENV_NAME, "bitfusion run 1234"));
+
+        assertTrue(settings.clientId().endsWith(" [bitfusion run 1234]"), settings.clientId());
+        assertTrue(settings.clientId().contains(":" + ProcessHandle.current().pid()), settings.clientId());
+    }
+
+    @Test
+    void shouldUseTheFirstServerAndTheSliceInMegabytes()
+    {
+        final ClientSettings settings = ClientSettings.fromEnvironment(Map.of(
+            ClientSettings.SERVERS_ENV_NAME, "10.0.0.1:1000, 10.0.0.2:2000",
+            ClientSettings.GPU_COUNT_ENV_NAME, "1",
+            ClientSettings.MEMORY_MB_ENV_NAME, "1024"));
+
+        assertEquals("10.0.0.1:1000", settings.servers().get(0).toString());
+        assertEquals(1024, settings.memoryMb());
+    }
+
+    @Test
+    void shouldSayHowToStartTheProgramWhenNoServerIsGiven()
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> ClientSettings.fromEnvironment(Map.of()));
+
+        assertTrue(ex.getMessage().contains("bitfusion run"), ex.getMessage());
+    }
+}
