@@ -55,7 +55,7 @@ public final class CudaErrorsGenerator
 
     public static void main(final String[] args) throws IOException
     {
-        final Path module = Path.of(args[0]);
+        final Path module = Path.of(args[0]).toAbsolutePath().normalize();
         Path header = Path.of(System.getenv().getOrDefault("CUDA_HOME", "/usr/local/cuda"), "include", "cuda.h");
         Path javaDir = null;
         Path cDir = null;
