@@ -66,7 +66,7 @@ class InterposerSystemTest
         }
     }
 
-    /** The examples suite of examples/cuda/manifest.txt, but for the programs this class checks in tests of their own. */
+    /** The examples suite of examples/cuda/manifest.txt, but for the programs checked in tests of their own below. */
     static Stream<Arguments> examplesSuite()
     {
         return CudaExamples.suiteExcept(
@@ -94,8 +94,7 @@ class InterposerSystemTest
         final Run run = run("-n", "1", "-p", "0.5", "--server_list", server.serverList(), "--", binary("shared_runtime"));
 
         assertEquals(0, run.exitCode(), run.output());
-        assertTrue(run.output().contains(verdict("shared_runtime")),
-            run.output());
+        assertTrue(run.output().contains(verdict("shared_runtime")), run.output());
         assertTrue(server.output().stream().anyMatch(line -> line.contains("session") && line.contains("opened")),
             "the program must have used the remote server: " + server.output());
     }
