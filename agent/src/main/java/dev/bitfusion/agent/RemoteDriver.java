@@ -1,6 +1,6 @@
 package dev.bitfusion.agent;
 
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.SyncKind;
 import dev.bitfusion.transport.TensorMapRequest;
@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * The CUDA driver API, executed on remote GPU slices. Method names, arguments and return values follow

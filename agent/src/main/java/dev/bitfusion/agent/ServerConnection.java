@@ -2,7 +2,7 @@ package dev.bitfusion.agent;
 
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.Protocol;

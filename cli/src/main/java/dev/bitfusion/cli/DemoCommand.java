@@ -4,7 +4,7 @@ import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * The Java side of our libcuda.so.1: the C exports call these static methods through JNI, one per driver

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.bitfusion.systemtests.CudaExamples.binary;
 import static dev.bitfusion.systemtests.Drivers.*;
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
