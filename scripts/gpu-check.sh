@@ -17,30 +17,9 @@ mkdir -p "$out"
 bitfusion="$root/bin/bitfusion"
 port="${BITFUSION_CHECK_PORT:-56101}"
 slice_mb="${BITFUSION_CHECK_SLICE_MB:-40960}"
-# The examples suite: NAME|ARGS|the line that says it passed (the same verdicts as the system tests).
-examples=(
-    "vector_add||vector_add: 4096 elements PASSED"
-    "memcpy_kinds||memcpy_kinds: H2D D2H D2D H2H Default PASSED"
-    "memcpy_async||memcpy_async: 4 chunks on a stream PASSED"
-    "memcpy_2d||memcpy_2d: 100x37 pitch 512 PASSED"
-    "memset||memset: 100000 bytes PASSED"
-    "events||stream wait honoured PASSED"
-    "host_alloc||host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED"
-    "multi_thread_streams||multi_thread_streams: 4 threads x 20 launches PASSED"
-    "device_reset||device_reset: memory freed, device usable again PASSED"
-    "pointer_attributes||pointer_attributes: PASSED"
-    "runtime_queries||PASSED"
-    "device_info||device_info: PASSED"
-    "shared_runtime||PASSED"
-    "unsupported_memory||unsupported_memory: managed memory refused PASSED"
-    "mapped_memory||mapped_memory: kernel and host writes seen on both sides PASSED"
-    "host_functions||host_functions: host function and stream callback in stream order PASSED"
-    "device_printf||device printf: block 1 thread 2 value 45"
-    "stream_ordered_memory||stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED"
-    "fork_child||fork_child: child refused yes, parent still works yes: PASSED"
-    "kernel_loop|2|rounds PASSED"
-    "driver_api|driver_kernels.ptx driver_kernels.fatbin|driver_api: PTX and fatbin modules, streams, memory PASSED"
-)
+# The examples suite: the run lines of examples/cuda/manifest.txt (the same programs and verdicts as the
+# system tests), read with bash alone.
+manifest="$root/examples/cuda/manifest.txt"
 say() { printf '%s\n' "gpu-check: $*" >&2; }
 failures=0
 
@@ -80,8 +59,9 @@ if [ ! -x "$bin_dir/vector_add" ] && [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvc
 fi
 declare -A example_result
 example_names=()
-for entry in "${examples[@]}"; do
-    IFS='|' read -r e args passed <<<"$entry"
+# The programs read the manifest's lines from descriptor 3, so none of them can swallow the rest on stdin.
+while IFS='|' read -r -u 3 kind e args passed _; do
+    [ "$kind" = run ] || continue
     example_names+=("$e")
     if [ ! -x "$bin_dir/$e" ]; then example_result[$e]="MISSING from $bin_dir"; failures=$((failures + 1)); continue; fi
     # shellcheck disable=SC2086 # ARGS are words on purpose
@@ -91,7 +71,7 @@ for entry in "${examples[@]}"; do
     else
         example_result[$e]="FAIL (see $out/example-$e.log)"; failures=$((failures + 1))
     fi
-done
+done 3<"$manifest"
 
 # ---------------------------------------------------------------- PyTorch: correctness first, then speed
 # Each check compares the remote GPU's answer with the CPU's, so a failure in the benchmark below can be

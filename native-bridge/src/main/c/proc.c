@@ -1,5 +1,6 @@
 /*
- * What the bridge answers without a JVM: the driver's version and symbol lookup. cuGetProcAddress serves
+ * What the bridge answers without a JVM: the driver's version, error names and descriptions (a program
+ * whose JVM could not start still prints why), and symbol lookup. cuGetProcAddress serves
  * the generated name table; every symbol the bridge neither forwards nor answers here is a generated stub
  * that lands in bf_unimplemented.
  */
@@ -46,6 +47,29 @@ BF_EXPORT CUresult cuDriverGetVersion(int *driverVersion)
         return CUDA_ERROR_INVALID_VALUE;
     }
     *driverVersion = DRIVER_VERSION;
+    return CUDA_SUCCESS;
+}
+
+/* Names and descriptions come from the table generated from cuda.h; they live as long as the process. */
+BF_EXPORT CUresult cuGetErrorName(CUresult error, const char **pStr)
+{
+    const bf_cuda_error *found = pStr == NULL ? NULL : bf_cuda_error_find(error);
+    if (found == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *pStr = found->name;
+    return CUDA_SUCCESS;
+}
+
+BF_EXPORT CUresult cuGetErrorString(CUresult error, const char **pStr)
+{
+    const bf_cuda_error *found = pStr == NULL ? NULL : bf_cuda_error_find(error);
+    if (found == NULL)
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    *pStr = found->description;
     return CUDA_SUCCESS;
 }
 

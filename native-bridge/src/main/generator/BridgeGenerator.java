@@ -33,7 +33,7 @@ public final class BridgeGenerator
     /** cuda.h typedefs of integers passed by value, with the C type they are and whether they are signed. */
     private static final Map<String, String> INT_TYPES = Map.ofEntries(
         Map.entry("int", "int"), Map.entry("unsigned int", "unsigned int"), Map.entry("unsigned short", "unsigned short"),
-        Map.entry("unsigned char", "unsigned char"), Map.entry("CUdevice", "int"), Map.entry("cuuint32_t", "unsigned int"), Map.entry("CUresult", "int"),
+        Map.entry("unsigned char", "unsigned char"), Map.entry("CUdevice", "int"), Map.entry("cuuint32_t", "unsigned int"),
         Map.entry("CUdevice_attribute", "int"), Map.entry("CUdevice_P2PAttribute", "int"), Map.entry("CUlimit", "int"),
         Map.entry("CUpointer_attribute", "int"), Map.entry("CUfunction_attribute", "int"), Map.entry("CUfunc_cache", "int"),
         Map.entry("CUtensorMapDataType", "int"), Map.entry("CUtensorMapInterleave", "int"),

@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#define CUDA_ERROR_INVALID_VALUE 1
-#define CUDA_ERROR_NOT_SUPPORTED 801
+#include "cuda_errors.h"
+
 #define CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION 4
 
 typedef struct

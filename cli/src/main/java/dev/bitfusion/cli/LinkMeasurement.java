@@ -3,7 +3,7 @@ package dev.bitfusion.cli;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.driver.NativeBuffer;
 import dev.bitfusion.agent.driver.RemoteDriver;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 
 import java.io.OutputStream;

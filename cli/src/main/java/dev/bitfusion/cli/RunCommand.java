@@ -8,7 +8,7 @@ import dev.bitfusion.bridge.BridgeRuntime;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.TokenAuthenticator;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,11 +1,16 @@
 package dev.bitfusion.emulator;
 
+import dev.bitfusion.cuda.fatbin.FatbinContainer;
+import dev.bitfusion.cuda.fatbin.FatbinWrapper;
 import dev.bitfusion.emulator.fatbin.FatbinReader;
 import dev.bitfusion.emulator.interp.ModuleLoader;
 import dev.bitfusion.emulator.memory.DeviceMemory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_IMAGE;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NO_BINARY_FOR_GPU;
 
 /**
  * Entry point of the emulated GPU: turns what nvcc emits (PTX text, fatbins, cudart's fatbin wrapper)
@@ -15,10 +20,6 @@ import java.util.List;
  */
 public final class Emulator
 {
-    private static final int INVALID_IMAGE = 200;
-    private static final int NO_BINARY_FOR_GPU = 209;
-    private static final int WRAPPER_SIZE = 16;
-
     private Emulator()
     {
     }
@@ -37,30 +38,26 @@ public final class Emulator
     {
         if (image == null || image.length < 4)
         {
-            throw new EmulatorException(INVALID_IMAGE, "module image is empty");
+            throw new EmulatorException(CUDA_ERROR_INVALID_IMAGE, "module image is empty");
         }
-        final int magic = littleEndianInt(image, 0);
-        if (magic == FatbinReader.FATBIN_MAGIC)
+        if (FatbinContainer.isFatbin(image))
         {
             return loadFatbin(image, memory);
         }
-        if (magic == FatbinReader.WRAPPER_MAGIC)
+        if (FatbinWrapper.isWrapper(image))
         {
-            for (int offset = WRAPPER_SIZE; offset + 4 <= image.length && offset <= 64; offset += 8)
+            final byte[] fatbin = FatbinWrapper.fatbinAfter(image);
+            if (fatbin == null)
             {
-                if (littleEndianInt(image, offset) == FatbinReader.FATBIN_MAGIC)
-                {
-                    final byte[] fatbin = new byte[image.length - offset];
-                    System.arraycopy(image, offset, fatbin, 0, fatbin.length);
-                    return loadFatbin(fatbin, memory);
-                }
+                throw new EmulatorException(CUDA_ERROR_INVALID_IMAGE, "fatbin wrapper without the fatbin it points to; " +
+                    "send the fatbin bytes");
             }
-            throw new EmulatorException(INVALID_IMAGE, "fatbin wrapper without the fatbin it points to; send the " +
-                "fatbin bytes");
+            return loadFatbin(fatbin, memory);
         }
         if (image[0] == 0x7F && image[1] == 'E' && image[2] == 'L' && image[3] == 'F')
         {
-            throw new EmulatorException(NO_BINARY_FOR_GPU, "the image is a cubin (ELF machine code" + elfArch(image) +
+            throw new EmulatorException(CUDA_ERROR_NO_BINARY_FOR_GPU,
+                "the image is a cubin (ELF machine code" + elfArch(image) +
                 "); the emulated GPU runs PTX only: build with -gencode arch=compute_XX,code=compute_XX");
         }
         int length = 0;
@@ -71,7 +68,7 @@ public final class Emulator
         final String text = new String(image, 0, length, StandardCharsets.UTF_8);
         if (!text.contains(".version"))
         {
-            throw new EmulatorException(INVALID_IMAGE, "not a module image: neither PTX, a fatbin nor a cubin");
+            throw new EmulatorException(CUDA_ERROR_INVALID_IMAGE, "not a module image: neither PTX, a fatbin nor a cubin");
         }
         return ModuleLoader.load(text, memory);
     }

@@ -4,7 +4,7 @@ import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.backend.ParameterLayout;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.protocol.*;
 import io.aeron.FragmentAssembler;
@@ -25,7 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * One client session: receives its driver calls on its own request stream, executes them in order on

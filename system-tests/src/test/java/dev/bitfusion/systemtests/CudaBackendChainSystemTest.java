@@ -25,13 +25,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 
 import static dev.bitfusion.systemtests.CudaExamples.binary;
 import static dev.bitfusion.systemtests.Drivers.*;
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -353,15 +352,17 @@ class CudaBackendChainSystemTest
     }
 
     /**
-     * The examples suite, the same programs and verdicts as {@link InterposerSystemTest} (and a few that it
-     * checks on their own), each run under {@code bitfusion run} against server A so that its calls go
-     * through the cuda backend.
+     * The examples suite of examples/cuda/manifest.txt (as {@link InterposerSystemTest} and gpu-check.sh run
+     * it), each program run under {@code bitfusion run} against server A so that its calls go through the
+     * cuda backend.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("examplesSuite")
-    void shouldRunTheExamplesSuiteThroughTheChain(final String example, final String passed) throws Exception
+    void shouldRunTheExamplesSuiteThroughTheChain(final String example, final List<String> arguments,
+        final String passed) throws Exception
     {
-        final String output = runThroughServerA(binary(example), "kernel_loop".equals(example) ? "0" : null);
+        final String output = runThroughServerA(
+            Stream.concat(Stream.of(binary(example)), arguments.stream()).toArray(String[]::new));
 
         assertTrue(output.contains(passed), output);
         assertFalse(output.contains("FAILED"), output);
@@ -392,12 +393,7 @@ class CudaBackendChainSystemTest
 
     static Stream<Arguments> examplesSuite()
     {
-        return Stream.concat(CudaExamples.selfChecking(), Stream.of(
-            Arguments.of("device_info", "device_info: PASSED"),
-            Arguments.of("shared_runtime", "shared_runtime: runtime 13000 on driver 13000, sum 4999950000 PASSED"),
-            Arguments.of("unsupported_memory", "unsupported_memory: managed memory refused PASSED"),
-            Arguments.of("fork_child", "fork_child: child refused yes, parent still works yes: PASSED"),
-            Arguments.of("kernel_loop", "kernel_loop: 1 rounds PASSED")));
+        return CudaExamples.suiteExcept("device_printf", "driver_api");
     }
 
     @Test
@@ -406,7 +402,7 @@ class CudaBackendChainSystemTest
         final String output = runThroughServerA(binary("driver_api"), binary("driver_kernels.ptx"),
             binary("driver_kernels.fatbin"));
 
-        assertTrue(output.contains("driver_api: PTX and fatbin modules, streams, memory PASSED"), output);
+        assertTrue(output.contains(CudaExamples.verdict("driver_api")), output);
     }
 
     /**
@@ -418,7 +414,7 @@ class CudaBackendChainSystemTest
         CudaExamples.buildAll();
         final List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/bitfusion").toString(), "run",
             "-m", "128", "--server_list", serverA.serverList(), "--"));
-        Arrays.stream(programAndArgs).filter(Objects::nonNull).forEach(command::add);
+        command.addAll(Arrays.asList(programAndArgs));
         final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("BITFUSION_JVM_OPTS", "-Dbitfusion.client.transport=udp");
         builder.environment().remove("BITFUSION_SERVERS");

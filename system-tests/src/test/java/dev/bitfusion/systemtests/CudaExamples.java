@@ -3,9 +3,15 @@ package dev.bitfusion.systemtests;
 import org.junit.jupiter.params.provider.Arguments;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,7 +20,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The programs of examples/cuda, built by scripts/build-examples.sh (nvcc, and gcc for the C programs)
  * into system-tests/target/cuda-examples, each rebuilt only when its source is newer. Without nvcc the
- * tests that need them are skipped with a loud line on stderr.
+ * tests that need them are skipped with a loud line on stderr. What is built and how each program is run
+ * and judged comes from examples/cuda/manifest.txt, which gpu-check.sh reads too.
  * <p>
  * Thread safety: call from one test thread.
  */
@@ -26,6 +33,18 @@ final class CudaExamples
     static final Path BUILT = ROOT.resolve("system-tests/target/cuda-examples");
     /** Where our libcuda.so lies after the native-bridge build, for linking the driver-API program. */
     static final Path BRIDGE_LIBRARY_DIR = ROOT.resolve("native-bridge/target/native");
+    static final Path MANIFEST = ROOT.resolve("examples/cuda/manifest.txt");
+
+    /**
+     * A run line of the manifest as the system tests take it.
+     *
+     * @param program   the program, a build output.
+     * @param arguments its arguments, those naming build outputs turned into their paths.
+     * @param verdict   the line it prints on the emulated GPU when its self-check passed.
+     */
+    record Run(String program, List<String> arguments, String verdict)
+    {
+    }
 
     private CudaExamples()
     {
@@ -49,27 +68,64 @@ final class CudaExamples
     }
 
     /**
-     * The examples that take no arguments and check themselves, each with the line that says it passed:
-     * every suite that runs programs (through the interposer, through the cuda backend) runs these.
+     * @return the run lines of the manifest, in its order.
      */
-    static Stream<Arguments> selfChecking()
+    static List<Run> runs()
     {
-        return Stream.of(
-            Arguments.of("vector_add", "vector_add: 4096 elements PASSED"),
-            Arguments.of("memcpy_kinds", "memcpy_kinds: H2D D2H D2D H2H Default PASSED"),
-            Arguments.of("memcpy_async", "memcpy_async: 4 chunks on a stream PASSED"),
-            Arguments.of("memcpy_2d", "memcpy_2d: 100x37 pitch 512 PASSED"),
-            Arguments.of("memset", "memset: 100000 bytes PASSED"),
-            Arguments.of("events", "stream wait honoured PASSED"),
-            Arguments.of("host_alloc", "host_alloc: cudaMallocHost, cudaHostAlloc and cudaHostRegister PASSED"),
-            Arguments.of("multi_thread_streams", "multi_thread_streams: 4 threads x 20 launches PASSED"),
-            Arguments.of("device_reset", "device_reset: memory freed, device usable again PASSED"),
-            Arguments.of("pointer_attributes", "pointer_attributes: PASSED"),
-            Arguments.of("runtime_queries", "priorities 0..0, bus 00000000:00:00.0 PASSED"),
-            Arguments.of("mapped_memory", "mapped_memory: kernel and host writes seen on both sides PASSED"),
-            Arguments.of("host_functions", "host_functions: host function and stream callback in stream order PASSED"),
-            Arguments.of("stream_ordered_memory",
-                "stream_ordered_memory: 10 rounds of cudaMallocAsync and cudaFreeAsync PASSED"));
+        final List<String[]> lines = manifestLines();
+        final Set<String> outputs = new HashSet<>();
+        lines.stream().filter(fields -> fields[0].equals("build")).forEach(fields -> outputs.add(fields[1]));
+        final List<Run> runs = new ArrayList<>();
+        for (final String[] fields : lines)
+        {
+            if (fields[0].equals("run"))
+            {
+                final List<String> arguments = fields[2].isBlank() ? List.of() : Arrays.stream(fields[2].split(" "))
+                    .map(argument -> outputs.contains(argument) ? binary(argument) : argument).toList();
+                runs.add(new Run(fields[1], arguments, fields[4].isEmpty() ? fields[3] : fields[4]));
+            }
+        }
+        return runs;
+    }
+
+    /**
+     * @param program a program of the manifest's run lines.
+     * @return the line it prints on the emulated GPU when its self-check passed.
+     */
+    static String verdict(final String program)
+    {
+        return runs().stream().filter(run -> run.program().equals(program)).findFirst()
+            .orElseThrow(() -> new IllegalArgumentException(program + " has no run line in " + MANIFEST)).verdict();
+    }
+
+    /**
+     * The examples suite, for a parameterized test of (program, arguments, verdict): every run line of the
+     * manifest but those a suite checks in tests of their own.
+     *
+     * @param checkedApart programs left out.
+     * @return the rest, in the manifest's order.
+     */
+    static Stream<Arguments> suiteExcept(final String... checkedApart)
+    {
+        final List<String> apart = List.of(checkedApart);
+        return runs().stream().filter(run -> !apart.contains(run.program()))
+            .map(run -> Arguments.of(run.program(), run.arguments(), run.verdict()));
+    }
+
+    /**
+     * @return the manifest's entries, each split at '|' (empty fields kept); comments and blank lines skipped.
+     */
+    static List<String[]> manifestLines()
+    {
+        try
+        {
+            return Files.readAllLines(MANIFEST).stream().filter(line -> !line.isBlank() && !line.startsWith("#"))
+                .map(line -> line.split("\\|", -1)).toList();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.RemoteDriver;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 
 import java.io.PrintStream;

@@ -6,7 +6,7 @@ import dev.bitfusion.agent.PoolQuery;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.protocol.MemcpyHtoDChunkEncoder;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static dev.bitfusion.systemtests.Drivers.*;
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**

@@ -4,7 +4,7 @@ import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.GpuPoolInfo;
 import dev.bitfusion.agent.PoolQuery;
 import dev.bitfusion.agent.RemoteDriver;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,7 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static dev.bitfusion.systemtests.Drivers.*;
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**

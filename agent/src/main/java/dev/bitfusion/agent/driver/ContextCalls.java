@@ -6,7 +6,7 @@ import dev.bitfusion.transport.protocol.SyncKind;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Contexts: primary contexts (one per GPU, living as long as its session), contexts made with cuCtxCreate,

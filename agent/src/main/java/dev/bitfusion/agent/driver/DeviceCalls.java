@@ -3,7 +3,7 @@ package dev.bitfusion.agent.driver;
 import dev.bitfusion.agent.wire.DeviceInfo;
 import org.agrona.UnsafeApi;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * The program's GPUs as their slices present them: count, names, memory, attributes, identity, and the

@@ -1,6 +1,6 @@
 package dev.bitfusion.agent.driver;
 
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 
 import java.io.PrintStream;
 import java.util.Set;

@@ -4,7 +4,7 @@ import dev.bitfusion.agent.wire.CallSlot;
 import dev.bitfusion.agent.wire.ServerSession;
 import dev.bitfusion.transport.protocol.SyncKind;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Events: created with client-chosen handles on the current context's GPU, recorded and waited for in

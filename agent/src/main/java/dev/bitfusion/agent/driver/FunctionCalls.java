@@ -3,7 +3,7 @@ package dev.bitfusion.agent.driver;
 import dev.bitfusion.agent.wire.CallSlot;
 import dev.bitfusion.agent.wire.ServerSession;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * What a function is and how it runs: its attributes (answered here after the first ask, see

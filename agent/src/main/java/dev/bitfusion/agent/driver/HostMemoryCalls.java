@@ -2,7 +2,7 @@ package dev.bitfusion.agent.driver;
 
 import org.agrona.UnsafeApi;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Page-locked and mapped host memory: cuMemHostAlloc, cuMemAllocHost, cuMemFreeHost, cuMemHostRegister,

@@ -7,7 +7,7 @@ import org.agrona.UnsafeApi;
 import java.util.ArrayList;
 import java.util.List;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Mapped (zero-copy) host memory. A remote GPU cannot reach this process's memory, so each mapped range

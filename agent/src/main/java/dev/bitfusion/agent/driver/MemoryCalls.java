@@ -5,7 +5,7 @@ import dev.bitfusion.agent.wire.ServerSession;
 import dev.bitfusion.transport.protocol.SyncKind;
 import org.agrona.UnsafeApi;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Device memory: allocation in the tenant's slice, copies in every direction (host memory is this

@@ -1,6 +1,6 @@
 package dev.bitfusion.agent.driver;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Pointer attributes (cuPointerGetAttribute/s, behind cudaPointerGetAttributes), answered from what this

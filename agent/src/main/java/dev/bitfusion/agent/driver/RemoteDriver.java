@@ -5,7 +5,7 @@ import dev.bitfusion.agent.wire.ServerSession;
 
 import java.io.PrintStream;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * The CUDA driver API executed on remote GPU slices: the client runtime, owner of every driver semantic
@@ -108,34 +108,6 @@ public final class RemoteDriver implements AutoCloseable
     public void hostCallbacks(final HostCallbacks callbacks)
     {
         streams.hostCallbacks(callbacks);
-    }
-
-    /**
-     * cuGetErrorName: the name cuda.h gives the code, kept as long as the process.
-     */
-    public int cuGetErrorName(final int error, final long pStr)
-    {
-        final String name = name(error);
-        if (pStr == 0 || name == null)
-        {
-            return CUDA_ERROR_INVALID_VALUE;
-        }
-        NativeMemory.putLong(pStr, NativeMemory.keptCString(name));
-        return CUDA_SUCCESS;
-    }
-
-    /**
-     * cuGetErrorString: the driver's description of the code, kept as long as the process.
-     */
-    public int cuGetErrorString(final int error, final long pStr)
-    {
-        final String description = description(error);
-        if (pStr == 0 || description == null)
-        {
-            return CUDA_ERROR_INVALID_VALUE;
-        }
-        NativeMemory.putLong(pStr, NativeMemory.keptCString(description));
-        return CUDA_SUCCESS;
     }
 
     /**

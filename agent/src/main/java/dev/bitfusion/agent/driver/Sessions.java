@@ -7,7 +7,7 @@ import dev.bitfusion.transport.Endpoint;
 import java.io.PrintStream;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * The program's GPUs: one server session per device ordinal, opened at cuInit.

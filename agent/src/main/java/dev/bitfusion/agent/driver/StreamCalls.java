@@ -3,7 +3,7 @@ package dev.bitfusion.agent.driver;
 import dev.bitfusion.agent.wire.ServerSession;
 import dev.bitfusion.transport.protocol.SyncKind;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Streams: creation with client-chosen handles, synchronisation and queries, waits on events, host

@@ -6,7 +6,7 @@ import dev.bitfusion.transport.protocol.TensorMapArgumentsEncoder;
 import dev.bitfusion.transport.protocol.TensorMapKind;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Tensor maps (Hopper's TMA descriptors): their format is private to the GPU's driver, so the driver on the

@@ -3,7 +3,7 @@ package dev.bitfusion.agent.driver;
 import dev.bitfusion.agent.wire.CallSlot;
 import dev.bitfusion.agent.wire.ServerSession;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Bulk copies between this process's memory and a GPU, in pieces an array index can address. Host to

@@ -1,7 +1,7 @@
 package dev.bitfusion.agent.wire;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;

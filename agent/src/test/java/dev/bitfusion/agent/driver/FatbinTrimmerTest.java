@@ -1,5 +1,6 @@
 package dev.bitfusion.agent.driver;
 
+import dev.bitfusion.cuda.fatbin.FatbinContainer;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -32,7 +33,7 @@ class FatbinTrimmerTest
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
         final int size = Arrays.stream(entries).mapToInt(e -> e.length).sum();
         final ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-        header.putInt(0, FatbinTrimmer.FATBIN_MAGIC).putShort(4, (short)1).putShort(6, (short)16).putLong(8, size);
+        header.putInt(0, FatbinContainer.MAGIC).putShort(4, (short)1).putShort(6, (short)16).putLong(8, size);
         out.writeBytes(header.array());
         for (final byte[] entry : entries)
         {
@@ -59,7 +60,7 @@ class FatbinTrimmerTest
         int offset = 0;
         while (offset + 16 <= image.length)
         {
-            assertEquals(FatbinTrimmer.FATBIN_MAGIC, in.getInt(offset));
+            assertEquals(FatbinContainer.MAGIC, in.getInt(offset));
             final long end = offset + 16 + in.getLong(offset + 8);
             for (int entry = offset + 16; entry < end; entry += 64 + (int)in.getLong(entry + 8))
             {

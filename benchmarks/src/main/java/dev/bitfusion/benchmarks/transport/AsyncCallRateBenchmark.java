@@ -1,6 +1,6 @@
 package dev.bitfusion.benchmarks.transport;
 
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import org.openjdk.jmh.annotations.*;
 
 import java.util.concurrent.TimeUnit;

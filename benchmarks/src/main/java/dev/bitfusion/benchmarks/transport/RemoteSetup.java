@@ -5,7 +5,7 @@ import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
-import dev.bitfusion.transport.CuResult;
+import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 
 import java.io.IOException;

@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_PTX;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NOT_SUPPORTED;
+
 /**
  * Decodes one PTX function into a {@link CompiledFunction}: names become register-file slots, immediates
  * become constant slots, labels become code offsets, and every instruction is checked, so that an
@@ -26,9 +29,6 @@ import java.util.Set;
  */
 final class Decoder
 {
-    private static final int NOT_SUPPORTED = 801;
-    private static final int INVALID_PTX = 218;
-
     private static final Map<String, Integer> SPECIAL_REGISTERS = new HashMap<>();
 
     static
@@ -155,7 +155,7 @@ final class Decoder
             final Integer target = labels.get((String)fixup[1]);
             if (target == null)
             {
-                throw new EmulatorException(INVALID_PTX, "unknown label " + fixup[1] + " in " + function.name() +
+                throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unknown label " + fixup[1] + " in " + function.name() +
                     " at line " + fixup[2]);
             }
             code[(Integer)fixup[0]] = target;
@@ -252,7 +252,7 @@ final class Decoder
                     bind(variable.name(), new Symbol(SymbolKind.SHARED, offset, (int)variable.sizeBytes()));
                 }
             }
-            default -> throw new EmulatorException(NOT_SUPPORTED, "." + variable.space() +
+            default -> throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED, "." + variable.space() +
                 " variables inside functions are not supported (line " + variable.line() + ")");
         }
     }
@@ -937,7 +937,7 @@ final class Decoder
     {
         if (operand.kind() != PtxOperand.Kind.ADDRESS)
         {
-            throw new EmulatorException(INVALID_PTX, "expected an address at line " + line);
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "expected an address at line " + line);
         }
         final String name = operand.name();
         long offset = operand.value();
@@ -987,7 +987,7 @@ final class Decoder
             }
             else
             {
-                throw new EmulatorException(INVALID_PTX, "unknown symbol " + name + " at line " + line);
+                throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unknown symbol " + name + " at line " + line);
             }
         }
         return new long[]{ base, offset, space };
@@ -1130,7 +1130,7 @@ final class Decoder
             ops.get(index).elements() : List.of();
         if (target.kind() != PtxOperand.Kind.NAME || symbols.containsKey(target.name()))
         {
-            throw new EmulatorException(NOT_SUPPORTED, "indirect calls are not supported (line " + line + ")");
+            throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED, "indirect calls are not supported (line " + line + ")");
         }
         final int[] argumentOffsets = new int[arguments.size()];
         final int[] argumentSizes = new int[arguments.size()];
@@ -1154,7 +1154,7 @@ final class Decoder
         {
             if (argumentOffsets.length != 2)
             {
-                throw new EmulatorException(INVALID_PTX, "vprintf takes two arguments (line " + line + ")");
+                throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "vprintf takes two arguments (line " + line + ")");
             }
             emit(Op.VPRINTF, argumentOffsets[0], argumentOffsets[1], returnOffset);
             return;
@@ -1168,7 +1168,7 @@ final class Decoder
         }
         if (callee == null || callee.external())
         {
-            throw new EmulatorException(NOT_SUPPORTED, "call to unsupported external function " + name +
+            throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED, "call to unsupported external function " + name +
                 " at line " + line);
         }
         callSites.add(new CompiledFunction.CallSite(name, argumentOffsets, argumentSizes, returnOffset, returnSize));
@@ -1181,7 +1181,7 @@ final class Decoder
         final Symbol symbol = symbols.get(name);
         if (symbol == null || symbol.kind() != SymbolKind.FRAME)
         {
-            throw new EmulatorException(INVALID_PTX, "call argument " + name + " is not a .param at line " + line);
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "call argument " + name + " is not a .param at line " + line);
         }
         return symbol;
     }
@@ -1280,7 +1280,7 @@ final class Decoder
         final Symbol symbol = symbols.get(name);
         if (symbol == null || symbol.kind() != SymbolKind.REGISTER)
         {
-            throw new EmulatorException(INVALID_PTX, "unknown register " + name + " at line " + line);
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unknown register " + name + " at line " + line);
         }
         return (int)symbol.value();
     }
@@ -1291,7 +1291,7 @@ final class Decoder
         {
             return register(operand.name());
         }
-        throw new EmulatorException(INVALID_PTX, "expected a register destination at line " + line);
+        throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "expected a register destination at line " + line);
     }
 
     /** A source whose 16-bit integer type needs normalising before a 32-bit operation reads it. */
@@ -1357,7 +1357,7 @@ final class Decoder
                 }
                 return slot;
             }
-            default -> throw new EmulatorException(INVALID_PTX, "unexpected operand at line " + line);
+            default -> throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unexpected operand at line " + line);
         }
     }
 
@@ -1437,9 +1437,9 @@ final class Decoder
         }
         if (name.startsWith("%"))
         {
-            throw new EmulatorException(NOT_SUPPORTED, "unsupported register " + name + " at line " + line);
+            throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED, "unsupported register " + name + " at line " + line);
         }
-        throw new EmulatorException(INVALID_PTX, "unknown symbol " + name + " at line " + line);
+        throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unknown symbol " + name + " at line " + line);
     }
 
     private int constant(final long value)
@@ -1487,7 +1487,7 @@ final class Decoder
 
     private EmulatorException unsupported()
     {
-        return new EmulatorException(NOT_SUPPORTED, "unsupported instruction " + opcodeText + " at line " + line +
+        return new EmulatorException(CUDA_ERROR_NOT_SUPPORTED, "unsupported instruction " + opcodeText + " at line " + line +
             " of " + function.name());
     }
 

@@ -10,6 +10,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_VALUE;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
+
 /**
  * A kernel of a loaded module, launched by interpreting its decoded instructions, blocks spread over the
  * host's cores.
@@ -18,8 +21,6 @@ import java.util.function.Consumer;
  */
 public final class InterpretedFunction implements EmulatedFunction
 {
-    private static final int INVALID_VALUE = 1;
-    private static final int LAUNCH_OUT_OF_RESOURCES = 701;
     private static final int MAX_THREADS_PER_BLOCK = 1024;
     private static final int MAX_SHARED_BYTES = 48 * 1024;
     private static final int CALL_STACK_BYTES = 16 * 1024;
@@ -125,16 +126,16 @@ public final class InterpretedFunction implements EmulatedFunction
             threadsPerBlock > MAX_THREADS_PER_BLOCK || sharedMemBytes < 0 ||
             (long)entry.staticSharedBytes + sharedMemBytes > MAX_SHARED_BYTES)
         {
-            return INVALID_VALUE;
+            return CUDA_ERROR_INVALID_VALUE;
         }
         if (threadsPerBlock > maxThreads)
         {
-            return LAUNCH_OUT_OF_RESOURCES;
+            return CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
         }
         if (parameterBufferSize > 0 && (parameters == null || parametersOffset < 0 ||
             parametersOffset + parameterBufferSize > parameters.capacity()))
         {
-            return INVALID_VALUE;
+            return CUDA_ERROR_INVALID_VALUE;
         }
 
         final LaunchContext launch = new LaunchContext();

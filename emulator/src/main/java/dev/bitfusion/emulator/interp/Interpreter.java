@@ -3,6 +3,10 @@ package dev.bitfusion.emulator.interp;
 import dev.bitfusion.emulator.memory.DeviceMemory;
 import org.agrona.UnsafeApi;
 
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_ASSERT;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_ILLEGAL_ADDRESS;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_LAUNCH_FAILED;
+
 /**
  * Executes decoded instructions for one thread at a time until it exits or reaches a warp or block
  * collective (shuffle, vote, barrier), which {@link BlockRunner} resolves across threads.
@@ -14,10 +18,6 @@ import org.agrona.UnsafeApi;
  */
 final class Interpreter
 {
-    private static final int ILLEGAL_ADDRESS = 700;
-    private static final int LAUNCH_FAILED = 719;
-    private static final int ASSERT = 710;
-
     private final DeviceMemory memory;
     private final LaunchContext launch;
 
@@ -222,7 +222,7 @@ final class Interpreter
                         final int calleeBase = t.frameBase + t.function.frameSize;
                         if (calleeBase + callee.frameSize > launch.stackBytes)
                         {
-                            throw new KernelFault(LAUNCH_FAILED, "call stack overflow calling " + callee.name);
+                            throw new KernelFault(CUDA_ERROR_LAUNCH_FAILED, "call stack overflow calling " + callee.name);
                         }
                         for (int i = 0; i < site.argumentOffsets.length && i < callee.formalOffsets.length; i++)
                         {
@@ -276,7 +276,7 @@ final class Interpreter
             case Op.MOV_FRAME -> r[d] = t.frameBase + code[pc + 2];
             case Op.CLOCK -> r[d] = System.nanoTime();
             case Op.GLOBALTIMER -> r[d] = System.currentTimeMillis() * 1_000_000L;
-            case Op.TRAP -> throw new KernelFault(LAUNCH_FAILED, "trap");
+            case Op.TRAP -> throw new KernelFault(CUDA_ERROR_LAUNCH_FAILED, "trap");
             case Op.VPRINTF -> printf(t, code, r, pc);
             case Op.ASSERTFAIL ->
             {
@@ -284,7 +284,7 @@ final class Interpreter
                 final String file = code[pc + 2] >= 0 ? cString(t, frameLong(t, code[pc + 2])) : "";
                 final int assertLine = code[pc + 3] >= 0 ? UnsafeApi.getInt(frame(t, code[pc + 3], 4)) : 0;
                 launch.print(file + ":" + assertLine + ": Assertion `" + message + "` failed.\n");
-                throw new KernelFault(ASSERT, "device assert: " + message);
+                throw new KernelFault(CUDA_ERROR_ASSERT, "device assert: " + message);
             }
             default -> executeRegisters(t, code, r, pc, d);
         }
@@ -484,7 +484,7 @@ final class Interpreter
             case Op.HALF_ARITH -> r[d] = Conversions.half(a, b, r[code[pc + 4]], code[pc + 5], code[pc + 6]);
             case Op.ISSPACEP -> r[d] = isSpace(t, a, code[pc + 3]) ? 1 : 0;
             case Op.ATOM -> atomic(t, code, r, pc);
-            default -> throw new KernelFault(LAUNCH_FAILED, "bad opcode " + code[pc]);
+            default -> throw new KernelFault(CUDA_ERROR_LAUNCH_FAILED, "bad opcode " + code[pc]);
         }
     }
 
@@ -547,7 +547,8 @@ final class Interpreter
         final long host = memory.hostAddress(address, size);
         if (host == 0)
         {
-            throw new KernelFault(ILLEGAL_ADDRESS, String.format("illegal address 0x%x (%d bytes)", address, size));
+            throw new KernelFault(CUDA_ERROR_ILLEGAL_ADDRESS,
+                String.format("illegal address 0x%x (%d bytes)", address, size));
         }
         final long start = memory.allocationStart(address);
         cacheStart = start;
@@ -567,7 +568,8 @@ final class Interpreter
                 final long offset = address & 0xFFFF_FFFFL;
                 if (offset + size > sharedSize)
                 {
-                    throw new KernelFault(ILLEGAL_ADDRESS, String.format("shared address 0x%x out of range", offset));
+                    throw new KernelFault(CUDA_ERROR_ILLEGAL_ADDRESS,
+                        String.format("shared address 0x%x out of range", offset));
                 }
                 return sharedHost + offset;
             }
@@ -580,7 +582,7 @@ final class Interpreter
                 final long offset = address >= Op.PARAM_WINDOW ? address - Op.PARAM_WINDOW : address;
                 if (offset < 0 || offset + size > launch.parameterBytes)
                 {
-                    throw new KernelFault(ILLEGAL_ADDRESS, "parameter offset " + offset + " out of range");
+                    throw new KernelFault(CUDA_ERROR_ILLEGAL_ADDRESS, "parameter offset " + offset + " out of range");
                 }
                 return launch.parameterHost + offset;
             }
@@ -609,7 +611,7 @@ final class Interpreter
     {
         if (offset < 0 || offset + size > launch.stackBytes)
         {
-            throw new KernelFault(ILLEGAL_ADDRESS, String.format("local address 0x%x out of range", offset));
+            throw new KernelFault(CUDA_ERROR_ILLEGAL_ADDRESS, String.format("local address 0x%x out of range", offset));
         }
         return t.stackHost + offset;
     }

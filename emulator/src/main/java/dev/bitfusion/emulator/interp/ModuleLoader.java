@@ -16,6 +16,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_PTX;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NOT_SUPPORTED;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_OUT_OF_MEMORY;
+
 /**
  * Loads PTX text: parses it, places its globals in the tenant's memory, decodes every function and links
  * calls.
@@ -24,8 +28,6 @@ import java.util.Map;
  */
 public final class ModuleLoader
 {
-    private static final int OUT_OF_MEMORY = 2;
-
     private ModuleLoader()
     {
     }
@@ -57,14 +59,15 @@ public final class ModuleLoader
                     {
                         if (variable.external())
                         {
-                            throw new EmulatorException(801, "external variable " + variable.name() +
+                            throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED, "external variable " + variable.name() +
                                 " cannot be resolved (line " + variable.line() + ")");
                         }
                         final long size = Math.max(1, variable.sizeBytes());
                         final long address = memory.allocate(size);
                         if (address == 0)
                         {
-                            throw new EmulatorException(OUT_OF_MEMORY, "no device memory for global " + variable.name());
+                            throw new EmulatorException(CUDA_ERROR_OUT_OF_MEMORY,
+                                "no device memory for global " + variable.name());
                         }
                         allocations.add(address);
                         scope.globalAddresses.put(variable.name(), address);
@@ -85,7 +88,7 @@ public final class ModuleLoader
                             scope.sharedBytes = offset + (int)variable.sizeBytes();
                         }
                     }
-                    default -> throw new EmulatorException(801, "module-scope ." + variable.space() +
+                    default -> throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED, "module-scope ." + variable.space() +
                         " variables are not supported (line " + variable.line() + ")");
                 }
             }
@@ -105,7 +108,8 @@ public final class ModuleLoader
                     final Long target = scope.globalAddresses.get(reference.symbol());
                     if (target == null)
                     {
-                        throw new EmulatorException(801, "initialiser of " + variable.name() + " refers to " +
+                        throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED,
+                            "initialiser of " + variable.name() + " refers to " +
                             reference.symbol() + ", which is not a global variable");
                     }
                     if (reference.offset() + 8 <= variable.sizeBytes())
@@ -166,7 +170,7 @@ public final class ModuleLoader
             {
                 throw emulatorException;
             }
-            throw new EmulatorException(218, "malformed PTX: " + ex);
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "malformed PTX: " + ex);
         }
     }
 

@@ -5,6 +5,8 @@ import dev.bitfusion.emulator.EmulatorException;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_PTX;
+
 /**
  * Splits PTX text into tokens: words (identifiers, directives, registers, numbers), strings and single
  * punctuation characters, each with its line number. Comments are dropped.
@@ -57,7 +59,7 @@ final class PtxLexer
                 final int end = source.indexOf("*/", i + 2);
                 if (end < 0)
                 {
-                    throw new EmulatorException(218, "unterminated comment at line " + line);
+                    throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unterminated comment at line " + line);
                 }
                 for (int k = i; k < end; k++)
                 {
@@ -77,7 +79,7 @@ final class PtxLexer
                 }
                 if (end >= length)
                 {
-                    throw new EmulatorException(218, "unterminated string at line " + line);
+                    throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unterminated string at line " + line);
                 }
                 tokens.add(new Token(source.substring(i, end + 1), line));
                 i = end + 1;

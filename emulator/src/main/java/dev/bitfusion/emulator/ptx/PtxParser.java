@@ -6,6 +6,9 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_PTX;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NOT_SUPPORTED;
+
 /**
  * Parses PTX text into a {@link PtxModule}. Instructions are kept as written; the decoder gives them
  * meaning. Debug sections and line directives are skipped.
@@ -14,8 +17,6 @@ import java.util.List;
  */
 public final class PtxParser
 {
-    private static final int INVALID_PTX = 218;
-
     private final List<PtxLexer.Token> tokens;
     private int position;
 
@@ -27,7 +28,7 @@ public final class PtxParser
     /**
      * @param source PTX text.
      * @return the parsed module.
-     * @throws EmulatorException 218 (INVALID_PTX) when the text is not PTX this parser understands.
+     * @throws EmulatorException 218 (CUDA_ERROR_INVALID_PTX) when the text is not PTX this parser understands.
      */
     public static PtxModule parse(final String source) throws EmulatorException
     {
@@ -38,7 +39,8 @@ public final class PtxParser
         }
         catch (final IndexOutOfBoundsException | NumberFormatException ex)
         {
-            throw new EmulatorException(INVALID_PTX, "malformed PTX near line " + parser.line() + ": " + ex.getMessage());
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX,
+                "malformed PTX near line " + parser.line() + ": " + ex.getMessage());
         }
     }
 
@@ -80,7 +82,8 @@ public final class PtxParser
                     final String size = next();
                     if (!"64".equals(size))
                     {
-                        throw new EmulatorException(INVALID_PTX, "only .address_size 64 is supported, found " + size);
+                        throw new EmulatorException(CUDA_ERROR_INVALID_PTX,
+                            "only .address_size 64 is supported, found " + size);
                     }
                 }
                 case ".file", ".loc" -> skipLine();
@@ -90,7 +93,7 @@ public final class PtxParser
                 {
                     if (!sawVersion)
                     {
-                        throw new EmulatorException(INVALID_PTX, "not PTX: expected .version at line " + line());
+                        throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "not PTX: expected .version at line " + line());
                     }
                     topLevel(variables, functions);
                 }
@@ -98,7 +101,7 @@ public final class PtxParser
         }
         if (!sawVersion)
         {
-            throw new EmulatorException(INVALID_PTX, "not PTX: no .version directive");
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "not PTX: no .version directive");
         }
         return new PtxModule(major, minor, target, variables, functions);
     }
@@ -135,7 +138,7 @@ public final class PtxParser
         }
         else
         {
-            throw new EmulatorException(INVALID_PTX, "unexpected '" + word + "' at line " + line());
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unexpected '" + word + "' at line " + line());
         }
     }
 
@@ -295,7 +298,7 @@ public final class PtxParser
         }
         if (type == null)
         {
-            throw new EmulatorException(INVALID_PTX, "declaration without a type at line " + line);
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "declaration without a type at line " + line);
         }
         final int elementSize = typeSize(type) * vector;
         if (alignment == 0)
@@ -418,7 +421,8 @@ public final class PtxParser
             bits = 0;
             if ("+".equals(peek()))
             {
-                throw new EmulatorException(801, "symbol offsets in initialisers are not supported (line " +
+                throw new EmulatorException(CUDA_ERROR_NOT_SUPPORTED,
+                    "symbol offsets in initialisers are not supported (line " +
                     line() + ")");
             }
         }
@@ -607,7 +611,7 @@ public final class PtxParser
             case "b32", "u32", "s32", "f32", "f16x2", "bf16x2", "tf32" -> 4;
             case "b64", "u64", "s64", "f64" -> 8;
             case "b128" -> 16;
-            default -> throw new EmulatorException(INVALID_PTX, "unknown type ." + type);
+            default -> throw new EmulatorException(CUDA_ERROR_INVALID_PTX, "unknown type ." + type);
         };
     }
 
@@ -655,7 +659,8 @@ public final class PtxParser
         final String word = next();
         if (!text.equals(word))
         {
-            throw new EmulatorException(INVALID_PTX, "expected '" + text + "' but found '" + word + "' at line " + line);
+            throw new EmulatorException(CUDA_ERROR_INVALID_PTX,
+                "expected '" + text + "' but found '" + word + "' at line " + line);
         }
     }
 

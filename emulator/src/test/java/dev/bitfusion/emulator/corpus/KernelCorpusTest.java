@@ -26,6 +26,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_ILLEGAL_ADDRESS;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_VALUE;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_LAUNCH_FAILED;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NO_BINARY_FOR_GPU;
+import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -46,11 +51,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class KernelCorpusTest
 {
-    private static final int CUDA_SUCCESS = 0;
-    private static final int CUDA_ERROR_INVALID_VALUE = 1;
-    private static final int CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
-    private static final int CUDA_ERROR_ILLEGAL_ADDRESS = 700;
-    private static final int CUDA_ERROR_LAUNCH_FAILED = 719;
     private static final int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
 
     private static final Pattern ENTRY = Pattern.compile("\\.entry\\s+(\\w+)\\s*\\(([^)]*)\\)");

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import static dev.bitfusion.transport.CuResult.CUDA_SUCCESS;
+import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
 import static jcuda.driver.JCudaDriver.*;
 
 /**

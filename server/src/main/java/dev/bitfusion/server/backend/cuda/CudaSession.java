@@ -30,7 +30,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 import static jcuda.driver.JCudaDriver.*;
 
 /**

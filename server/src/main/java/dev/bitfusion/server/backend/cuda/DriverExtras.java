@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-import static dev.bitfusion.transport.CuResult.CUDA_ERROR_NOT_SUPPORTED;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NOT_SUPPORTED;
 
 /**
  * Driver calls made through a small JNI library of our own (driver_extras.c, packaged in this jar) that calls

@@ -1,5 +1,9 @@
 package dev.bitfusion.server.backend.cuda;
 
+import dev.bitfusion.cuda.fatbin.FatbinContainer;
+import dev.bitfusion.cuda.fatbin.FatbinFormatException;
+import dev.bitfusion.cuda.fatbin.FatbinPayload;
+import dev.bitfusion.cuda.fatbin.FatbinWrapper;
 import dev.bitfusion.emulator.EmulatorException;
 import dev.bitfusion.emulator.fatbin.FatbinReader;
 import dev.bitfusion.emulator.ptx.PtxFunction;
@@ -23,7 +27,6 @@ import java.util.Map;
  */
 final class KernelSignatures
 {
-    private static final int FATBIN_WRAPPER_SIZE = 16;
     private static final int ELF_MAGIC = 0x464C457F;
     private static final int EIFMT_NVAL = 1;
     private static final int EIFMT_BVAL = 2;
@@ -71,7 +74,7 @@ final class KernelSignatures
             {
                 readCubin(image, kernels, usesPrintf);
             }
-            else if (magic == FatbinReader.FATBIN_MAGIC)
+            else if (magic == FatbinContainer.MAGIC)
             {
                 readFatbin(image, kernels, usesPrintf);
             }
@@ -102,22 +105,13 @@ final class KernelSignatures
         {
             return image;
         }
-        final ByteBuffer buffer = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-        final int magic = buffer.getInt(0);
-        if (magic == FatbinReader.WRAPPER_MAGIC)
+        if (FatbinWrapper.isWrapper(image))
         {
-            for (int offset = FATBIN_WRAPPER_SIZE; offset + 4 <= image.length && offset <= 64; offset += 8)
-            {
-                if (buffer.getInt(offset) == FatbinReader.FATBIN_MAGIC)
-                {
-                    final byte[] fatbin = new byte[image.length - offset];
-                    System.arraycopy(image, offset, fatbin, 0, fatbin.length);
-                    return fatbin;
-                }
-            }
-            return image;
+            final byte[] fatbin = FatbinWrapper.fatbinAfter(image);
+            return fatbin != null ? fatbin : image;
         }
-        if (magic != ELF_MAGIC && magic != FatbinReader.FATBIN_MAGIC && image[image.length - 1] != 0)
+        final int magic = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
+        if (magic != ELF_MAGIC && magic != FatbinContainer.MAGIC && image[image.length - 1] != 0)
         {
             final byte[] terminated = new byte[image.length + 1];
             System.arraycopy(image, 0, terminated, 0, image.length);
@@ -145,66 +139,34 @@ final class KernelSignatures
         readFatbinCubins(image, kernels, usesPrintf);
     }
 
-    /** The cubin entries of a fatbin, zstd-compressed or not; LZ4-compressed ones are skipped. */
+    /** The cubin entries of a fatbin, compressed or not; one that cannot be read is passed over. */
     private static void readFatbinCubins(final byte[] image, final Map<String, Signature> kernels, final boolean[] usesPrintf)
     {
-        final ByteBuffer buffer = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-        int offset = 0;
-        while (offset + 16 <= image.length && buffer.getInt(offset) == FatbinReader.FATBIN_MAGIC)
+        try
         {
-            final int headerSize = buffer.getShort(offset + 6) & 0xFFFF;
-            final long end = offset + headerSize + buffer.getLong(offset + 8);
-            if (end > image.length)
+            FatbinContainer.forEachEntry(image, entry ->
             {
-                return;
-            }
-            long entry = offset + headerSize;
-            while (entry + 0x40 <= end)
-            {
-                final int at = (int)entry;
-                final int kind = buffer.getShort(at) & 0xFFFF;
-                final int entryHeaderSize = buffer.getInt(at + 4);
-                final long payloadSize = buffer.getLong(at + 8);
-                final long uncompressedSize = buffer.getLong(at + 56);
-                final long payload = entry + entryHeaderSize;
-                if (entryHeaderSize < 0x40 || payloadSize < 0 || payload + payloadSize > end)
+                if (!entry.isElf() || entry.payloadLength() < 4)
                 {
                     return;
                 }
-                if (kind == 2 && payloadSize >= 4)
+                try
                 {
-                    readCompressibleCubin(image, buffer, at, (int)payload, (int)payloadSize, uncompressedSize, kernels,
-                        usesPrintf);
+                    final byte[] cubin = FatbinPayload.bytes(entry);
+                    if (cubin.length >= 64)
+                    {
+                        readCubin(cubin, kernels, usesPrintf);
+                    }
                 }
-                entry = payload + payloadSize;
-            }
-            offset = (int)end;
+                catch (final FatbinFormatException ex)
+                {
+                    // A corrupt entry: the others may still say what the kernels take.
+                }
+            });
         }
-    }
-
-    private static void readCompressibleCubin(
-        final byte[] image,
-        final ByteBuffer buffer,
-        final int entry,
-        final int payload,
-        final int payloadSize,
-        final long uncompressedSize,
-        final Map<String, Signature> kernels,
-        final boolean[] usesPrintf)
-    {
-        final byte[] cubin;
-        try
+        catch (final FatbinFormatException ex)
         {
-            cubin = FatbinReader.entryPayload(
-                image, payload, payloadSize, buffer.getInt(entry + 16), buffer.getLong(entry + 40), uncompressedSize);
-        }
-        catch (final EmulatorException ex)
-        {
-            return;
-        }
-        if (cubin.length >= 64)
-        {
-            readCubin(cubin, kernels, usesPrintf);
+            // A truncated fatbin: keep what its readable entries said.
         }
     }
 

@@ -22,7 +22,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.function.Consumer;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * One tenant on an emulated GPU.

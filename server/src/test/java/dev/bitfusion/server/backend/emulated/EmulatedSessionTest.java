@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.util.function.Consumer;
 
-import static dev.bitfusion.transport.CuResult.*;
+import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 class EmulatedSessionTest
