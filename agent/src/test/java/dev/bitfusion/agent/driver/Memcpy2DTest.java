@@ -1,0 +1,92 @@
+package dev.bitfusion.agent.driver;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteOrder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class Memcpy2DTest
+{
+    private static final int HOST = 1;
+    private static final int DEVICE = 2;
+    private static final int ARRAY = 3;
+    private static final int UNIFIED = 4;
+
+    private final DeviceAllocations allocations = new DeviceAllocations();
+
+    @Test
+    void shouldCopyRowByRowFromTheOffsetsEachSideNames()
+    {
+        try (NativeBuffer descriptor = NativeBuffer.allocate(128))
+        {
+            side(descriptor, 0, HOST, 0x1000, 0, 8, 2, 256);
+            side(descriptor, 56, DEVICE, 0, 0x9000_0000L, 4, 1, 512);
+            shape(descriptor, 100, 37);
+
+            final Memcpy2D copy = new Memcpy2D(descriptor.address(), allocations);
+
+            assertTrue(copy.isValid());
+            assertFalse(copy.srcIsDevice());
+            assertTrue(copy.dstIsDevice());
+            assertEquals(37, copy.rows());
+            assertEquals(100, copy.rowBytes());
+            assertEquals(0x1000 + 2 * 256 + 8, copy.srcRow(0));
+            assertEquals(0x9000_0000L + 512 + 4 + 3 * 512, copy.dstRow(3));
+        }
+    }
+
+    @Test
+    void shouldCopyContiguousRowsAsOneBlockAndResolveUnifiedAddresses()
+    {
+        allocations.add(0x9000_0000L, 1 << 20, 0);
+        try (NativeBuffer descriptor = NativeBuffer.allocate(128))
+        {
+            side(descriptor, 0, UNIFIED, 0, 0x9000_0000L, 0, 0, 64);
+            side(descriptor, 56, UNIFIED, 0, 0x7000_0000L, 0, 0, 64);
+            shape(descriptor, 64, 10);
+
+            final Memcpy2D copy = new Memcpy2D(descriptor.address(), allocations);
+
+            assertTrue(copy.srcIsDevice());
+            assertFalse(copy.dstIsDevice());
+            assertEquals(1, copy.rows());
+            assertEquals(640, copy.rowBytes());
+        }
+    }
+
+    @Test
+    void shouldRefuseArraysAndPitchesNarrowerThanTheRows()
+    {
+        try (NativeBuffer descriptor = NativeBuffer.allocate(128))
+        {
+            side(descriptor, 0, ARRAY, 0, 0, 0, 0, 0);
+            side(descriptor, 56, DEVICE, 0, 0x9000_0000L, 0, 0, 512);
+            shape(descriptor, 100, 2);
+            assertTrue(new Memcpy2D(descriptor.address(), allocations).hasArray());
+
+            side(descriptor, 0, HOST, 0x1000, 0, 0, 0, 50);
+            assertFalse(new Memcpy2D(descriptor.address(), allocations).isValid());
+        }
+    }
+
+    private static void side(
+        final NativeBuffer descriptor, final int side, final int type, final long host, final long device, final long x,
+        final long y, final long pitch)
+    {
+        descriptor.putLong(side, x, ByteOrder.LITTLE_ENDIAN);
+        descriptor.putLong(side + 8, y, ByteOrder.LITTLE_ENDIAN);
+        descriptor.putInt(side + 16, type, ByteOrder.LITTLE_ENDIAN);
+        descriptor.putLong(side + 24, host, ByteOrder.LITTLE_ENDIAN);
+        descriptor.putLong(side + 32, device, ByteOrder.LITTLE_ENDIAN);
+        descriptor.putLong(side + 48, pitch, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static void shape(final NativeBuffer descriptor, final long width, final long height)
+    {
+        descriptor.putLong(112, width, ByteOrder.LITTLE_ENDIAN);
+        descriptor.putLong(120, height, ByteOrder.LITTLE_ENDIAN);
+    }
+}
