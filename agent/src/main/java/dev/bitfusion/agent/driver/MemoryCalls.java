@@ -438,14 +438,18 @@ public final class MemoryCalls
 
     private int memcpy2D(final long pCopy, final long stream, final boolean synchronous)
     {
-        if (pCopy == 0)
-        {
-            return CUDA_ERROR_INVALID_VALUE;
-        }
-        final Memcpy2D copy = new Memcpy2D(pCopy, allocations);
+        return pCopy == 0 ? CUDA_ERROR_INVALID_VALUE :
+            pitchedCopy(PitchedCopy.of2D(pCopy, allocations), "cuMemcpy2D", stream, synchronous);
+    }
+
+    /**
+     * A pitched copy in as few pieces as its layout allows; complete on the device side too when asked.
+     */
+    private int pitchedCopy(final PitchedCopy copy, final String call, final long stream, final boolean synchronous)
+    {
         if (copy.hasArray())
         {
-            return diagnostics.unsupported("cuMemcpy2D with a CUDA array");
+            return diagnostics.unsupported(call + " with a CUDA array");
         }
         if (!copy.isValid())
         {
@@ -454,26 +458,26 @@ public final class MemoryCalls
         if (!copy.dstIsDevice() && !copy.srcIsDevice())
         {
             final int status = waitForStream(stream);
-            for (long row = 0; status == CUDA_SUCCESS && row < copy.rows(); row++)
+            for (long piece = 0; status == CUDA_SUCCESS && piece < copy.pieces(); piece++)
             {
-                NativeMemory.copy(copy.srcRow(row), copy.dstRow(row), copy.rowBytes());
+                NativeMemory.copy(copy.srcPiece(piece), copy.dstPiece(piece), copy.pieceBytes());
             }
             return status;
         }
-        for (long row = 0; row < copy.rows(); row++)
+        for (long piece = 0; piece < copy.pieces(); piece++)
         {
-            final long from = copy.srcRow(row);
-            final long to = copy.dstRow(row);
+            final long from = copy.srcPiece(piece);
+            final long to = copy.dstPiece(piece);
             final int status = copy.dstIsDevice() ?
-                copy.srcIsDevice() ? cuMemcpyDtoDAsync(to, from, copy.rowBytes(), stream) :
-                    cuMemcpyHtoDAsync(to, from, copy.rowBytes(), stream) :
-                cuMemcpyDtoHAsync(to, from, copy.rowBytes(), stream);
+                copy.srcIsDevice() ? cuMemcpyDtoDAsync(to, from, copy.pieceBytes(), stream) :
+                    cuMemcpyHtoDAsync(to, from, copy.pieceBytes(), stream) :
+                cuMemcpyDtoHAsync(to, from, copy.pieceBytes(), stream);
             if (status != CUDA_SUCCESS)
             {
                 return status;
             }
         }
-        // Device-to-host rows are complete on return already; the others only need ordering.
+        // Device-to-host pieces are complete on return already; the others only need ordering.
         return synchronous && copy.dstIsDevice() ? waitForStream(stream) : CUDA_SUCCESS;
     }
 }

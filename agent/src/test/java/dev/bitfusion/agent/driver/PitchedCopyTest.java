@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class Memcpy2DTest
+class PitchedCopyTest
 {
     private static final int HOST = 1;
     private static final int DEVICE = 2;
@@ -18,7 +18,7 @@ class Memcpy2DTest
     private final DeviceAllocations allocations = new DeviceAllocations();
 
     @Test
-    void shouldCopyRowByRowFromTheOffsetsEachSideNames()
+    void shouldCopyA2DRegionRowByRowFromTheOffsetsEachSideNames()
     {
         try (NativeBuffer descriptor = NativeBuffer.allocate(128))
         {
@@ -26,20 +26,20 @@ class Memcpy2DTest
             side(descriptor, 56, DEVICE, 0, 0x9000_0000L, 4, 1, 512);
             shape(descriptor, 100, 37);
 
-            final Memcpy2D copy = new Memcpy2D(descriptor.address(), allocations);
+            final PitchedCopy copy = PitchedCopy.of2D(descriptor.address(), allocations);
 
             assertTrue(copy.isValid());
             assertFalse(copy.srcIsDevice());
             assertTrue(copy.dstIsDevice());
-            assertEquals(37, copy.rows());
-            assertEquals(100, copy.rowBytes());
-            assertEquals(0x1000 + 2 * 256 + 8, copy.srcRow(0));
-            assertEquals(0x9000_0000L + 512 + 4 + 3 * 512, copy.dstRow(3));
+            assertEquals(37, copy.pieces());
+            assertEquals(100, copy.pieceBytes());
+            assertEquals(0x1000 + 2 * 256 + 8, copy.srcPiece(0));
+            assertEquals(0x9000_0000L + 512 + 4 + 3 * 512, copy.dstPiece(3));
         }
     }
 
     @Test
-    void shouldCopyContiguousRowsAsOneBlockAndResolveUnifiedAddresses()
+    void shouldCopyContiguous2DRowsAsOneBlockAndResolveUnifiedAddresses()
     {
         allocations.add(0x9000_0000L, 1 << 20, 0);
         try (NativeBuffer descriptor = NativeBuffer.allocate(128))
@@ -48,12 +48,12 @@ class Memcpy2DTest
             side(descriptor, 56, UNIFIED, 0, 0x7000_0000L, 0, 0, 64);
             shape(descriptor, 64, 10);
 
-            final Memcpy2D copy = new Memcpy2D(descriptor.address(), allocations);
+            final PitchedCopy copy = PitchedCopy.of2D(descriptor.address(), allocations);
 
             assertTrue(copy.srcIsDevice());
             assertFalse(copy.dstIsDevice());
-            assertEquals(1, copy.rows());
-            assertEquals(640, copy.rowBytes());
+            assertEquals(1, copy.pieces());
+            assertEquals(640, copy.pieceBytes());
         }
     }
 
@@ -65,10 +65,10 @@ class Memcpy2DTest
             side(descriptor, 0, ARRAY, 0, 0, 0, 0, 0);
             side(descriptor, 56, DEVICE, 0, 0x9000_0000L, 0, 0, 512);
             shape(descriptor, 100, 2);
-            assertTrue(new Memcpy2D(descriptor.address(), allocations).hasArray());
+            assertTrue(PitchedCopy.of2D(descriptor.address(), allocations).hasArray());
 
             side(descriptor, 0, HOST, 0x1000, 0, 0, 0, 50);
-            assertFalse(new Memcpy2D(descriptor.address(), allocations).isValid());
+            assertFalse(PitchedCopy.of2D(descriptor.address(), allocations).isValid());
         }
     }
 
