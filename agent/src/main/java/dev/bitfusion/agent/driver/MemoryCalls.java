@@ -9,7 +9,7 @@ import static dev.bitfusion.cuda.CuResult.*;
 
 /**
  * Device memory: allocation in the tenant's slice, copies in every direction (host memory is this
- * process's, given by address), memsets, pitched memory and 2D copies. Device pointers come from the server;
+ * process's, given by address), memsets, pitched memory and 2D and 3D copies. Device pointers come from the server;
  * the ranges this process holds are remembered ({@link DeviceAllocations}) so unified-addressing copies tell
  * device from host memory without a round trip.
  * <p>
@@ -309,6 +309,20 @@ public final class MemoryCalls
         return memcpy2D(pCopy, hStream, false);
     }
 
+    /**
+     * A CUDA_MEMCPY3D copy between pitched volumes (cudaMalloc3D's, or host memory described with a pitch),
+     * complete (on the device side too) when it returns.
+     */
+    public int cuMemcpy3D(final long pCopy)
+    {
+        return memcpy3D(pCopy, 0, true);
+    }
+
+    public int cuMemcpy3DAsync(final long pCopy, final long hStream)
+    {
+        return memcpy3D(pCopy, hStream, false);
+    }
+
     public int cuMemsetD8(final long dstDevice, final int uc, final long n)
     {
         return memset(dstDevice, uc & 0xff, 1, n, 1, 0, 0);
@@ -440,6 +454,12 @@ public final class MemoryCalls
     {
         return pCopy == 0 ? CUDA_ERROR_INVALID_VALUE :
             pitchedCopy(PitchedCopy.of2D(pCopy, allocations), "cuMemcpy2D", stream, synchronous);
+    }
+
+    private int memcpy3D(final long pCopy, final long stream, final boolean synchronous)
+    {
+        return pCopy == 0 ? CUDA_ERROR_INVALID_VALUE :
+            pitchedCopy(PitchedCopy.of3D(pCopy, allocations), "cuMemcpy3D", stream, synchronous);
     }
 
     /**

@@ -12,6 +12,14 @@ package dev.bitfusion.agent.driver;
  *  56 dstXInBytes  64 dstY   72 dstMemoryType   80 dstHost   88 dstDevice   96 dstArray  104 dstPitch
  * 112 WidthInBytes 120 Height
  * </pre>
+ * CUDA_MEMCPY3D (cuMemcpy3D), whose sides also have a slice (z) and a slice height:
+ * <pre>
+ *   0 srcXInBytes   8 srcY   16 srcZ   24 srcLOD   32 srcMemoryType   40 srcHost   48 srcDevice   56 srcArray
+ *  72 srcPitch     80 srcHeight
+ *  88 dstXInBytes  96 dstY  104 dstZ  112 dstLOD  120 dstMemoryType  128 dstHost  136 dstDevice  144 dstArray
+ * 160 dstPitch    168 dstHeight
+ * 176 WidthInBytes 184 Height 192 Depth
+ * </pre>
  * Thread safety: immutable.
  */
 final class PitchedCopy
@@ -26,6 +34,11 @@ final class PitchedCopy
     private static final Layout DST_2D = new Layout(56, 0, 8, -1, 16, 24, 32, 40, 48, -1);
     private static final int WIDTH_2D = 112;
     private static final int HEIGHT_2D = 120;
+    private static final Layout SRC_3D = new Layout(0, 0, 8, 16, 32, 40, 48, 56, 72, 80);
+    private static final Layout DST_3D = new Layout(88, 0, 8, 16, 32, 40, 48, 56, 72, 80);
+    private static final int WIDTH_3D = 176;
+    private static final int HEIGHT_3D = 184;
+    private static final int DEPTH_3D = 192;
 
     /** CUmemorytype values of cuda.h. */
     private static final int CU_MEMORYTYPE_HOST = 1;
@@ -70,6 +83,15 @@ final class PitchedCopy
     {
         return new PitchedCopy(descriptor, SRC_2D, DST_2D, NativeMemory.getLong(descriptor + WIDTH_2D),
             NativeMemory.getLong(descriptor + HEIGHT_2D), 1, allocations);
+    }
+
+    /**
+     * @param descriptor the address of a CUDA_MEMCPY3D.
+     */
+    static PitchedCopy of3D(final long descriptor, final DeviceAllocations allocations)
+    {
+        return new PitchedCopy(descriptor, SRC_3D, DST_3D, NativeMemory.getLong(descriptor + WIDTH_3D),
+            NativeMemory.getLong(descriptor + HEIGHT_3D), NativeMemory.getLong(descriptor + DEPTH_3D), allocations);
     }
 
     boolean hasArray()
