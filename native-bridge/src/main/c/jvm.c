@@ -16,9 +16,7 @@
 
 #include "jvm.h"
 
-#define RUNTIME_CLASS "dev/bitfusion/bridge/BridgeRuntime"
 #define BRIDGE_CLASS "dev/bitfusion/bridge/DriverBridge"
-#define CALLBACKS_CLASS "dev/bitfusion/bridge/NativeHostCallbacks"
 #define MAX_OPTIONS 64
 #define JVM_THREAD_STACK_BYTES (8u << 20)
 
@@ -26,7 +24,6 @@ typedef jint (*create_vm_fn)(JavaVM **, void **, void *);
 typedef jint (*created_vms_fn)(JavaVM **, jsize, jsize *);
 
 jclass bf_bridge_class;
-static jclass runtime_class;
 
 static pthread_once_t start_once = PTHREAD_ONCE_INIT;
 static pthread_key_t detach_key;
@@ -103,10 +100,10 @@ static void on_exit_shutdown(void)
     {
         return;
     }
-    jmethodID shutdown = (*env)->GetStaticMethodID(env, runtime_class, "shutdown", "()V");
+    jmethodID shutdown = (*env)->GetStaticMethodID(env, bf_bridge_class, bf_bridge_exit.name, bf_bridge_exit.signature);
     if (shutdown != NULL)
     {
-        (*env)->CallStaticVoidMethod(env, runtime_class, shutdown);
+        (*env)->CallStaticVoidMethod(env, bf_bridge_class, shutdown);
     }
     (*env)->ExceptionClear(env);
     exiting = 1;
@@ -123,17 +120,16 @@ static int add_split_options(JavaVMOption *options, int count, char *text)
 }
 
 /* A program's host functions, called where the runtime decides they run (cuLaunchHostFunc, cuStreamAddCallback). */
-static void JNICALL call_host_function(JNIEnv *env, jclass unused, jlong function, jlong user_data)
+void JNICALL bf_call_host_function(JNIEnv *env, jclass bridge, jlong function, jlong userData)
 {
-    (void)env; (void)unused;
-    ((void (*)(void *))(intptr_t)function)((void *)(intptr_t)user_data);
+    (void)env; (void)bridge;
+    ((void (*)(void *))(intptr_t)function)((void *)(intptr_t)userData);
 }
 
-static void JNICALL call_stream_callback(JNIEnv *env, jclass unused, jlong callback, jlong stream, jint status,
-    jlong user_data)
+void JNICALL bf_call_stream_callback(JNIEnv *env, jclass bridge, jlong callback, jlong stream, jint status, jlong userData)
 {
-    (void)env; (void)unused;
-    ((void (*)(void *, CUresult, void *))(intptr_t)callback)((void *)(intptr_t)stream, status, (void *)(intptr_t)user_data);
+    (void)env; (void)bridge;
+    ((void (*)(void *, CUresult, void *))(intptr_t)callback)((void *)(intptr_t)stream, status, (void *)(intptr_t)userData);
 }
 
 static jclass global_class(JNIEnv *env, const char *name)
@@ -148,13 +144,11 @@ static jclass global_class(JNIEnv *env, const char *name)
     return (jclass)(*env)->NewGlobalRef(env, local);
 }
 
-/* The Java half of the bridge: its classes, every trampoline, and the natives it calls back through. */
+/* The Java half of the bridge: every trampoline, and the natives it calls back through. */
 static int link_bridge(JNIEnv *env)
 {
-    runtime_class = global_class(env, RUNTIME_CLASS);
-    bf_bridge_class = runtime_class == NULL ? NULL : global_class(env, BRIDGE_CLASS);
-    jclass callbacks = bf_bridge_class == NULL ? NULL : global_class(env, CALLBACKS_CLASS);
-    if (callbacks == NULL)
+    bf_bridge_class = global_class(env, BRIDGE_CLASS);
+    if (bf_bridge_class == NULL)
     {
         return 0;
     }
@@ -170,14 +164,10 @@ static int link_bridge(JNIEnv *env)
             return 0;
         }
     }
-    const JNINativeMethod natives[] = {
-        {"callHostFunction0", "(JJ)V", (void *)call_host_function},
-        {"callStreamCallback0", "(JJIJ)V", (void *)call_stream_callback},
-    };
-    if ((*env)->RegisterNatives(env, callbacks, natives, 2) != JNI_OK)
+    if ((*env)->RegisterNatives(env, bf_bridge_class, bf_bridge_natives, bf_bridge_native_count) != JNI_OK)
     {
         (*env)->ExceptionClear(env);
-        fail("cannot register the host callbacks", CALLBACKS_CLASS);
+        fail("cannot register the bridge's natives", BRIDGE_CLASS);
         return 0;
     }
     return 1;
@@ -262,14 +252,14 @@ static void *create_vm(void *unused)
     {
         return NULL;
     }
-    jmethodID bootstrap = (*env)->GetStaticMethodID(env, runtime_class, "bootstrap", "()I");
+    jmethodID bootstrap = (*env)->GetStaticMethodID(env, bf_bridge_class, bf_bridge_start.name, bf_bridge_start.signature);
     const jint status = bootstrap == NULL ? CUDA_ERROR_NOT_INITIALIZED :
-        (*env)->CallStaticIntMethod(env, runtime_class, bootstrap);
+        (*env)->CallStaticIntMethod(env, bf_bridge_class, bootstrap);
     if ((*env)->ExceptionCheck(env))
     {
         (*env)->ExceptionDescribe(env);
         (*env)->ExceptionClear(env);
-        fail("BridgeRuntime.bootstrap threw", NULL);
+        fail("the runtime's start threw", NULL);
         return NULL;
     }
     (*vm)->DetachCurrentThread(vm);

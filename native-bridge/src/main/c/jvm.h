@@ -20,6 +20,12 @@ extern const bf_java_method bf_java_methods[];
 extern const int bf_java_method_count;
 extern jmethodID bf_java_method_ids[];
 
+/* Generated: the runtime's start and exit in DriverBridge, and its natives with their implementations here. */
+extern const bf_java_method bf_bridge_start;
+extern const bf_java_method bf_bridge_exit;
+extern const JNINativeMethod bf_bridge_natives[];
+extern const int bf_bridge_native_count;
+
 /** dev.bitfusion.bridge.DriverBridge, once the JVM runs. */
 extern jclass bf_bridge_class;
 

@@ -31,11 +31,11 @@ public final class BridgeRuntime
     }
 
     /**
-     * Called once by the bridge, right after the JVM starts.
+     * Called once by the bridge (through {@link DriverBridge#bridgeStart()}), right after the JVM starts.
      *
      * @return CUDA_SUCCESS, or CUDA_ERROR_NOT_INITIALIZED after one line on stderr saying why.
      */
-    public static int bootstrap()
+    static int bootstrap()
     {
         try
         {
@@ -54,9 +54,10 @@ public final class BridgeRuntime
     }
 
     /**
-     * Called by the bridge at process exit: closes the sessions so the server frees the slices at once.
+     * Called by the bridge at process exit (through {@link DriverBridge#bridgeExit()}): closes the sessions so the
+     * server frees the slices at once.
      */
-    public static void shutdown()
+    static void shutdown()
     {
         shutDown = true;
         final RemoteDriver current = driver;

@@ -19,15 +19,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The two halves of the bridge agree: every trampoline the C library resolves when the JVM starts (the
- * generated table in forwarded_calls.c) is a public static method of the compiled {@link DriverBridge} with
- * exactly that JNI signature, and nothing else is. A mismatch would otherwise surface only when a program
- * starts.
+ * The two halves of the bridge agree: every method the C library resolves or registers when the JVM starts
+ * (the generated tables in forwarded_calls.c: the trampolines, the runtime's start and exit, the natives) is
+ * a static method of the compiled {@link DriverBridge} with exactly that JNI signature, and no other static
+ * method is there. A mismatch would otherwise surface only when a program starts.
  */
 class BridgeSignaturesTest
 {
     private static final Path GENERATED_C = Path.of("target/native-gen/forwarded_calls.c");
-    private static final Pattern ROW = Pattern.compile("\\{\"(cu\\w+)\", \"(\\([IJ]*\\)I)\"}");
+    private static final Pattern ROW = Pattern.compile("\\{\"(\\w+)\", \"(\\([IJ]*\\)[IV])\"");
 
     @Test
     void shouldResolveEveryTrampolineTheLibraryLooksUpWithItsSignature() throws IOException
@@ -46,6 +46,8 @@ class BridgeSignaturesTest
 
         assertEquals("(JJ)I", lookedUp.get("cuMemAlloc_v2"));
         assertEquals("(JIIIIIIIJJJ)I", lookedUp.get("cuLaunchKernel"));
+        assertEquals("()I", lookedUp.get("bridgeStart"));
+        assertEquals("(JJIJ)V", lookedUp.get("callStreamCallback"));
         assertTrue(!lookedUp.containsKey("cuGetProcAddress_v2") && !lookedUp.containsKey("cuGetErrorString"),
             "calls answered without a JVM are not forwarded");
     }
@@ -66,7 +68,7 @@ class BridgeSignaturesTest
         final Map<String, String> methods = new HashMap<>();
         for (final Method method : DriverBridge.class.getDeclaredMethods())
         {
-            if (Modifier.isPublic(method.getModifiers()) && Modifier.isStatic(method.getModifiers()))
+            if (Modifier.isStatic(method.getModifiers()) && !method.isSynthetic())
             {
                 methods.put(method.getName(),
                     MethodType.methodType(method.getReturnType(), method.getParameterTypes()).toMethodDescriptorString());
