@@ -1,7 +1,7 @@
 package dev.bitfusion.systemtests;
 
-import dev.bitfusion.agent.GpuPoolInfo;
-import dev.bitfusion.agent.PoolQuery;
+import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.PoolQuery;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
