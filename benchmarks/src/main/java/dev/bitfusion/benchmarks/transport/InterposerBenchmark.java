@@ -1,7 +1,8 @@
 package dev.bitfusion.benchmarks.transport;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
@@ -114,25 +115,21 @@ public final class InterposerBenchmark
 
     private static double javaSyncCallMicros(final Endpoint endpoint)
     {
-        final RemoteDriver driver = new RemoteDriver(
+        try (RemoteDriver driver = new RemoteDriver(
             new ClientSettings().server(endpoint).memoryFraction(0.25), System.out);
-        try
+            NativeBuffer context = NativeBuffer.allocate(Long.BYTES))
         {
             RemoteSetup.check(driver.cuInit(0), "cuInit");
-            final long[] context = new long[1];
-            RemoteSetup.check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
-            RemoteSetup.check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+            RemoteSetup.check(driver.contexts().cuDevicePrimaryCtxRetain(context.address(), 0),
+                "cuDevicePrimaryCtxRetain");
+            RemoteSetup.check(driver.contexts().cuCtxSetCurrent(context.getLong(0)), "cuCtxSetCurrent");
             return medianOfRounds(() ->
             {
                 for (int i = 0; i < SYNC_CALLS; i++)
                 {
-                    RemoteSetup.check(driver.cuCtxSynchronize(), "cuCtxSynchronize");
+                    RemoteSetup.check(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize");
                 }
             }, SYNC_CALLS);
-        }
-        finally
-        {
-            driver.close();
         }
     }
 
