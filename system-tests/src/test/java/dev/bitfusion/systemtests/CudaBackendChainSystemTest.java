@@ -345,7 +345,7 @@ class CudaBackendChainSystemTest
     }
 
     /**
-     * The examples suite of examples/cuda/manifest.txt (as {@link InterposerSystemTest} and gpu-check.sh run
+     * The examples suite of examples/cuda/manifest.txt (as {@link BridgeSystemTest} and gpu-check.sh run
      * it), each program run under {@code bitfusion run} against server A so that its calls go through the
      * cuda backend.
      */

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * killed with SIGKILL (the server frees its slice on its own).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class InterposerFailureSystemTest
+class BridgeFailureSystemTest
 {
     private static final long SERVER_MEMORY_MB = 2048;
     private static final long NOTICE_LIMIT_MS = 15_000;
