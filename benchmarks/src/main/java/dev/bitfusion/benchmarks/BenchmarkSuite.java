@@ -1,7 +1,7 @@
 package dev.bitfusion.benchmarks;
 
 import dev.bitfusion.benchmarks.transport.BandwidthBenchmark;
-import dev.bitfusion.benchmarks.transport.InterposerBenchmark;
+import dev.bitfusion.benchmarks.transport.BridgeBenchmark;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -19,7 +19,7 @@ import java.util.Locale;
  * beside its baseline from the same run, as a ratio against the goal.
  * <p>
  * Arguments: optional regular expressions selecting JMH benchmarks (default: all of this project's, then
- * the interposer's end-to-end benchmark); "Interposer" alone runs only the latter.
+ * the bridge's end-to-end benchmark); "Bridge" alone runs only the latter.
  */
 public final class BenchmarkSuite
 {
@@ -42,17 +42,17 @@ public final class BenchmarkSuite
         {
             options.include(pattern);
         }
-        final boolean interposer = args.length == 0 || String.join(" ", args).contains("Interposer");
-        final boolean jmh = args.length == 0 || !String.join(" ", args).equals("Interposer");
+        final boolean bridge = args.length == 0 || String.join(" ", args).contains("Bridge");
+        final boolean jmh = args.length == 0 || !String.join(" ", args).equals("Bridge");
         if (jmh)
         {
             final Collection<RunResult> runResults = new Runner(options.build()).run();
             printTable(runResults, System.out);
             System.out.println("JMH results: " + results.toAbsolutePath());
         }
-        if (interposer)
+        if (bridge)
         {
-            InterposerBenchmark.run(System.out);
+            BridgeBenchmark.run(System.out);
         }
     }
 

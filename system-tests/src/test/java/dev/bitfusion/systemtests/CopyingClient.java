@@ -1,7 +1,8 @@
 package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 
@@ -20,19 +21,19 @@ public final class CopyingClient
         final long bytes = Long.parseLong(args[2]) << 20;
         final RemoteDriver driver = new RemoteDriver(
             new ClientSettings().server(Endpoint.parse(args[0])).transport(args[1]).memoryFraction(0.5), System.out);
+        final NativeBuffer out = NativeBuffer.allocate(Long.BYTES);
         check(driver.cuInit(0));
-        final long[] context = new long[1];
-        check(driver.cuDevicePrimaryCtxRetain(context, 0));
-        check(driver.cuCtxSetCurrent(context[0]));
-        final long[] device = new long[1];
-        check(driver.cuMemAlloc(device, bytes));
-        final byte[] host = new byte[(int)Math.min(bytes, 64 << 20)];
+        check(driver.contexts().cuDevicePrimaryCtxRetain(out.address(), 0));
+        check(driver.contexts().cuCtxSetCurrent(out.getLong(0)));
+        check(driver.memory().cuMemAlloc(out.address(), bytes));
+        final long device = out.getLong(0);
+        final NativeBuffer host = NativeBuffer.allocate((int)Math.min(bytes, 64 << 20));
         System.out.println("ALLOCATED " + bytes);
         System.out.flush();
         while (true)
         {
-            check(driver.cuMemcpyHtoD(device[0], host, 0, host.length));
-            check(driver.cuMemcpyDtoH(host, 0, device[0], host.length));
+            check(driver.memory().cuMemcpyHtoD(device, host.address(), host.capacity()));
+            check(driver.memory().cuMemcpyDtoH(host.address(), device, host.capacity()));
         }
     }
 

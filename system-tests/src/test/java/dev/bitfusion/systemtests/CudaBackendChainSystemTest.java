@@ -1,11 +1,9 @@
 package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.transport.protocol.TensorMapArgumentsEncoder;
-import dev.bitfusion.transport.protocol.TensorMapKind;
-import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,6 +27,7 @@ import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 
 import static dev.bitfusion.systemtests.CudaExamples.binary;
+import static dev.bitfusion.systemtests.DriverCalls.*;
 import static dev.bitfusion.systemtests.Drivers.*;
 import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -105,15 +104,11 @@ class CudaBackendChainSystemTest
         assertTrue(serverA.output().stream().anyMatch(line -> line.contains("backend cuda: 1 x Bitfusion Emulated GPU, " +
             SERVER_A_SLICE_MB + " MiB")), serverA.output().toString());
         final RemoteDriver driver = open();
-        final String[] name = new String[1];
-        ok(driver.cuDeviceGetName(name, 0), "cuDeviceGetName", driver);
-        assertEquals("Bitfusion Emulated GPU", name[0]);
-        final long[] total = new long[1];
-        ok(driver.cuDeviceTotalMem(total, 0), "cuDeviceTotalMem", driver);
-        assertEquals(TENANT_SLICE_MB << 20, total[0]);
-        final int[] major = new int[1];
-        ok(driver.cuDeviceGetAttribute(major, 75, 0), "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)", driver);
-        assertEquals(8, major[0]);
+        assertEquals("Bitfusion Emulated GPU", deviceName(driver, 0));
+        assertEquals(TENANT_SLICE_MB << 20, longOut(driver, "cuDeviceTotalMem",
+            out -> driver.devices().cuDeviceTotalMem(out, 0)));
+        assertEquals(8, intOut(driver, "cuDeviceGetAttribute(COMPUTE_CAPABILITY_MAJOR)",
+            out -> driver.devices().cuDeviceGetAttribute(out, 75, 0)));
     }
 
     @Test
@@ -125,14 +120,14 @@ class CudaBackendChainSystemTest
         final byte[] data = pattern(bytes, 6);
         final long source = alloc(driver, bytes);
         final long copy = alloc(driver, bytes);
-        ok(driver.cuMemcpyHtoD(source, data, 0, bytes), "cuMemcpyHtoD", driver);
-        ok(driver.cuMemcpyDtoD(copy, source, bytes), "cuMemcpyDtoD", driver);
+        ok(copyToDevice(driver, source, data), "cuMemcpyHtoD", driver);
+        ok(driver.memory().cuMemcpyDtoD(copy, source, bytes), "cuMemcpyDtoD", driver);
         final byte[] back = new byte[bytes];
-        ok(driver.cuMemcpyDtoH(back, 0, copy, bytes), "cuMemcpyDtoH", driver);
+        ok(copyFromDevice(driver, back, copy), "cuMemcpyDtoH", driver);
         assertArrayEquals(data, back);
 
         final byte[] middle = new byte[1000];
-        ok(driver.cuMemcpyDtoH(middle, 0, source + 5_000_001, middle.length), "cuMemcpyDtoH at an offset", driver);
+        ok(copyFromDevice(driver, middle, source + 5_000_001), "cuMemcpyDtoH at an offset", driver);
         assertArrayEquals(Arrays.copyOfRange(data, 5_000_001, 5_001_001), middle);
     }
 
@@ -141,12 +136,12 @@ class CudaBackendChainSystemTest
     {
         final RemoteDriver driver = open();
         final long buffer = alloc(driver, 4096);
-        ok(driver.cuMemsetD8(buffer, 0x11, 4096), "cuMemsetD8", driver);
-        ok(driver.cuMemsetD16(buffer + 2, 0xA1B2, 3), "cuMemsetD16", driver);
-        ok(driver.cuMemsetD32(buffer + 16, 0xDEADBEEF, 2), "cuMemsetD32", driver);
-        ok(driver.cuMemsetD2D(buffer + 1024, 256, 0x7E, 1, 10, 4, 0), "cuMemsetD2D8", driver);
+        ok(driver.memory().cuMemsetD8(buffer, 0x11, 4096), "cuMemsetD8", driver);
+        ok(driver.memory().cuMemsetD16(buffer + 2, 0xA1B2, 3), "cuMemsetD16", driver);
+        ok(driver.memory().cuMemsetD32(buffer + 16, 0xDEADBEEF, 2), "cuMemsetD32", driver);
+        ok(driver.memory().cuMemsetD2D8(buffer + 1024, 256, 0x7E, 10, 4), "cuMemsetD2D8", driver);
         final byte[] back = new byte[4096];
-        ok(driver.cuMemcpyDtoH(back, 0, buffer, back.length), "cuMemcpyDtoH", driver);
+        ok(copyFromDevice(driver, back, buffer), "cuMemcpyDtoH", driver);
         final ByteBuffer view = ByteBuffer.wrap(back).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(0x11, back[0]);
         assertEquals((short)0xA1B2, view.getShort(2));
@@ -168,44 +163,41 @@ class CudaBackendChainSystemTest
     void shouldPassContextLimitsToTheDriver()
     {
         final RemoteDriver driver = open();
-        final long[] value = new long[1];
-        ok(driver.cuCtxSetLimit(2, 16L << 20), "cuCtxSetLimit(MALLOC_HEAP_SIZE)", driver);
-        ok(driver.cuCtxGetLimit(value, 2), "cuCtxGetLimit(MALLOC_HEAP_SIZE)", driver);
-        assertEquals(16L << 20, value[0]);
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuCtxGetLimit(value, 99), "an unknown limit, refused by the driver");
+        ok(driver.contexts().cuCtxSetLimit(2, 16L << 20), "cuCtxSetLimit(MALLOC_HEAP_SIZE)", driver);
+        assertEquals(16L << 20, longOut(driver, "cuCtxGetLimit(MALLOC_HEAP_SIZE)",
+            out -> driver.contexts().cuCtxGetLimit(out, 2)));
+        expect(CUDA_ERROR_INVALID_VALUE, status(out -> driver.contexts().cuCtxGetLimit(out, 99)),
+            "an unknown limit, refused by the driver");
     }
 
     @Test
     void shouldOrderWorkOnStreamsAndTimeItWithEvents()
     {
         final RemoteDriver driver = open();
-        final long[] stream = new long[1];
-        ok(driver.cuStreamCreate(stream, 1), "cuStreamCreate", driver);
-        final long[] start = new long[1];
-        final long[] end = new long[1];
-        ok(driver.cuEventCreate(start, 0), "cuEventCreate", driver);
-        ok(driver.cuEventCreate(end, 0), "cuEventCreate", driver);
+        final long stream = longOut(driver, "cuStreamCreate", out -> driver.streams().cuStreamCreate(out, 1));
+        final long start = longOut(driver, "cuEventCreate", out -> driver.events().cuEventCreate(out, 0));
+        final long end = longOut(driver, "cuEventCreate", out -> driver.events().cuEventCreate(out, 0));
         final int bytes = 1 << 20;
         final byte[] data = pattern(bytes, 9);
         final long buffer = alloc(driver, bytes);
-        ok(driver.cuEventRecord(start[0], stream[0]), "cuEventRecord", driver);
-        ok(driver.cuMemcpyHtoDAsync(buffer, data, 0, bytes, stream[0]), "cuMemcpyHtoDAsync", driver);
-        ok(driver.cuMemsetD8Async(buffer, 0x5A, 16, stream[0]), "cuMemsetD8Async", driver);
-        ok(driver.cuEventRecord(end[0], stream[0]), "cuEventRecord", driver);
-        ok(driver.cuStreamWaitEvent(0, end[0], 0), "cuStreamWaitEvent", driver);
-        ok(driver.cuEventSynchronize(end[0]), "cuEventSynchronize", driver);
-        ok(driver.cuEventQuery(end[0]), "cuEventQuery", driver);
-        final float[] elapsed = new float[1];
-        ok(driver.cuEventElapsedTime(elapsed, start[0], end[0]), "cuEventElapsedTime", driver);
-        assertTrue(elapsed[0] >= 0, "elapsed " + elapsed[0]);
+        ok(driver.events().cuEventRecord(start, stream), "cuEventRecord", driver);
+        ok(copyToDeviceAsync(driver, buffer, data, stream), "cuMemcpyHtoDAsync", driver);
+        ok(driver.memory().cuMemsetD8Async(buffer, 0x5A, 16, stream), "cuMemsetD8Async", driver);
+        ok(driver.events().cuEventRecord(end, stream), "cuEventRecord", driver);
+        ok(driver.streams().cuStreamWaitEvent(0, end, 0), "cuStreamWaitEvent", driver);
+        ok(driver.events().cuEventSynchronize(end), "cuEventSynchronize", driver);
+        ok(driver.events().cuEventQuery(end), "cuEventQuery", driver);
+        final float elapsed = floatOut(driver, "cuEventElapsedTime",
+            out -> driver.events().cuEventElapsedTime(out, start, end));
+        assertTrue(elapsed >= 0, "elapsed " + elapsed);
         final byte[] back = new byte[bytes];
-        ok(driver.cuMemcpyDtoHAsync(back, 0, buffer, bytes, stream[0]), "cuMemcpyDtoHAsync", driver);
-        ok(driver.cuStreamSynchronize(stream[0]), "cuStreamSynchronize", driver);
+        ok(copyFromDeviceAsync(driver, back, buffer, stream), "cuMemcpyDtoHAsync", driver);
+        ok(driver.streams().cuStreamSynchronize(stream), "cuStreamSynchronize", driver);
         assertEquals(0x5A, back[15]);
         assertArrayEquals(Arrays.copyOfRange(data, 16, bytes), Arrays.copyOfRange(back, 16, bytes));
-        ok(driver.cuEventDestroy(start[0]), "cuEventDestroy", driver);
-        ok(driver.cuEventDestroy(end[0]), "cuEventDestroy", driver);
-        ok(driver.cuStreamDestroy(stream[0]), "cuStreamDestroy", driver);
+        ok(driver.events().cuEventDestroy(start), "cuEventDestroy", driver);
+        ok(driver.events().cuEventDestroy(end), "cuEventDestroy", driver);
+        ok(driver.streams().cuStreamDestroy(stream), "cuStreamDestroy", driver);
     }
 
     @ParameterizedTest
@@ -213,10 +205,8 @@ class CudaBackendChainSystemTest
     void shouldLaunchAKernelWithParametersPackedByTheLayoutFromTheImage(final String fixture) throws Exception
     {
         final RemoteDriver driver = open();
-        final long[] module = new long[1];
-        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve(fixture))), "cuModuleLoadData", driver);
-        final long[] function = new long[1];
-        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
+        final long module = loadModule(driver, Files.readAllBytes(KERNELS.resolve(fixture)));
+        final long function = function(driver, module, "vectorAdd");
         final int n = 1 << 16;
         final ByteBuffer a = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
         final ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
@@ -228,18 +218,17 @@ class CudaBackendChainSystemTest
         final long da = alloc(driver, 4L * n);
         final long db = alloc(driver, 4L * n);
         final long dc = alloc(driver, 4L * n);
-        ok(driver.cuMemcpyHtoD(da, a.array(), 0, 4L * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuMemcpyHtoD(db, b.array(), 0, 4L * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuLaunchKernel(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0,
-            new byte[][]{ i64(da), i64(db), i64(dc), i32(n) }), "cuLaunchKernel", driver);
+        ok(copyToDevice(driver, da, a.array()), "cuMemcpyHtoD", driver);
+        ok(copyToDevice(driver, db, b.array()), "cuMemcpyHtoD", driver);
+        ok(launch(driver, function, n / 256, 256, 0, 0, da, db, dc, n), "cuLaunchKernel", driver);
         final byte[] result = new byte[4 * n];
-        ok(driver.cuMemcpyDtoH(result, 0, dc, 4L * n), "cuMemcpyDtoH", driver);
+        ok(copyFromDevice(driver, result, dc), "cuMemcpyDtoH", driver);
         final ByteBuffer sums = ByteBuffer.wrap(result).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++)
         {
             assertEquals(a.getFloat(4 * i) + b.getFloat(4 * i), sums.getFloat(4 * i), "element " + i);
         }
-        ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
+        ok(driver.modules().cuModuleUnload(module), "cuModuleUnload", driver);
     }
 
     /**
@@ -251,10 +240,8 @@ class CudaBackendChainSystemTest
     void shouldLaunchWithAClusterShapeThroughTheDriversLaunchKernelEx() throws Exception
     {
         final RemoteDriver driver = open();
-        final long[] module = new long[1];
-        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve("vector_add.fatbin"))), "cuModuleLoadData", driver);
-        final long[] function = new long[1];
-        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
+        final long function = function(driver,
+            loadModule(driver, Files.readAllBytes(KERNELS.resolve("vector_add.fatbin"))), "vectorAdd");
         final int n = 1024;
         final ByteBuffer ones = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++)
@@ -263,24 +250,30 @@ class CudaBackendChainSystemTest
         }
         final long da = alloc(driver, 4L * n);
         final long dc = alloc(driver, 4L * n);
-        ok(driver.cuMemcpyHtoD(da, ones.array(), 0, 4L * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuLaunchKernelEx(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0, 1, 1, 1,
-            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a launch with clusters of one block", driver);
-        final byte[] result = new byte[4 * n];
-        ok(driver.cuMemcpyDtoH(result, 0, dc, 4L * n), "cuMemcpyDtoH", driver);
-        final ByteBuffer sums = ByteBuffer.wrap(result).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++)
+        ok(copyToDevice(driver, da, ones.array()), "cuMemcpyHtoD", driver);
+        try (NativeBuffer parameters = kernelParams(da, da, dc, n);
+            NativeBuffer clustersOfOne = launchConfig(n / 256, 256, 0, 0, 1);
+            NativeBuffer clustersOfTwo = launchConfig(n / 256, 256, 0, 0, 2);
+            NativeBuffer noClusters = launchConfig(4, 256, 0, 0, 0))
         {
-            assertEquals(2.0f * i, sums.getFloat(4 * i), "element " + i);
-        }
+            ok(driver.launches().cuLaunchKernelEx(clustersOfOne.address(), function, parameters.address(), 0),
+                "a launch with clusters of one block", driver);
+            final byte[] result = new byte[4 * n];
+            ok(copyFromDevice(driver, result, dc), "cuMemcpyDtoH", driver);
+            final ByteBuffer sums = ByteBuffer.wrap(result).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++)
+            {
+                assertEquals(2.0f * i, sums.getFloat(4 * i), "element " + i);
+            }
 
-        ok(driver.cuLaunchKernelEx(function[0], n / 256, 1, 1, 256, 1, 1, 0, 0, 2, 1, 1,
-            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a cluster launch is queued", driver);
-        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuCtxSynchronize(), "clusters of two on a GPU without clusters");
-        final int[] size = new int[1];
-        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuOccupancyClusters(size, RemoteDriver.MAX_POTENTIAL_CLUSTER_SIZE,
-            function[0], new int[]{ 4, 1, 1 }, new int[]{ 256, 1, 1 }, 0, new int[]{ 0, 0, 0 }),
-            "cluster occupancy, answered by server B's GPU without clusters");
+            ok(driver.launches().cuLaunchKernelEx(clustersOfTwo.address(), function, parameters.address(), 0),
+                "a cluster launch is queued", driver);
+            expect(CUDA_ERROR_NOT_SUPPORTED, driver.contexts().cuCtxSynchronize(),
+                "clusters of two on a GPU without clusters");
+            expect(CUDA_ERROR_NOT_SUPPORTED,
+                status(out -> driver.functions().cuOccupancyMaxPotentialClusterSize(out, function, noClusters.address())),
+                "cluster occupancy, answered by server B's GPU without clusters");
+        }
     }
 
     /**
@@ -293,46 +286,45 @@ class CudaBackendChainSystemTest
     {
         final RemoteDriver driver = open();
         final long buffer = alloc(driver, 64 * 100 * 4);
-        final long[] map = new long[1];
-        final UnsafeBuffer tensorMap =
-            new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapArgumentsEncoder.tensorMapLength()));
-
-        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuTensorMapEncode(tiled(buffer, 64, 100, 256), tensorMap.addressOffset()),
-            "a map inside the allocation, refused by server B's GPU without TMA");
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(tiled(buffer, 64, 101, 256), tensorMap.addressOffset()),
-            "a map one row past the allocation");
-        assertTrue(driver.lastError().contains("reaches past"), driver.lastError());
-        final RemoteDriver neighbour = open();
-        final long other = alloc(neighbour, 1 << 20);
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(tiled(other, 64, 4, 256), tensorMap.addressOffset()),
-            "a map over a neighbour's memory");
-        final TensorMapArgumentsEncoder replace = new TensorMapArgumentsEncoder()
-            .wrap(new UnsafeBuffer(new byte[TensorMapArgumentsEncoder.ENCODED_LENGTH]), 0)
-            .kind(TensorMapKind.REPLACE_ADDRESS)
-            .globalAddress(buffer);
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(replace.buffer(), tensorMap.addressOffset()),
-            "a new address in a map the server did not build");
-        ok(driver.cuCtxSynchronize(), "the session still works", driver);
+        try (NativeBuffer tensorMap = NativeBuffer.allocate(TensorMapArgumentsEncoder.tensorMapLength()))
+        {
+            expect(CUDA_ERROR_NOT_SUPPORTED, encodeTiled(driver, tensorMap, buffer, 64, 100, 256),
+                "a map inside the allocation, refused by server B's GPU without TMA");
+            expect(CUDA_ERROR_INVALID_VALUE, encodeTiled(driver, tensorMap, buffer, 64, 101, 256),
+                "a map one row past the allocation");
+            assertTrue(driver.lastError().contains("reaches past"), driver.lastError());
+            final RemoteDriver neighbour = open();
+            final long other = alloc(neighbour, 1 << 20);
+            expect(CUDA_ERROR_INVALID_VALUE, encodeTiled(driver, tensorMap, other, 64, 4, 256),
+                "a map over a neighbour's memory");
+            expect(CUDA_ERROR_INVALID_VALUE, driver.tensorMaps().cuTensorMapReplaceAddress(tensorMap.address(), buffer),
+                "a new address in a map the server did not build");
+        }
+        ok(driver.contexts().cuCtxSynchronize(), "the session still works", driver);
     }
 
-    /** A 2-D float32 map over rows of {@code columns} floats, {@code rowBytes} apart. */
-    private static DirectBuffer tiled(
-        final long address, final long columns, final long rows, final long rowBytes)
+    /** cuTensorMapEncodeTiled of a 2-D float32 map over rows of {@code columns} floats, {@code rowBytes} apart. */
+    private static int encodeTiled(
+        final RemoteDriver driver, final NativeBuffer tensorMap, final long address, final long columns, final long rows,
+        final long rowBytes)
     {
-        return new TensorMapArgumentsEncoder()
-            .wrap(new UnsafeBuffer(new byte[TensorMapArgumentsEncoder.ENCODED_LENGTH]), 0)
-            .kind(TensorMapKind.TILED)
-            .dataType(7)
-            .rank(2)
-            .globalAddress(address)
-            .globalDim(0, columns)
-            .globalDim(1, rows)
-            .globalStrides(0, rowBytes)
-            .boxDim(0, 32)
-            .boxDim(1, 8)
-            .elementStrides(0, 1)
-            .elementStrides(1, 1)
-            .buffer();
+        try (NativeBuffer arrays = NativeBuffer.allocate(64))
+        {
+            final int globalDim = 0;
+            final int globalStrides = 16;
+            final int boxDim = 24;
+            final int elementStrides = 32;
+            arrays.putLong(globalDim, columns);
+            arrays.putLong(globalDim + 8, rows);
+            arrays.putLong(globalStrides, rowBytes);
+            arrays.putInt(boxDim, 32);
+            arrays.putInt(boxDim + 4, 8);
+            arrays.putInt(elementStrides, 1);
+            arrays.putInt(elementStrides + 4, 1);
+            return driver.tensorMaps().cuTensorMapEncodeTiled(tensorMap.address(), 7, 2, address,
+                arrays.address(globalDim), arrays.address(globalStrides), arrays.address(boxDim),
+                arrays.address(elementStrides), 0, 0, 0, 0);
+        }
     }
 
     @Test
@@ -341,18 +333,19 @@ class CudaBackendChainSystemTest
         final RemoteDriver tenant = open();
         final RemoteDriver neighbour = open();
         final long held = alloc(tenant, (TENANT_SLICE_MB - 16) << 20);
-        final long[] more = new long[1];
-        expect(CUDA_ERROR_OUT_OF_MEMORY, tenant.cuMemAlloc(more, 32L << 20), "an allocation past the slice");
+        expect(CUDA_ERROR_OUT_OF_MEMORY, status(out -> tenant.memory().cuMemAlloc(out, 32L << 20)),
+            "an allocation past the slice");
         final long other = alloc(neighbour, 1 << 20);
-        expect(CUDA_ERROR_INVALID_VALUE, tenant.cuMemcpyDtoH(new byte[16], 0, other, 16), "reading a neighbour's memory");
-        expect(CUDA_ERROR_INVALID_VALUE, tenant.cuMemcpyDtoH(new byte[16], 0, held + ((TENANT_SLICE_MB - 16) << 20) - 8, 16),
+        expect(CUDA_ERROR_INVALID_VALUE, copyFromDevice(tenant, new byte[16], other), "reading a neighbour's memory");
+        expect(CUDA_ERROR_INVALID_VALUE, copyFromDevice(tenant, new byte[16], held + ((TENANT_SLICE_MB - 16) << 20) - 8),
             "reading past the end of an allocation");
-        ok(tenant.cuMemFree(held), "cuMemFree", tenant);
-        ok(tenant.cuMemAlloc(more, 32L << 20), "an allocation that fits once memory is freed", tenant);
+        ok(tenant.memory().cuMemFree(held), "cuMemFree", tenant);
+        ok(status(out -> tenant.memory().cuMemAlloc(out, 32L << 20)), "an allocation that fits once memory is freed",
+            tenant);
     }
 
     /**
-     * The examples suite of examples/cuda/manifest.txt (as {@link InterposerSystemTest} and gpu-check.sh run
+     * The examples suite of examples/cuda/manifest.txt (as {@link BridgeSystemTest} and gpu-check.sh run
      * it), each program run under {@code bitfusion run} against server A so that its calls go through the
      * cuda backend.
      */
@@ -462,15 +455,5 @@ class CudaBackendChainSystemTest
         final RemoteDriver driver = Drivers.open(serverA.endpoint(), "udp", new ClientSettings().memoryMb(TENANT_SLICE_MB));
         drivers.add(driver);
         return driver;
-    }
-
-    private static byte[] i64(final long value)
-    {
-        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
-    }
-
-    private static byte[] i32(final int value)
-    {
-        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
     }
 }

@@ -1,11 +1,9 @@
 package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
-
-import java.io.PrintStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -36,9 +34,9 @@ final class Drivers
 
     static void makePrimaryCurrent(final RemoteDriver driver)
     {
-        final long[] context = new long[1];
-        ok(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain", driver);
-        ok(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent", driver);
+        final long context = DriverCalls.longOut(driver, "cuDevicePrimaryCtxRetain",
+            out -> driver.contexts().cuDevicePrimaryCtxRetain(out, 0));
+        ok(driver.contexts().cuCtxSetCurrent(context), "cuCtxSetCurrent", driver);
     }
 
     static void ok(final int result, final String call, final RemoteDriver driver)
@@ -53,13 +51,6 @@ final class Drivers
             () -> call + " returned " + CuResult.describe(result) + ", expected " + CuResult.describe(expected));
     }
 
-    static long alloc(final RemoteDriver driver, final long bytes)
-    {
-        final long[] address = new long[1];
-        ok(driver.cuMemAlloc(address, bytes), "cuMemAlloc(" + bytes + ")", driver);
-        return address[0];
-    }
-
     static byte[] pattern(final int length, final int seed)
     {
         final byte[] bytes = new byte[length];
@@ -70,10 +61,5 @@ final class Drivers
             bytes[i] = (byte)(state >>> 24);
         }
         return bytes;
-    }
-
-    static PrintStream quiet()
-    {
-        return System.out;
     }
 }

@@ -1,9 +1,10 @@
 package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.GpuPoolInfo;
-import dev.bitfusion.agent.PoolQuery;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
+import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.cuda.CuResult;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static dev.bitfusion.systemtests.DriverCalls.*;
 import static dev.bitfusion.systemtests.Drivers.*;
 import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -72,7 +74,7 @@ class FailureSystemTest
     {
         final ServerProcess server = startServer(512);
         final RemoteDriver driver = open(server, "udp", 0.5);
-        final int requestStreamId = driver.connection(0).device().requestStreamId();
+        final int requestStreamId = driver.session(0).device().requestStreamId();
         final TransportSettings settings = new TransportSettings().aeronDirectoryName(
             TransportSettings.defaultAeronDirectory("test-raw-" + ProcessHandle.current().pid()));
         final AeronTransport transport = AeronTransport.launchEmbedded(settings);
@@ -114,16 +116,16 @@ class FailureSystemTest
         offer(raw, buffer, imageLengthField + 4);
         expectReported(driver, "module image of " + (1L << 40) + " bytes refused");
 
-        new SessionCloseEncoder().wrapAndApplyHeader(buffer, 0, header).sessionId(driver.connection(0).sessionId() + 99);
+        new SessionCloseEncoder().wrapAndApplyHeader(buffer, 0, header).sessionId(driver.session(0).sessionId() + 99);
         offer(raw, buffer, MessageHeaderEncoder.ENCODED_LENGTH + SessionCloseEncoder.BLOCK_LENGTH);
         expectReported(driver, "not this one");
 
         assertTrue(server.isAlive(), "the server survives bad input");
         final byte[] data = pattern(1 << 20, 77);
         final long device = alloc(driver, data.length);
-        ok(driver.cuMemcpyHtoD(device, data, 0, data.length), "cuMemcpyHtoD", driver);
+        ok(copyToDevice(driver, device, data), "cuMemcpyHtoD", driver);
         final byte[] back = new byte[data.length];
-        ok(driver.cuMemcpyDtoH(back, 0, device, data.length), "cuMemcpyDtoH", driver);
+        ok(copyFromDevice(driver, back, device), "cuMemcpyDtoH", driver);
         assertArrayEquals(data, back, "the session still works after bad input");
     }
 
@@ -165,7 +167,7 @@ class FailureSystemTest
         final ServerProcess server = startServer(512);
         final RemoteDriver driver = open(server, transport, 0.5);
         final long device = alloc(driver, 1 << 20);
-        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize", driver);
 
         server.kill();
         final long killedAtNs = System.nanoTime();
@@ -173,13 +175,15 @@ class FailureSystemTest
         {
             makePrimaryCurrent(driver);
             int status = CUDA_SUCCESS;
-            final byte[] data = new byte[1 << 20];
-            while (status == CUDA_SUCCESS)
+            try (NativeBuffer data = NativeBuffer.allocate(1 << 20))
             {
-                status = driver.cuMemcpyHtoD(device, data, 0, data.length);
-                if (status == CUDA_SUCCESS)
+                while (status == CUDA_SUCCESS)
                 {
-                    status = driver.cuMemcpyDtoH(data, 0, device, data.length);
+                    status = driver.memory().cuMemcpyHtoD(device, data.address(), data.capacity());
+                    if (status == CUDA_SUCCESS)
+                    {
+                        status = driver.memory().cuMemcpyDtoH(data.address(), device, data.capacity());
+                    }
                 }
             }
             return status;
@@ -188,8 +192,8 @@ class FailureSystemTest
         expect(CUDA_ERROR_DEVICE_UNAVAILABLE, result, "a call after the server died");
         System.out.println("calls over " + transport + " failed " + failedAfterMs + " ms after the server was killed");
         assertTrue(failedAfterMs < 10_000, "calls failed " + failedAfterMs + " ms after the kill");
-        expect(CUDA_ERROR_DEVICE_UNAVAILABLE, driver.cuCtxSynchronize(), "later calls fail the same way");
-        assertTrue(driver.connection(0).lastErrorMessage().contains("lost the GPU server"));
+        expect(CUDA_ERROR_DEVICE_UNAVAILABLE, driver.contexts().cuCtxSynchronize(), "later calls fail the same way");
+        assertTrue(driver.session(0).lastErrorMessage().contains("lost the GPU server"));
     }
 
     @Test
@@ -240,15 +244,15 @@ class FailureSystemTest
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (System.nanoTime() < deadlineNs)
         {
-            final int result = driver.cuCtxSynchronize();
-            final String message = driver.connection(0).lastErrorMessage();
+            final int result = driver.contexts().cuCtxSynchronize();
+            final String message = driver.session(0).lastErrorMessage();
             if (result != CuResult.CUDA_SUCCESS && message != null && message.contains(messagePart))
             {
                 return;
             }
             Thread.sleep(10);
         }
-        fail("the server did not report '" + messagePart + "'; last: " + driver.connection(0).lastErrorMessage());
+        fail("the server did not report '" + messagePart + "'; last: " + driver.session(0).lastErrorMessage());
     }
 
     private static GpuPoolInfo awaitPool(final ServerProcess server, final Predicate<GpuPoolInfo> condition)

@@ -1,7 +1,8 @@
 package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,8 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.bitfusion.systemtests.DriverCalls.*;
 import static dev.bitfusion.systemtests.Drivers.*;
 import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -32,6 +33,10 @@ import static org.junit.jupiter.api.Assertions.*;
 class KernelLaunchSystemTest
 {
     private static final Path KERNELS = Path.of("..", "emulator", "src", "test", "resources", "kernels");
+    private static final int CU_LIBRARY_BINARY_IS_PRESERVED = 1;
+    private static final long CU_LAUNCH_PARAM_END = 0x00;
+    private static final long CU_LAUNCH_PARAM_BUFFER_POINTER = 0x01;
+    private static final long CU_LAUNCH_PARAM_BUFFER_SIZE = 0x02;
     private static ServerProcess server;
     private RemoteDriver driver;
     private final ByteArrayOutputStream deviceOutput = new ByteArrayOutputStream();
@@ -68,11 +73,7 @@ class KernelLaunchSystemTest
 
     private long loadFunction(final String fixture, final String entry) throws Exception
     {
-        final long[] module = new long[1];
-        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve(fixture))), "cuModuleLoadData", driver);
-        final long[] function = new long[1];
-        ok(driver.cuModuleGetFunction(function, module[0], entry), "cuModuleGetFunction", driver);
-        return function[0];
+        return function(driver, loadModule(driver, Files.readAllBytes(KERNELS.resolve(fixture))), entry);
     }
 
     @ParameterizedTest
@@ -100,11 +101,7 @@ class KernelLaunchSystemTest
         image.put(fatbin.array(), 16, entriesBytes);
 
         open("ipc");
-        final long[] module = new long[1];
-        ok(driver.cuModuleLoadData(module, image.array()), "cuModuleLoadData", driver);
-        final long[] function = new long[1];
-        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
-        addVectors(function[0], 4096);
+        addVectors(function(driver, loadModule(driver, image.array()), "vectorAdd"), 4096);
     }
 
     private void addVectors(final long vectorAdd, final int n)
@@ -119,12 +116,11 @@ class KernelLaunchSystemTest
         final long da = alloc(driver, 4L * n);
         final long db = alloc(driver, 4L * n);
         final long dc = alloc(driver, 4L * n);
-        ok(driver.cuMemcpyHtoD(da, floats(a), 0, 4L * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuMemcpyHtoD(db, floats(b), 0, 4L * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuLaunchKernel(vectorAdd, n / 256, 1, 1, 256, 1, 1, 0, 0,
-            new byte[][]{ i64(da), i64(db), i64(dc), i32(n) }), "cuLaunchKernel", driver);
+        ok(copyToDevice(driver, da, floats(a)), "cuMemcpyHtoD", driver);
+        ok(copyToDevice(driver, db, floats(b)), "cuMemcpyHtoD", driver);
+        ok(launch(driver, vectorAdd, n / 256, 256, 0, 0, da, db, dc, n), "cuLaunchKernel", driver);
         final byte[] result = new byte[4 * n];
-        ok(driver.cuMemcpyDtoH(result, 0, dc, 4L * n), "cuMemcpyDtoH", driver);
+        ok(copyFromDevice(driver, result, dc), "cuMemcpyDtoH", driver);
         final ByteBuffer sums = ByteBuffer.wrap(result).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++)
         {
@@ -138,10 +134,8 @@ class KernelLaunchSystemTest
     {
         open(transport);
         final long printf = loadFunction("printf_kernel.fatbin", "printfKernel");
-        ok(driver.cuLaunchKernel(printf, 1, 1, 1, 32, 1, 1, 0, 0,
-            new byte[][]{ i32(10), ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(1.5f).array() }),
-            "cuLaunchKernel", driver);
-        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(launch(driver, printf, 1, 32, 0, 0, 10, 1.5f), "cuLaunchKernel", driver);
+        ok(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize", driver);
         final String printed = deviceOutput.toString(StandardCharsets.UTF_8);
         assertTrue(printed.contains("block 0 thread 1 value 11 scaled 1.500\n"), printed);
         assertTrue(printed.contains("mixed 4000000000 -1234567890123 beef Z done 1.500000e+00\n"), printed);
@@ -154,55 +148,71 @@ class KernelLaunchSystemTest
         open(transport);
         final long fault = loadFunction("fault.ptx", "faultKernel");
         final long data = alloc(driver, 64 * 4);
-        ok(driver.cuLaunchKernel(fault, 2, 1, 1, 32, 1, 1, 0, 0, new byte[][]{ i64(data), i64(0) }),
-            "a launch inside the allocation", driver);
-        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
-        ok(driver.cuLaunchKernel(fault, 2, 1, 1, 32, 1, 1, 0, 0, new byte[][]{ i64(data), i64(1L << 36) }),
-            "the faulting launch is queued", driver);
-        expect(CUDA_ERROR_ILLEGAL_ADDRESS, driver.cuCtxSynchronize(), "sync after the fault");
-        expect(CUDA_ERROR_ILLEGAL_ADDRESS, driver.cuMemcpyDtoH(new byte[4], 0, data, 4), "later calls");
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuLaunchKernel(fault, 1, 1, 1, 1, 1, 1, 0, 0, new byte[][]{ i64(data) }),
-            "a launch with the wrong number of arguments");
+        ok(launch(driver, fault, 2, 32, 0, 0, data, 0L), "a launch inside the allocation", driver);
+        ok(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(launch(driver, fault, 2, 32, 0, 0, data, 1L << 36), "the faulting launch is queued", driver);
+        expect(CUDA_ERROR_ILLEGAL_ADDRESS, driver.contexts().cuCtxSynchronize(), "sync after the fault");
+        expect(CUDA_ERROR_ILLEGAL_ADDRESS, copyFromDevice(driver, new byte[4], data), "later calls");
+        // Parameters packed in one buffer (cuLaunchKernel's extra) come with their size, unlike a void** array.
+        try (NativeBuffer extra = NativeBuffer.allocate(7 * Long.BYTES))
+        {
+            final int packed = 5 * Long.BYTES;
+            final int packedSize = 6 * Long.BYTES;
+            extra.putLong(0, CU_LAUNCH_PARAM_BUFFER_POINTER);
+            extra.putLong(8, extra.address(packed));
+            extra.putLong(16, CU_LAUNCH_PARAM_BUFFER_SIZE);
+            extra.putLong(24, extra.address(packedSize));
+            extra.putLong(32, CU_LAUNCH_PARAM_END);
+            extra.putLong(packed, data);
+            extra.putLong(packedSize, Long.BYTES);
+            expect(CUDA_ERROR_INVALID_VALUE,
+                driver.launches().cuLaunchKernel(fault, 1, 1, 1, 1, 1, 1, 0, 0, 0, extra.address()),
+                "a launch with the wrong number of arguments");
+        }
     }
 
     @org.junit.jupiter.api.Test
     void shouldReportWhyAModuleWithoutPtxCannotLoad() throws Exception
     {
         open("udp");
-        final long[] module = new long[1];
-        expect(CUDA_ERROR_NO_BINARY_FOR_GPU,
-            driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve("sass_only.fatbin"))), "load SASS only");
+        final byte[] sass = Files.readAllBytes(KERNELS.resolve("sass_only.fatbin"));
+        expect(CUDA_ERROR_NO_BINARY_FOR_GPU, status(out -> cuModuleLoadData(driver, out, sass)), "load SASS only");
         assertTrue(driver.lastError().contains("sm_90"), driver.lastError());
-        ok(driver.cuModuleLoadData(module, Files.readAllBytes(KERNELS.resolve("vector_add.ptx"))), "load PTX", driver);
-        final long[] function = new long[1];
-        expect(CUDA_ERROR_NOT_FOUND, driver.cuModuleGetFunction(function, module[0], "noSuchKernel"), "unknown name");
-        ok(driver.cuModuleGetFunction(function, module[0], "vectorAdd"), "cuModuleGetFunction", driver);
-        final int[] value = new int[1];
-        ok(driver.cuFuncGetAttribute(value, 0, function[0]), "cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)", driver);
-        assertTrue(value[0] > 0 && value[0] <= 1024, "max threads " + value[0]);
-        ok(driver.cuFuncGetAttribute(value, 8, function[0]), "cuFuncGetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)", driver);
-        assertEquals(48 * 1024, value[0], "the default dynamic shared limit of a kernel without static shared memory");
-        ok(driver.cuFuncSetAttribute(function[0], 8, 16 * 1024), "a dynamic shared limit within 48 KiB", driver);
-        ok(driver.cuFuncGetAttribute(value, 8, function[0]), "the limit read back", driver);
-        assertEquals(16 * 1024, value[0], "a setting replaces what was read before it");
+        final long module = loadModule(driver, Files.readAllBytes(KERNELS.resolve("vector_add.ptx")));
+        expect(CUDA_ERROR_NOT_FOUND, status(out -> cuModuleGetFunction(driver, out, module, "noSuchKernel")),
+            "unknown name");
+        final long function = function(driver, module, "vectorAdd");
+        final int maxThreads = intOut(driver, "cuFuncGetAttribute(MAX_THREADS_PER_BLOCK)",
+            out -> driver.functions().cuFuncGetAttribute(out, 0, function));
+        assertTrue(maxThreads > 0 && maxThreads <= 1024, "max threads " + maxThreads);
+        assertEquals(48 * 1024, intOut(driver, "cuFuncGetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)",
+            out -> driver.functions().cuFuncGetAttribute(out, 8, function)),
+            "the default dynamic shared limit of a kernel without static shared memory");
+        ok(driver.functions().cuFuncSetAttribute(function, 8, 16 * 1024), "a dynamic shared limit within 48 KiB", driver);
+        assertEquals(16 * 1024, intOut(driver, "the limit read back",
+            out -> driver.functions().cuFuncGetAttribute(out, 8, function)),
+            "a setting replaces what was read before it");
         final int n = 64;
         final long buffer = alloc(driver, 3 * 4 * n);
-        final byte[][] arguments = { i64(buffer), i64(buffer + 4 * n), i64(buffer + 8 * n), i32(n) };
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuLaunchKernel(function[0], 1, 1, 1, n, 1, 1, 32 * 1024, 0, arguments),
+        expect(CUDA_ERROR_INVALID_VALUE,
+            launch(driver, function, 1, n, 32 * 1024, 0, buffer, buffer + 4 * n, buffer + 8 * n, n),
             "a launch asking for more dynamic shared memory than the kernel's limit");
-        ok(driver.cuLaunchKernel(function[0], 1, 1, 1, n, 1, 1, 16 * 1024, 0, arguments), "a launch within it", driver);
-        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
-        ok(driver.cuFuncSetAttribute(function[0], 8, 16 * 1024), "the same limit again", driver);
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuFuncSetAttribute(function[0], 8, 100 * 1024),
+        ok(launch(driver, function, 1, n, 16 * 1024, 0, buffer, buffer + 4 * n, buffer + 8 * n, n),
+            "a launch within it", driver);
+        ok(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(driver.functions().cuFuncSetAttribute(function, 8, 16 * 1024), "the same limit again", driver);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.functions().cuFuncSetAttribute(function, 8, 100 * 1024),
             "an opt-in past the emulated GPU's 48 KiB");
-        ok(driver.cuFuncGetAttribute(value, 8, function[0]), "the limit after a refused setting", driver);
-        assertEquals(16 * 1024, value[0], "a refused setting leaves the limit as it was");
-        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuFuncSetAttribute(function[0], 99, 1), "an unknown attribute");
-        ok(driver.cuModuleUnload(module[0]), "cuModuleUnload", driver);
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetAttribute(value, 0, function[0]), "a function of an unloaded module");
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncSetAttribute(function[0], 8, 16 * 1024),
+        assertEquals(16 * 1024, intOut(driver, "the limit after a refused setting",
+            out -> driver.functions().cuFuncGetAttribute(out, 8, function)),
+            "a refused setting leaves the limit as it was");
+        expect(CUDA_ERROR_NOT_SUPPORTED, driver.functions().cuFuncSetAttribute(function, 99, 1), "an unknown attribute");
+        ok(driver.modules().cuModuleUnload(module), "cuModuleUnload", driver);
+        expect(CUDA_ERROR_INVALID_HANDLE, status(out -> driver.functions().cuFuncGetAttribute(out, 0, function)),
+            "a function of an unloaded module");
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.functions().cuFuncSetAttribute(function, 8, 16 * 1024),
             "setting an attribute of a function of an unloaded module");
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetParamInfo(function[0], 0, new long[2]),
+        expect(CUDA_ERROR_INVALID_HANDLE, status(out -> driver.functions().cuFuncGetParamInfo(function, 0, out, out + 8)),
             "the parameters of a function of an unloaded module");
     }
 
@@ -219,87 +229,106 @@ class KernelLaunchSystemTest
         }
         final long da = alloc(driver, 4 * n);
         final long dc = alloc(driver, 4 * n);
-        ok(driver.cuMemcpyHtoD(da, floats(a), 0, 4 * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuLaunchKernelEx(add, n / 128, 1, 1, 128, 1, 1, 0, 0, 1, 1, 1,
-            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "clusters of one block", driver);
-        final byte[] sums = new byte[4 * n];
-        ok(driver.cuMemcpyDtoH(sums, 0, dc, 4 * n), "cuMemcpyDtoH", driver);
-        final ByteBuffer view = ByteBuffer.wrap(sums).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++)
+        ok(copyToDevice(driver, da, floats(a)), "cuMemcpyHtoD", driver);
+        try (NativeBuffer parameters = kernelParams(da, da, dc, n);
+            NativeBuffer clustersOfOne = launchConfig(n / 128, 128, 0, 0, 1);
+            NativeBuffer clustersOfTwo = launchConfig(n / 128, 128, 0, 0, 2))
         {
-            assertEquals(2 * i, view.getFloat(4 * i), "element " + i);
+            ok(driver.launches().cuLaunchKernelEx(clustersOfOne.address(), add, parameters.address(), 0),
+                "clusters of one block", driver);
+            final byte[] sums = new byte[4 * n];
+            ok(copyFromDevice(driver, sums, dc), "cuMemcpyDtoH", driver);
+            final ByteBuffer view = ByteBuffer.wrap(sums).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++)
+            {
+                assertEquals(2 * i, view.getFloat(4 * i), "element " + i);
+            }
+            ok(driver.launches().cuLaunchKernelEx(clustersOfTwo.address(), add, parameters.address(), 0),
+                "a cluster launch is queued", driver);
+            expect(CUDA_ERROR_NOT_SUPPORTED, driver.contexts().cuCtxSynchronize(),
+                "clusters of two on a compute capability 8.0 GPU");
         }
-        ok(driver.cuLaunchKernelEx(add, n / 128, 1, 1, 128, 1, 1, 0, 0, 2, 1, 1,
-            new byte[][]{ i64(da), i64(da), i64(dc), i32(n) }), "a cluster launch is queued", driver);
-        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuCtxSynchronize(), "clusters of two on a compute capability 8.0 GPU");
 
-        final int[] clusters = new int[1];
-        expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuOccupancyClusters(clusters, RemoteDriver.MAX_ACTIVE_CLUSTERS, add,
-            new int[]{ 4, 1, 1 }, new int[]{ 128, 1, 1 }, 0, new int[]{ 2, 1, 1 }), "cluster occupancy without clusters");
-        assertTrue(driver.lastError().contains("compute capability 9.0"), driver.lastError());
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuOccupancyClusters(clusters, RemoteDriver.MAX_ACTIVE_CLUSTERS, 0x4242,
-            new int[]{ 4, 1, 1 }, new int[]{ 128, 1, 1 }, 0, new int[]{ 2, 1, 1 }), "an unknown function");
+        try (NativeBuffer config = launchConfig(4, 128, 0, 0, 2))
+        {
+            expect(CUDA_ERROR_NOT_SUPPORTED,
+                status(out -> driver.functions().cuOccupancyMaxActiveClusters(out, add, config.address())),
+                "cluster occupancy without clusters");
+            assertTrue(driver.lastError().contains("compute capability 9.0"), driver.lastError());
+            expect(CUDA_ERROR_INVALID_HANDLE,
+                status(out -> driver.functions().cuOccupancyMaxActiveClusters(out, 0x4242, config.address())),
+                "an unknown function");
+        }
     }
 
     @org.junit.jupiter.api.Test
     void shouldLoadLibrariesLazilyAndFailAnImageWithoutPtxAtItsFirstLookupOnly() throws Exception
     {
         open("ipc");
-        final AtomicInteger sassReads = new AtomicInteger();
-        final byte[] sass = Files.readAllBytes(KERNELS.resolve("sass_only.fatbin"));
-        final long[] library = new long[1];
-        ok(driver.cuLibraryLoadData(library, () ->
+        // Preserved images (CU_LIBRARY_BINARY_IS_PRESERVED) stay where the program keeps them and are read
+        // when the library ships: zeroing one after it shipped shows whether the driver sends it again.
+        try (NativeBuffer sass = imageOf(Files.readAllBytes(KERNELS.resolve("sass_only.fatbin"))))
         {
-            sassReads.incrementAndGet();
-            return sass;
-        }), "a library the emulated GPU cannot run loads, as under CUDA's lazy loading", driver);
-        assertEquals(0, sassReads.get(), "the image must not travel before it is used");
-        final long[] function = new long[1];
-        expect(CUDA_ERROR_NO_BINARY_FOR_GPU, driver.cuModuleGetFunction(function, library[0], "vectorAdd"),
-            "the first kernel lookup");
-        assertTrue(driver.lastError().contains("sm_90"), driver.lastError());
-        expect(CUDA_ERROR_NO_BINARY_FOR_GPU, driver.cuModuleGetFunction(function, library[0], "vectorAdd"),
-            "a second lookup");
-        assertEquals(1, sassReads.get(), "an image that cannot load is sent once");
-        ok(driver.cuModuleUnload(library[0]), "unloading the unloadable library", driver);
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuModuleGetFunction(function, library[0], "vectorAdd"),
-            "a lookup in the unloaded library");
+            final long library = loadPreservedLibrary(sass,
+                "a library the emulated GPU cannot run loads, as under CUDA's lazy loading");
+            assertTrue(driver.modules().isUnshippedLibrary(library), "the image must not travel before it is used");
+            expect(CUDA_ERROR_NO_BINARY_FOR_GPU, status(out -> cuModuleGetFunction(driver, out, library, "vectorAdd")),
+                "the first kernel lookup");
+            assertTrue(driver.lastError().contains("sm_90"), driver.lastError());
+            sass.setMemory(0, sass.capacity(), (byte)0);
+            expect(CUDA_ERROR_NO_BINARY_FOR_GPU, status(out -> cuModuleGetFunction(driver, out, library, "vectorAdd")),
+                "a second lookup: an image that cannot load is sent once");
+            ok(driver.modules().cuModuleUnload(library), "unloading the unloadable library", driver);
+            expect(CUDA_ERROR_INVALID_HANDLE, status(out -> cuModuleGetFunction(driver, out, library, "vectorAdd")),
+                "a lookup in the unloaded library");
+        }
 
-        final AtomicInteger ptxReads = new AtomicInteger();
-        final byte[] ptx = Files.readAllBytes(KERNELS.resolve("vector_add.ptx"));
-        ok(driver.cuLibraryLoadData(library, () ->
+        try (NativeBuffer ptx = imageOf(Files.readAllBytes(KERNELS.resolve("vector_add.ptx"))))
         {
-            ptxReads.incrementAndGet();
-            return ptx;
-        }), "cuLibraryLoadData(PTX)", driver);
-        assertEquals(0, ptxReads.get());
-        ok(driver.cuModuleGetFunction(function, library[0], "vectorAdd"), "the first lookup ships the library", driver);
-        final long[] another = new long[1];
-        ok(driver.cuModuleGetFunction(another, library[0], "vectorAdd"), "a second lookup", driver);
-        assertEquals(1, ptxReads.get(), "a library ships once");
-        final int n = 256;
-        final float[] a = new float[n];
-        final float[] b = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            a[i] = i;
-            b[i] = 2 * i;
+            final long library = loadPreservedLibrary(ptx, "cuLibraryLoadData(PTX)");
+            assertTrue(driver.modules().isUnshippedLibrary(library), "the image must not travel before it is used");
+            final long function = longOut(driver, "the first lookup ships the library",
+                out -> cuModuleGetFunction(driver, out, library, "vectorAdd"));
+            ptx.setMemory(0, ptx.capacity(), (byte)0);
+            ok(status(out -> cuModuleGetFunction(driver, out, library, "vectorAdd")), "a second lookup", driver);
+            final int n = 256;
+            final float[] a = new float[n];
+            final float[] b = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                a[i] = i;
+                b[i] = 2 * i;
+            }
+            final long da = alloc(driver, 4 * n);
+            final long db = alloc(driver, 4 * n);
+            final long dc = alloc(driver, 4 * n);
+            ok(copyToDevice(driver, da, floats(a)), "cuMemcpyHtoD", driver);
+            ok(copyToDevice(driver, db, floats(b)), "cuMemcpyHtoD", driver);
+            ok(launch(driver, function, 1, n, 0, 0, da, db, dc, n), "cuLaunchKernel", driver);
+            final byte[] sums = new byte[4 * n];
+            ok(copyFromDevice(driver, sums, dc), "cuMemcpyDtoH", driver);
+            final ByteBuffer view = ByteBuffer.wrap(sums).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++)
+            {
+                assertEquals(3 * i, view.getFloat(4 * i), "element " + i + ": a library ships once");
+            }
+            ok(driver.modules().cuModuleUnload(library), "cuLibraryUnload", driver);
         }
-        final long da = alloc(driver, 4 * n);
-        final long db = alloc(driver, 4 * n);
-        final long dc = alloc(driver, 4 * n);
-        ok(driver.cuMemcpyHtoD(da, floats(a), 0, 4 * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuMemcpyHtoD(db, floats(b), 0, 4 * n), "cuMemcpyHtoD", driver);
-        ok(driver.cuLaunchKernel(function[0], 1, 1, 1, n, 1, 1, 0, 0,
-            new byte[][]{ i64(da), i64(db), i64(dc), i32(n) }), "cuLaunchKernel", driver);
-        final byte[] sums = new byte[4 * n];
-        ok(driver.cuMemcpyDtoH(sums, 0, dc, 4 * n), "cuMemcpyDtoH", driver);
-        final ByteBuffer view = ByteBuffer.wrap(sums).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++)
+    }
+
+    /**
+     * cuLibraryLoadData of an image the program promises to keep (CU_LIBRARY_BINARY_IS_PRESERVED).
+     */
+    private long loadPreservedLibrary(final NativeBuffer image, final String what)
+    {
+        try (NativeBuffer options = NativeBuffer.allocate(Integer.BYTES);
+            NativeBuffer values = NativeBuffer.allocate(Long.BYTES))
         {
-            assertEquals(3 * i, view.getFloat(4 * i), "element " + i);
+            options.putInt(0, CU_LIBRARY_BINARY_IS_PRESERVED);
+            values.putLong(0, 1);
+            return longOut(driver, what, out -> driver.modules().cuLibraryLoadData(
+                out, image.address(), 0, 0, 0, options.address(), values.address(), 1));
         }
-        ok(driver.cuModuleUnload(library[0]), "cuLibraryUnload", driver);
     }
 
     private static byte[] floats(final float[] values)
@@ -310,15 +339,5 @@ class KernelLaunchSystemTest
             bytes.putFloat(value);
         }
         return bytes.array();
-    }
-
-    private static byte[] i64(final long value)
-    {
-        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
-    }
-
-    private static byte[] i32(final int value)
-    {
-        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(value).array();
     }
 }

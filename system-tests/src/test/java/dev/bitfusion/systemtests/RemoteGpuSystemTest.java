@@ -1,9 +1,10 @@
 package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.GpuPoolInfo;
-import dev.bitfusion.agent.PoolQuery;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
+import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.cuda.CuResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import static dev.bitfusion.systemtests.DriverCalls.*;
 import static dev.bitfusion.systemtests.Drivers.*;
 import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -31,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class RemoteGpuSystemTest
 {
     private static final long SERVER_MEMORY_MB = 2048;
+    private static final int CU_EVENT_DISABLE_TIMING = 0x2;
     private static ServerProcess server;
     private final List<RemoteDriver> drivers = new ArrayList<>();
 
@@ -89,7 +92,7 @@ class RemoteGpuSystemTest
     void shouldUseTheTransportAsked(final String transport)
     {
         final RemoteDriver driver = open(transport, 0.1);
-        assertEquals(transport.equals("ipc"), driver.connection(0).isIpc());
+        assertEquals(transport.equals("ipc"), driver.session(0).isIpc());
     }
 
     @ParameterizedTest
@@ -102,13 +105,13 @@ class RemoteGpuSystemTest
         {
             final byte[] source = pattern(size, size);
             final long device = alloc(driver, size);
-            ok(driver.cuMemcpyHtoD(device, source, 0, size), "cuMemcpyHtoD " + size, driver);
+            ok(copyToDevice(driver, device, source), "cuMemcpyHtoD " + size, driver);
             final byte[] back = new byte[size];
-            ok(driver.cuMemcpyDtoH(back, 0, device, size), "cuMemcpyDtoH " + size, driver);
+            ok(copyFromDevice(driver, back, device), "cuMemcpyDtoH " + size, driver);
             assertArrayEquals(source, back, "content after a round trip of " + size + " bytes");
-            ok(driver.cuMemFree(device), "cuMemFree", driver);
+            ok(driver.memory().cuMemFree(device), "cuMemFree", driver);
         }
-        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize", driver);
     }
 
     @ParameterizedTest
@@ -120,15 +123,14 @@ class RemoteGpuSystemTest
         final byte[] source = pattern(size, 3);
         final long a = alloc(driver, size);
         final long b = alloc(driver, size);
-        final long[] stream = new long[1];
-        ok(driver.cuStreamCreate(stream, 0), "cuStreamCreate", driver);
-        ok(driver.cuMemcpyHtoDAsync(a, source, 0, size, stream[0]), "cuMemcpyHtoDAsync", driver);
-        ok(driver.cuMemcpyDtoDAsync(b + 100, a, size - 100, stream[0]), "cuMemcpyDtoDAsync", driver);
-        ok(driver.cuStreamSynchronize(stream[0]), "cuStreamSynchronize", driver);
+        final long stream = longOut(driver, "cuStreamCreate", out -> driver.streams().cuStreamCreate(out, 0));
+        ok(copyToDeviceAsync(driver, a, source, stream), "cuMemcpyHtoDAsync", driver);
+        ok(driver.memory().cuMemcpyDtoDAsync(b + 100, a, size - 100, stream), "cuMemcpyDtoDAsync", driver);
+        ok(driver.streams().cuStreamSynchronize(stream), "cuStreamSynchronize", driver);
         final byte[] back = new byte[size - 100];
-        ok(driver.cuMemcpyDtoHAsync(back, 0, b + 100, size - 100, stream[0]), "cuMemcpyDtoHAsync", driver);
+        ok(copyFromDeviceAsync(driver, back, b + 100, stream), "cuMemcpyDtoHAsync", driver);
         assertArrayEquals(Arrays.copyOf(source, size - 100), back);
-        ok(driver.cuStreamDestroy(stream[0]), "cuStreamDestroy", driver);
+        ok(driver.streams().cuStreamDestroy(stream), "cuStreamDestroy", driver);
     }
 
     @ParameterizedTest
@@ -138,12 +140,12 @@ class RemoteGpuSystemTest
         final RemoteDriver driver = open(transport, 0.1);
         final int size = 1 << 16;
         final long device = alloc(driver, size);
-        ok(driver.cuMemsetD8(device, 0xAB, size), "cuMemsetD8", driver);
-        ok(driver.cuMemsetD16(device + 2, 0x1234, 10), "cuMemsetD16", driver);
-        ok(driver.cuMemsetD32(device + 64, 0xCAFEBABE, 4), "cuMemsetD32", driver);
-        ok(driver.cuMemsetD2D(device + 1024, 256, 0x77, 1, 16, 4, 0), "cuMemsetD2D8", driver);
+        ok(driver.memory().cuMemsetD8(device, 0xAB, size), "cuMemsetD8", driver);
+        ok(driver.memory().cuMemsetD16(device + 2, 0x1234, 10), "cuMemsetD16", driver);
+        ok(driver.memory().cuMemsetD32(device + 64, 0xCAFEBABE, 4), "cuMemsetD32", driver);
+        ok(driver.memory().cuMemsetD2D8(device + 1024, 256, 0x77, 16, 4), "cuMemsetD2D8", driver);
         final byte[] back = new byte[size];
-        ok(driver.cuMemcpyDtoH(back, 0, device, size), "cuMemcpyDtoH", driver);
+        ok(copyFromDevice(driver, back, device), "cuMemcpyDtoH", driver);
 
         final byte[] expected = new byte[size];
         Arrays.fill(expected, (byte)0xAB);
@@ -175,39 +177,35 @@ class RemoteGpuSystemTest
         final byte[] source = pattern(size, 11);
         final long a = alloc(driver, size);
         final long b = alloc(driver, size);
-        final long[] producer = new long[1];
-        final long[] consumer = new long[1];
-        final long[] start = new long[1];
-        final long[] copied = new long[1];
-        final long[] untimed = new long[1];
-        ok(driver.cuStreamCreate(producer, 0), "cuStreamCreate", driver);
-        ok(driver.cuStreamCreate(consumer, 0), "cuStreamCreate", driver);
-        ok(driver.cuEventCreate(start, 0), "cuEventCreate", driver);
-        ok(driver.cuEventCreate(copied, 0), "cuEventCreate", driver);
-        ok(driver.cuEventCreate(untimed, RemoteDriver.CU_EVENT_DISABLE_TIMING), "cuEventCreate", driver);
+        final long producer = longOut(driver, "cuStreamCreate", out -> driver.streams().cuStreamCreate(out, 0));
+        final long consumer = longOut(driver, "cuStreamCreate", out -> driver.streams().cuStreamCreate(out, 0));
+        final long start = longOut(driver, "cuEventCreate", out -> driver.events().cuEventCreate(out, 0));
+        final long copied = longOut(driver, "cuEventCreate", out -> driver.events().cuEventCreate(out, 0));
+        final long untimed = longOut(driver, "cuEventCreate",
+            out -> driver.events().cuEventCreate(out, CU_EVENT_DISABLE_TIMING));
 
-        ok(driver.cuEventRecord(start[0], producer[0]), "cuEventRecord", driver);
-        ok(driver.cuMemcpyHtoDAsync(a, source, 0, size, producer[0]), "cuMemcpyHtoDAsync", driver);
-        ok(driver.cuMemcpyDtoDAsync(b, a, size, producer[0]), "cuMemcpyDtoDAsync", driver);
-        ok(driver.cuEventRecord(copied[0], producer[0]), "cuEventRecord", driver);
-        ok(driver.cuEventRecord(untimed[0], producer[0]), "cuEventRecord", driver);
-        ok(driver.cuStreamWaitEvent(consumer[0], copied[0], 0), "cuStreamWaitEvent", driver);
+        ok(driver.events().cuEventRecord(start, producer), "cuEventRecord", driver);
+        ok(copyToDeviceAsync(driver, a, source, producer), "cuMemcpyHtoDAsync", driver);
+        ok(driver.memory().cuMemcpyDtoDAsync(b, a, size, producer), "cuMemcpyDtoDAsync", driver);
+        ok(driver.events().cuEventRecord(copied, producer), "cuEventRecord", driver);
+        ok(driver.events().cuEventRecord(untimed, producer), "cuEventRecord", driver);
+        ok(driver.streams().cuStreamWaitEvent(consumer, copied, 0), "cuStreamWaitEvent", driver);
         final byte[] back = new byte[size];
-        ok(driver.cuMemcpyDtoHAsync(back, 0, b, size, consumer[0]), "cuMemcpyDtoHAsync", driver);
+        ok(copyFromDeviceAsync(driver, back, b, consumer), "cuMemcpyDtoHAsync", driver);
         assertArrayEquals(source, back, "the consumer stream saw the producer's copy");
 
-        ok(driver.cuEventSynchronize(copied[0]), "cuEventSynchronize", driver);
-        ok(driver.cuEventQuery(copied[0]), "cuEventQuery", driver);
-        ok(driver.cuStreamQuery(producer[0]), "cuStreamQuery", driver);
-        final float[] milliseconds = new float[1];
-        ok(driver.cuEventElapsedTime(milliseconds, start[0], copied[0]), "cuEventElapsedTime", driver);
-        assertTrue(milliseconds[0] >= 0 && milliseconds[0] < 60_000, "elapsed " + milliseconds[0] + " ms");
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuEventElapsedTime(milliseconds, start[0], untimed[0]),
+        ok(driver.events().cuEventSynchronize(copied), "cuEventSynchronize", driver);
+        ok(driver.events().cuEventQuery(copied), "cuEventQuery", driver);
+        ok(driver.streams().cuStreamQuery(producer), "cuStreamQuery", driver);
+        final float milliseconds = floatOut(driver, "cuEventElapsedTime",
+            out -> driver.events().cuEventElapsedTime(out, start, copied));
+        assertTrue(milliseconds >= 0 && milliseconds < 60_000, "elapsed " + milliseconds + " ms");
+        expect(CUDA_ERROR_INVALID_HANDLE, status(out -> driver.events().cuEventElapsedTime(out, start, untimed)),
             "cuEventElapsedTime with a DISABLE_TIMING event");
 
-        ok(driver.cuEventDestroy(start[0]), "cuEventDestroy", driver);
-        ok(driver.cuStreamDestroy(producer[0]), "cuStreamDestroy", driver);
-        ok(driver.cuCtxSynchronize(), "cuCtxSynchronize", driver);
+        ok(driver.events().cuEventDestroy(start), "cuEventDestroy", driver);
+        ok(driver.streams().cuStreamDestroy(producer), "cuStreamDestroy", driver);
+        ok(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize", driver);
     }
 
     @ParameterizedTest
@@ -216,21 +214,20 @@ class RemoteGpuSystemTest
     {
         final RemoteDriver driver = open(transport, 0.25);
         final long slice = (SERVER_MEMORY_MB << 20) / 4;
-        final long[] total = new long[1];
-        final long[] free = new long[1];
-        final long[] infoTotal = new long[1];
-        ok(driver.cuDeviceTotalMem(total, 0), "cuDeviceTotalMem", driver);
-        assertEquals(slice, total[0]);
+        assertEquals(slice, longOut(driver, "cuDeviceTotalMem", out -> driver.devices().cuDeviceTotalMem(out, 0)));
 
         final long first = alloc(driver, slice - (1 << 20));
-        ok(driver.cuMemGetInfo(free, infoTotal), "cuMemGetInfo", driver);
-        assertEquals(slice, infoTotal[0]);
-        assertEquals(1 << 20, free[0]);
+        try (NativeBuffer info = NativeBuffer.allocate(2 * Long.BYTES))
+        {
+            ok(driver.memory().cuMemGetInfo(info.address(), info.address(Long.BYTES)), "cuMemGetInfo", driver);
+            assertEquals(slice, info.getLong(Long.BYTES), "total");
+            assertEquals(1 << 20, info.getLong(0), "free");
+        }
 
-        final long[] overflow = new long[1];
-        expect(CUDA_ERROR_OUT_OF_MEMORY, driver.cuMemAlloc(overflow, 2 << 20), "cuMemAlloc past the slice");
+        expect(CUDA_ERROR_OUT_OF_MEMORY, status(out -> driver.memory().cuMemAlloc(out, 2 << 20)),
+            "cuMemAlloc past the slice");
         assertTrue(driver.lastError().contains("exceeds the slice"), driver.lastError());
-        ok(driver.cuMemFree(first), "cuMemFree", driver);
+        ok(driver.memory().cuMemFree(first), "cuMemFree", driver);
         alloc(driver, slice);
     }
 
@@ -239,13 +236,12 @@ class RemoteGpuSystemTest
     void shouldEnforceASliceInMegabytes(final String transport)
     {
         final RemoteDriver driver = open(transport, new ClientSettings().memoryMb(64));
-        final long[] total = new long[1];
-        ok(driver.cuDeviceTotalMem(total, 0), "cuDeviceTotalMem", driver);
-        assertEquals(64L << 20, total[0]);
-        final long[] address = new long[1];
-        expect(CUDA_ERROR_OUT_OF_MEMORY, driver.cuMemAlloc(address, (64L << 20) + 1), "cuMemAlloc of 64 MiB + 1");
+        assertEquals(64L << 20, longOut(driver, "cuDeviceTotalMem", out -> driver.devices().cuDeviceTotalMem(out, 0)));
+        expect(CUDA_ERROR_OUT_OF_MEMORY, status(out -> driver.memory().cuMemAlloc(out, (64L << 20) + 1)),
+            "cuMemAlloc of 64 MiB + 1");
         alloc(driver, 32L << 20);
-        expect(CUDA_ERROR_OUT_OF_MEMORY, driver.cuMemAlloc(address, (32L << 20) + 1), "cuMemAlloc of the rest + 1");
+        expect(CUDA_ERROR_OUT_OF_MEMORY, status(out -> driver.memory().cuMemAlloc(out, (32L << 20) + 1)),
+            "cuMemAlloc of the rest + 1");
     }
 
     @ParameterizedTest
@@ -269,24 +265,28 @@ class RemoteGpuSystemTest
         final RemoteDriver intruder = open(transport, 0.2);
         final byte[] secret = pattern(4096, 5);
         final long ownersMemory = alloc(owner, secret.length);
-        ok(owner.cuMemcpyHtoD(ownersMemory, secret, 0, secret.length), "cuMemcpyHtoD", owner);
+        ok(copyToDevice(owner, ownersMemory, secret), "cuMemcpyHtoD", owner);
 
         final byte[] stolen = new byte[secret.length];
-        expect(CUDA_ERROR_INVALID_VALUE, intruder.cuMemcpyDtoH(stolen, 0, ownersMemory, secret.length),
+        expect(CUDA_ERROR_INVALID_VALUE, copyFromDevice(intruder, stolen, ownersMemory),
             "cuMemcpyDtoH from another tenant's memory");
-        ok(intruder.cuMemcpyHtoD(ownersMemory, new byte[secret.length], 0, secret.length), "queued HtoD", intruder);
-        expect(CUDA_ERROR_INVALID_VALUE, intruder.cuCtxSynchronize(), "sync after writing to another tenant's memory");
-        ok(intruder.cuMemsetD8(ownersMemory, 0, secret.length), "queued memset", intruder);
-        expect(CUDA_ERROR_INVALID_VALUE, intruder.cuCtxSynchronize(), "sync after a memset of another tenant's memory");
-        expect(CUDA_ERROR_INVALID_VALUE, intruder.cuMemcpyDtoH(stolen, 0, 0x1000, 16), "cuMemcpyDtoH from a wild pointer");
-        ok(intruder.cuCtxSynchronize(), "errors are reported once", intruder);
+        ok(copyToDevice(intruder, ownersMemory, new byte[secret.length]), "queued HtoD", intruder);
+        expect(CUDA_ERROR_INVALID_VALUE, intruder.contexts().cuCtxSynchronize(),
+            "sync after writing to another tenant's memory");
+        ok(intruder.memory().cuMemsetD8(ownersMemory, 0, secret.length), "queued memset", intruder);
+        expect(CUDA_ERROR_INVALID_VALUE, intruder.contexts().cuCtxSynchronize(),
+            "sync after a memset of another tenant's memory");
+        expect(CUDA_ERROR_INVALID_VALUE, copyFromDevice(intruder, new byte[16], 0x1000),
+            "cuMemcpyDtoH from a wild pointer");
+        ok(intruder.contexts().cuCtxSynchronize(), "errors are reported once", intruder);
 
         final long intrudersMemory = alloc(intruder, 16);
-        ok(intruder.cuMemcpyHtoD(intrudersMemory, new byte[32], 0, 32), "queued overflowing HtoD", intruder);
-        expect(CUDA_ERROR_INVALID_VALUE, intruder.cuCtxSynchronize(), "sync after a copy past its own allocation");
+        ok(copyToDevice(intruder, intrudersMemory, new byte[32]), "queued overflowing HtoD", intruder);
+        expect(CUDA_ERROR_INVALID_VALUE, intruder.contexts().cuCtxSynchronize(),
+            "sync after a copy past its own allocation");
 
         final byte[] back = new byte[secret.length];
-        ok(owner.cuMemcpyDtoH(back, 0, ownersMemory, secret.length), "cuMemcpyDtoH", owner);
+        ok(copyFromDevice(owner, back, ownersMemory), "cuMemcpyDtoH", owner);
         assertArrayEquals(secret, back, "the owner's memory is untouched");
     }
 
@@ -295,21 +295,23 @@ class RemoteGpuSystemTest
     void shouldRejectUnknownHandles(final String transport)
     {
         final RemoteDriver driver = open(transport, 0.1);
-        final long[] stream = new long[1];
-        ok(driver.cuStreamCreate(stream, 0), "cuStreamCreate", driver);
-        final long unknownStream = stream[0] + 1000;
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuStreamSynchronize(unknownStream), "cuStreamSynchronize(unknown)");
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuEventQuery(unknownStream), "cuEventQuery(unknown)");
-        ok(driver.cuMemsetD8Async(alloc(driver, 16), 0, 16, unknownStream), "queued memset on an unknown stream", driver);
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuCtxSynchronize(), "sync after using an unknown stream");
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuStreamDestroy(0), "cuStreamDestroy(NULL stream)");
-        ok(driver.cuMemFree(0x7777), "queued free of a wild pointer", driver);
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuCtxSynchronize(), "sync after freeing a wild pointer");
-        expect(CUDA_ERROR_INVALID_CONTEXT, driver.cuCtxSetCurrent(0x1234), "cuCtxSetCurrent(unknown)");
-        expect(CUDA_ERROR_INVALID_DEVICE, driver.cuDeviceTotalMem(new long[1], 3), "cuDeviceTotalMem(device 3)");
-        final int[] value = new int[1];
-        expect(CUDA_ERROR_INVALID_HANDLE, driver.cuFuncGetAttribute(value, 0, 0x4242), "cuFuncGetAttribute(unknown)");
-        ok(driver.cuCtxSynchronize(), "the session still works", driver);
+        final long stream = longOut(driver, "cuStreamCreate", out -> driver.streams().cuStreamCreate(out, 0));
+        final long unknownStream = stream + 1000;
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.streams().cuStreamSynchronize(unknownStream),
+            "cuStreamSynchronize(unknown)");
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.events().cuEventQuery(unknownStream), "cuEventQuery(unknown)");
+        ok(driver.memory().cuMemsetD8Async(alloc(driver, 16), 0, 16, unknownStream), "queued memset on an unknown stream",
+            driver);
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.contexts().cuCtxSynchronize(), "sync after using an unknown stream");
+        expect(CUDA_ERROR_INVALID_HANDLE, driver.streams().cuStreamDestroy(0), "cuStreamDestroy(NULL stream)");
+        ok(driver.memory().cuMemFree(0x7777), "queued free of a wild pointer", driver);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.contexts().cuCtxSynchronize(), "sync after freeing a wild pointer");
+        expect(CUDA_ERROR_INVALID_CONTEXT, driver.contexts().cuCtxSetCurrent(0x1234), "cuCtxSetCurrent(unknown)");
+        expect(CUDA_ERROR_INVALID_DEVICE, status(out -> driver.devices().cuDeviceTotalMem(out, 3)),
+            "cuDeviceTotalMem(device 3)");
+        expect(CUDA_ERROR_INVALID_HANDLE, status(out -> driver.functions().cuFuncGetAttribute(out, 0, 0x4242)),
+            "cuFuncGetAttribute(unknown)");
+        ok(driver.contexts().cuCtxSynchronize(), "the session still works", driver);
     }
 
     @ParameterizedTest
@@ -317,19 +319,12 @@ class RemoteGpuSystemTest
     void shouldReportTheEmulatedDeviceAndRefuseAGarbageModule(final String transport)
     {
         final RemoteDriver driver = open(transport, 0.1);
-        final String[] name = new String[1];
-        ok(driver.cuDeviceGetName(name, 0), "cuDeviceGetName", driver);
-        assertEquals("Bitfusion Emulated GPU", name[0]);
-        final int[] value = new int[1];
-        ok(driver.cuDeviceGetAttribute(value, 10, 0), "cuDeviceGetAttribute(WARP_SIZE)", driver);
-        assertEquals(32, value[0]);
-        ok(driver.cuDeviceGetAttribute(value, 1, 0), "cuDeviceGetAttribute(MAX_THREADS_PER_BLOCK)", driver);
-        assertEquals(1024, value[0]);
-        final String[] errorName = new String[1];
-        ok(driver.cuGetErrorName(CUDA_ERROR_OUT_OF_MEMORY, errorName), "cuGetErrorName", driver);
-        assertEquals("CUDA_ERROR_OUT_OF_MEMORY", errorName[0]);
-        final long[] module = new long[1];
-        final int loaded = driver.cuModuleLoadData(module, "this is not PTX".getBytes());
+        assertEquals("Bitfusion Emulated GPU", deviceName(driver, 0));
+        assertEquals(32, intOut(driver, "cuDeviceGetAttribute(WARP_SIZE)",
+            out -> driver.devices().cuDeviceGetAttribute(out, 10, 0)));
+        assertEquals(1024, intOut(driver, "cuDeviceGetAttribute(MAX_THREADS_PER_BLOCK)",
+            out -> driver.devices().cuDeviceGetAttribute(out, 1, 0)));
+        final int loaded = status(out -> cuModuleLoadData(driver, out, "this is not PTX".getBytes()));
         assertNotEquals(CUDA_SUCCESS, loaded, "garbage must not load");
         assertNotNull(driver.lastError(), "a failed load says why");
     }
@@ -339,17 +334,15 @@ class RemoteGpuSystemTest
     void shouldReadAndSetContextLimitsAndRefuseTheReadOnlyOnes(final String transport)
     {
         final RemoteDriver driver = open(transport, 0.1);
-        final long[] value = new long[1];
-        ok(driver.cuCtxGetLimit(value, 0), "cuCtxGetLimit(STACK_SIZE)", driver);
-        assertEquals(1024, value[0]);
-        ok(driver.cuCtxGetLimit(value, 1), "cuCtxGetLimit(PRINTF_FIFO_SIZE)", driver);
-        assertEquals(1 << 20, value[0]);
-        ok(driver.cuCtxSetLimit(0, 4096), "cuCtxSetLimit(STACK_SIZE)", driver);
-        ok(driver.cuCtxGetLimit(value, 0), "cuCtxGetLimit(STACK_SIZE) after setting it", driver);
-        assertEquals(4096, value[0]);
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuCtxSetLimit(8, 1), "cuCtxSetLimit(CIG_ENABLED), read-only");
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuCtxGetLimit(value, 99), "an unknown limit");
-        ok(driver.cuCtxSynchronize(), "the session still works", driver);
+        assertEquals(1024, longOut(driver, "cuCtxGetLimit(STACK_SIZE)", out -> driver.contexts().cuCtxGetLimit(out, 0)));
+        assertEquals(1 << 20, longOut(driver, "cuCtxGetLimit(PRINTF_FIFO_SIZE)",
+            out -> driver.contexts().cuCtxGetLimit(out, 1)));
+        ok(driver.contexts().cuCtxSetLimit(0, 4096), "cuCtxSetLimit(STACK_SIZE)", driver);
+        assertEquals(4096, longOut(driver, "cuCtxGetLimit(STACK_SIZE) after setting it",
+            out -> driver.contexts().cuCtxGetLimit(out, 0)));
+        expect(CUDA_ERROR_INVALID_VALUE, driver.contexts().cuCtxSetLimit(8, 1), "cuCtxSetLimit(CIG_ENABLED), read-only");
+        expect(CUDA_ERROR_INVALID_VALUE, status(out -> driver.contexts().cuCtxGetLimit(out, 99)), "an unknown limit");
+        ok(driver.contexts().cuCtxSynchronize(), "the session still works", driver);
     }
 
     @ParameterizedTest
@@ -404,19 +397,18 @@ class RemoteGpuSystemTest
                 results.add(pool.submit(() ->
                 {
                     makePrimaryCurrent(driver);
-                    final long[] stream = new long[1];
-                    ok(driver.cuStreamCreate(stream, 0), "cuStreamCreate", driver);
+                    final long stream = longOut(driver, "cuStreamCreate", out -> driver.streams().cuStreamCreate(out, 0));
                     final int size = (1 << 20) + seed;
                     final byte[] source = pattern(size, seed);
                     final long device = alloc(driver, size);
                     for (int round = 0; round < 5; round++)
                     {
-                        ok(driver.cuMemcpyHtoDAsync(device, source, 0, size, stream[0]), "HtoD", driver);
+                        ok(copyToDeviceAsync(driver, device, source, stream), "HtoD", driver);
                         final byte[] back = new byte[size];
-                        ok(driver.cuMemcpyDtoHAsync(back, 0, device, size, stream[0]), "DtoH", driver);
+                        ok(copyFromDeviceAsync(driver, back, device, stream), "DtoH", driver);
                         assertArrayEquals(source, back);
                     }
-                    ok(driver.cuStreamSynchronize(stream[0]), "cuStreamSynchronize", driver);
+                    ok(driver.streams().cuStreamSynchronize(stream), "cuStreamSynchronize", driver);
                     return null;
                 }));
             }
@@ -437,12 +429,12 @@ class RemoteGpuSystemTest
         for (int round = 0; round < rounds; round++)
         {
             final byte[] source = pattern(size, seed * 31 + round);
-            ok(driver.cuMemcpyHtoD(device, source, 0, size), "cuMemcpyHtoD", driver);
+            ok(copyToDevice(driver, device, source), "cuMemcpyHtoD", driver);
             final byte[] back = new byte[size];
-            ok(driver.cuMemcpyDtoH(back, 0, device, size), "cuMemcpyDtoH", driver);
+            ok(copyFromDevice(driver, back, device), "cuMemcpyDtoH", driver);
             assertArrayEquals(source, back, "tenant " + seed + " round " + round);
         }
-        ok(driver.cuMemFree(device), "cuMemFree", driver);
-        assertEquals(CuResult.CUDA_SUCCESS, driver.cuCtxSynchronize());
+        ok(driver.memory().cuMemFree(device), "cuMemFree", driver);
+        assertEquals(CuResult.CUDA_SUCCESS, driver.contexts().cuCtxSynchronize());
     }
 }

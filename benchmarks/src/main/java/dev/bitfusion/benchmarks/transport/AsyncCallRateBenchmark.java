@@ -48,11 +48,11 @@ public class AsyncCallRateBenchmark
         remote.makeContextCurrent();
         for (int i = 0; i < BATCH; i++)
         {
-            if (remote.driver.cuMemsetD32Async(target, i, 1, 0) != CuResult.CUDA_SUCCESS)
+            if (remote.driver.memory().cuMemsetD32Async(target, i, 1, 0) != CuResult.CUDA_SUCCESS)
             {
                 throw new IllegalStateException("memset failed");
             }
         }
-        return remote.driver.cuCtxSynchronize();
+        return remote.driver.contexts().cuCtxSynchronize();
     }
 }

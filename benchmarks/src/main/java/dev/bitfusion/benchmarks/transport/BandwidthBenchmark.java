@@ -1,12 +1,14 @@
 package dev.bitfusion.benchmarks.transport;
 
+import dev.bitfusion.agent.driver.NativeBuffer;
 import org.openjdk.jmh.annotations.*;
 
 import java.util.concurrent.TimeUnit;
 
 /**
- * Host-to-device and device-to-host copies of 64 MiB beside a single-thread memcpy of the same size.
- * A host-to-device copy ends with a synchronize so the data has landed in device memory.
+ * Host-to-device and device-to-host copies of 64 MiB from and to native memory, as a C program's would be,
+ * beside a single-thread memcpy of the same size between the same buffers. A host-to-device copy ends with a
+ * synchronize so the data has landed in device memory.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -27,17 +29,19 @@ public class BandwidthBenchmark
 
     private RemoteSetup remote;
     private long device;
-    private final byte[] host = new byte[BYTES];
-    private final byte[] copy = new byte[BYTES];
+    private NativeBuffer host;
+    private NativeBuffer copy;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception
     {
         remote = new RemoteSetup(transport, 512);
         device = remote.alloc(BYTES);
+        host = NativeBuffer.allocate(BYTES);
+        copy = NativeBuffer.allocate(BYTES);
         for (int i = 0; i < BYTES; i++)
         {
-            host[i] = (byte)i;
+            host.putByte(i, (byte)i);
         }
     }
 
@@ -45,27 +49,29 @@ public class BandwidthBenchmark
     public void tearDown()
     {
         remote.close();
+        host.close();
+        copy.close();
     }
 
     @Benchmark
     public int hostToDevice()
     {
         remote.makeContextCurrent();
-        RemoteSetup.check(remote.driver.cuMemcpyHtoD(device, host, 0, BYTES), "cuMemcpyHtoD");
-        return remote.driver.cuCtxSynchronize();
+        RemoteSetup.check(remote.driver.memory().cuMemcpyHtoD(device, host.address(), BYTES), "cuMemcpyHtoD");
+        return remote.driver.contexts().cuCtxSynchronize();
     }
 
     @Benchmark
     public int deviceToHost()
     {
         remote.makeContextCurrent();
-        return remote.driver.cuMemcpyDtoH(copy, 0, device, BYTES);
+        return remote.driver.memory().cuMemcpyDtoH(copy.address(), device, BYTES);
     }
 
     @Benchmark
-    public byte[] memcpyBaseline()
+    public NativeBuffer memcpyBaseline()
     {
-        System.arraycopy(host, 0, copy, 0, BYTES);
+        copy.putBytes(0, host, 0, BYTES);
         return copy;
     }
 }

@@ -1,7 +1,8 @@
 package dev.bitfusion.benchmarks.transport;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
@@ -15,11 +16,15 @@ import java.net.DatagramSocket;
 
 /**
  * A real server and a RemoteDriver session on it, over the transport a benchmark names.
+ * <p>
+ * Thread safety: one benchmark thread at a time (JMH's default), which may not be the one that set it up.
  */
 final class RemoteSetup implements AutoCloseable
 {
     final GpuServer server;
     final RemoteDriver driver;
+    /** Where the driver writes out parameters, allocated once so that measured calls allocate nothing. */
+    private final NativeBuffer out = NativeBuffer.allocate(Long.BYTES);
 
     RemoteSetup(final String transport, final long serverMemoryMb) throws IOException
     {
@@ -36,9 +41,7 @@ final class RemoteSetup implements AutoCloseable
         driver = new RemoteDriver(
             new ClientSettings().server(endpoint).transport(transport).memoryFraction(1.0), System.out);
         check(driver.cuInit(0), "cuInit");
-        final long[] context = new long[1];
-        check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
-        check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+        makeContextCurrent();
     }
 
     /**
@@ -46,20 +49,18 @@ final class RemoteSetup implements AutoCloseable
      */
     void makeContextCurrent()
     {
-        final long[] context = new long[1];
-        check(driver.cuCtxGetCurrent(context), "cuCtxGetCurrent");
-        if (context[0] == 0)
+        check(driver.contexts().cuCtxGetCurrent(out.address()), "cuCtxGetCurrent");
+        if (out.getLong(0) == 0)
         {
-            check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
-            check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+            check(driver.contexts().cuDevicePrimaryCtxRetain(out.address(), 0), "cuDevicePrimaryCtxRetain");
+            check(driver.contexts().cuCtxSetCurrent(out.getLong(0)), "cuCtxSetCurrent");
         }
     }
 
     long alloc(final long bytes)
     {
-        final long[] address = new long[1];
-        check(driver.cuMemAlloc(address, bytes), "cuMemAlloc");
-        return address[0];
+        check(driver.memory().cuMemAlloc(out.address(), bytes), "cuMemAlloc");
+        return out.getLong(0);
     }
 
     static void check(final int result, final String call)
@@ -74,5 +75,6 @@ final class RemoteSetup implements AutoCloseable
     {
         driver.close();
         server.close();
+        out.close();
     }
 }

@@ -43,7 +43,7 @@ public class RoundTripBenchmark
     public int syncCall()
     {
         remote.makeContextCurrent();
-        return remote.driver.cuCtxSynchronize();
+        return remote.driver.contexts().cuCtxSynchronize();
     }
 
     @Benchmark

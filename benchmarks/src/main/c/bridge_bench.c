@@ -3,7 +3,7 @@
  * (cuCtxSynchronize) and the rate of asynchronous cuLaunchKernel calls that reach the server and run
  * (each timed batch ends with a synchronize), each after as many warm-up calls as it times, so the JVM
  * behind the library has compiled the path. Prints "name value" lines for the benchmark driver.
- * Usage: interposer_bench SYNC_CALLS LAUNCHES
+ * Usage: bridge_bench SYNC_CALLS LAUNCHES
  */
 #include <cuda.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 package dev.bitfusion.systemtests;
 
-import dev.bitfusion.agent.GpuPoolInfo;
-import dev.bitfusion.agent.PoolQuery;
+import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.PoolQuery;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * killed with SIGKILL (the server frees its slice on its own).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class InterposerFailureSystemTest
+class BridgeFailureSystemTest
 {
     private static final long SERVER_MEMORY_MB = 2048;
     private static final long NOTICE_LIMIT_MS = 15_000;

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * together with its exit code.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class InterposerSystemTest
+class BridgeSystemTest
 {
     private static final long SERVER_MEMORY_MB = 2048;
 

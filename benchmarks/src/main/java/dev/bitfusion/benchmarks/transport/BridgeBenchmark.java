@@ -1,7 +1,8 @@
 package dev.bitfusion.benchmarks.transport;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.RemoteDriver;
+import dev.bitfusion.agent.driver.NativeBuffer;
+import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
@@ -23,7 +24,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * End-to-end benchmark of the interposer, in one run against one local server:
+ * End-to-end benchmark of the bridge (our libcuda.so.1), in one run against one local server:
  * <ul>
  *     <li>one synchronous call from a C program through our libcuda.so.1, beside the same call from Java
  *     RemoteDriver and raw Aeron ping-pong;</li>
@@ -34,9 +35,9 @@ import java.util.concurrent.TimeUnit;
  * Run from the repository root after a build (benchmarks/run does both). Needs gcc and the CUDA headers
  * (and nvcc for the start-up figure); what cannot be built is reported as skipped.
  */
-public final class InterposerBenchmark
+public final class BridgeBenchmark
 {
-    private static final Path WORK = Path.of("benchmarks", "target", "interposer");
+    private static final Path WORK = Path.of("benchmarks", "target", "bridge");
     private static final Path CUDA_INCLUDE = Path.of("/usr/local/cuda/include");
     private static final Path NVCC = Path.of("/usr/local/cuda/bin/nvcc");
     private static final Path NATIVE_LIBRARY_DIR = Path.of("native-bridge", "target", "native");
@@ -44,7 +45,7 @@ public final class InterposerBenchmark
     private static final int LAUNCHES = 200_000;
     private static final int STARTUP_RUNS = 5;
 
-    private InterposerBenchmark()
+    private BridgeBenchmark()
     {
     }
 
@@ -55,7 +56,7 @@ public final class InterposerBenchmark
 
     /**
      * @param out where the table goes.
-     * @return the figures by name, also written to benchmarks/target/interposer-results.json.
+     * @return the figures by name, also written to benchmarks/target/bridge-results.json.
      */
     public static Map<String, Double> run(final PrintStream out) throws Exception
     {
@@ -78,14 +79,14 @@ public final class InterposerBenchmark
                 figures.put("aeron_ping_pong_us", pingPongMicros(pingPong));
             }
 
-            final Path bench = WORK.resolve("interposer_bench");
-            if (build(List.of("gcc", "-O2", "-I" + CUDA_INCLUDE, source("interposer_bench.c").toString(),
+            final Path bench = WORK.resolve("bridge_bench");
+            if (build(List.of("gcc", "-O2", "-I" + CUDA_INCLUDE, source("bridge_bench.c").toString(),
                 "-L" + NATIVE_LIBRARY_DIR, "-lcuda", "-o", bench.toString())))
             {
                 final String output = runThroughBitfusion(endpoint, bench.toAbsolutePath().toString(),
                     Integer.toString(SYNC_CALLS), Integer.toString(LAUNCHES));
-                figures.put("c_interposer_sync_call_us", parse(output, "sync_call_us"));
-                figures.put("c_interposer_launches_per_second", parse(output, "launches_per_second"));
+                figures.put("c_bridge_sync_call_us", parse(output, "sync_call_us"));
+                figures.put("c_bridge_launches_per_second", parse(output, "launches_per_second"));
                 final String chained = throughCudaBackend(endpoint, bench.toAbsolutePath().toString(),
                     Integer.toString(SYNC_CALLS / 10), Integer.toString(LAUNCHES));
                 if (chained != null)
@@ -108,31 +109,27 @@ public final class InterposerBenchmark
         }
 
         print(figures, out);
-        writeJson(figures, Path.of("benchmarks", "target", "interposer-results.json"));
+        writeJson(figures, Path.of("benchmarks", "target", "bridge-results.json"));
         return figures;
     }
 
     private static double javaSyncCallMicros(final Endpoint endpoint)
     {
-        final RemoteDriver driver = new RemoteDriver(
+        try (RemoteDriver driver = new RemoteDriver(
             new ClientSettings().server(endpoint).memoryFraction(0.25), System.out);
-        try
+            NativeBuffer context = NativeBuffer.allocate(Long.BYTES))
         {
             RemoteSetup.check(driver.cuInit(0), "cuInit");
-            final long[] context = new long[1];
-            RemoteSetup.check(driver.cuDevicePrimaryCtxRetain(context, 0), "cuDevicePrimaryCtxRetain");
-            RemoteSetup.check(driver.cuCtxSetCurrent(context[0]), "cuCtxSetCurrent");
+            RemoteSetup.check(driver.contexts().cuDevicePrimaryCtxRetain(context.address(), 0),
+                "cuDevicePrimaryCtxRetain");
+            RemoteSetup.check(driver.contexts().cuCtxSetCurrent(context.getLong(0)), "cuCtxSetCurrent");
             return medianOfRounds(() ->
             {
                 for (int i = 0; i < SYNC_CALLS; i++)
                 {
-                    RemoteSetup.check(driver.cuCtxSynchronize(), "cuCtxSynchronize");
+                    RemoteSetup.check(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize");
                 }
             }, SYNC_CALLS);
-        }
-        finally
-        {
-            driver.close();
         }
     }
 
@@ -210,7 +207,7 @@ public final class InterposerBenchmark
             {
                 if (!chained.isAlive() || System.nanoTime() > deadline)
                 {
-                    System.err.println("interposer benchmark: the cuda backend server did not start:\n" +
+                    System.err.println("bridge benchmark: the cuda backend server did not start:\n" +
                         Files.readString(log));
                     return null;
                 }
@@ -255,7 +252,7 @@ public final class InterposerBenchmark
     {
         if (!Files.isDirectory(CUDA_INCLUDE) || !Files.isDirectory(NATIVE_LIBRARY_DIR))
         {
-            System.err.println("interposer benchmark: skipping " + command.get(command.size() - 1) +
+            System.err.println("bridge benchmark: skipping " + command.get(command.size() - 1) +
                 ": needs " + CUDA_INCLUDE + " and a built " + NATIVE_LIBRARY_DIR);
             return false;
         }
@@ -266,7 +263,7 @@ public final class InterposerBenchmark
         }
         catch (final Exception ex)
         {
-            System.err.println("interposer benchmark: cannot build: " + ex.getMessage());
+            System.err.println("bridge benchmark: cannot build: " + ex.getMessage());
             return false;
         }
     }
@@ -291,14 +288,14 @@ public final class InterposerBenchmark
     private static void print(final Map<String, Double> figures, final PrintStream out)
     {
         out.println();
-        out.println("bitfusion interposer (C programs through our libcuda.so.1, one local server, same run)");
-        final Double c = figures.get("c_interposer_sync_call_us");
+        out.println("bitfusion bridge (C programs through our libcuda.so.1, one local server, same run)");
+        final Double c = figures.get("c_bridge_sync_call_us");
         final Double java = figures.get("java_remote_driver_sync_call_us");
         final Double aeron = figures.get("aeron_ping_pong_us");
-        out.printf(Locale.ROOT, "  sync call: C via interposer %s, Java RemoteDriver %.2f us, Aeron ping-pong %.2f us%s%n",
+        out.printf(Locale.ROOT, "  sync call: C via the bridge %s, Java RemoteDriver %.2f us, Aeron ping-pong %.2f us%s%n",
             c == null ? "skipped" : String.format(Locale.ROOT, "%.2f us", c), java, aeron,
             c == null ? "" : String.format(Locale.ROOT, " (C/ping-pong %.2f, Java/ping-pong %.2f)", c / aeron, java / aeron));
-        final Double launches = figures.get("c_interposer_launches_per_second");
+        final Double launches = figures.get("c_bridge_launches_per_second");
         out.println("  async cuLaunchKernel from C, executed: " +
             (launches == null ? "skipped" : String.format(Locale.ROOT, "%,.0f /s (goal >= 1,000,000 /s)", launches)));
         final Double chained = figures.get("c_cuda_backend_chain_launches_per_second");
@@ -318,6 +315,6 @@ public final class InterposerBenchmark
             json.append(json.length() > 1 ? "," : "").append('"').append(name).append("\":")
                 .append(String.format(Locale.ROOT, "%.3f", value)));
         Files.writeString(file, json.append("}\n"));
-        System.out.println("interposer results: " + file.toAbsolutePath());
+        System.out.println("bridge results: " + file.toAbsolutePath());
     }
 }
