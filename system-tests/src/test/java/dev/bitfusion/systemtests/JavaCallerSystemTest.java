@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Timeout;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,7 +35,6 @@ class JavaCallerSystemTest
 {
     private static final int CU_STREAM_NON_BLOCKING = 0x1;
     private static final int CU_MEMHOSTALLOC_DEVICEMAP = 0x2;
-    private static final int CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION = 4;
     private static final long CU_LAUNCH_PARAM_BUFFER_POINTER = 0x01;
     private static final long CU_LAUNCH_PARAM_BUFFER_SIZE = 0x02;
 
@@ -82,8 +80,8 @@ class JavaCallerSystemTest
         check(driver.memory().cuMemGetInfo(out.address(), out.address(8)), "cuMemGetInfo");
         assertEquals(totalMem, out.getLong(8), "cuMemGetInfo's total is the slice");
 
-        final long fromPtx = loadModule(file("driver_kernels.ptx"), true);
-        final long fromFatbin = loadModule(file("driver_kernels.fatbin"), false);
+        final long fromPtx = DriverCalls.loadModule(driver, Files.readAllBytes(file("driver_kernels.ptx")));
+        final long fromFatbin = DriverCalls.loadModule(driver, Files.readAllBytes(file("driver_kernels.fatbin")));
         check(driver.streams().cuStreamCreate(out.address(), CU_STREAM_NON_BLOCKING), "cuStreamCreate");
         final long stream = out.getLong(0);
         check(driver.streams().cuStreamGetFlags(stream, out.address()), "cuStreamGetFlags");
@@ -100,11 +98,11 @@ class JavaCallerSystemTest
 
         // fill, cuMemsetD32 and a device-to-device copy.
         final int m = 1000;
-        final long a = alloc(4L * m);
-        final long b = alloc(4L * m);
+        final long a = DriverCalls.alloc(driver, 4L * m);
+        final long b = DriverCalls.alloc(driver, 4L * m);
         check(driver.memory().cuMemsetD32(b, 0xdeadbeef, m), "cuMemsetD32");
-        final long fill = function(fromFatbin, "fill");
-        launch(fill, 4, 128, 0, pointer(a), int32(100), int32(m / 2));
+        final long fill = DriverCalls.function(driver, fromFatbin, "fill");
+        launch(fill, 4, 128, 0, a, 100, m / 2);
         check(driver.memory().cuMemcpyDtoD(b, a, 4L * (m / 2)), "cuMemcpyDtoD");
         final NativeBuffer host = buffer(4 * m);
         check(driver.memory().cuMemcpyDtoH(host.address(), b, 4L * m), "cuMemcpyDtoH");
@@ -114,14 +112,14 @@ class JavaCallerSystemTest
         }
 
         // A __device__ global, found by name and written by atomics.
-        final long count = function(fromPtx, "count");
-        check(driver.modules().cuModuleGetGlobal(out.address(), out.address(8), fromPtx, cString("counter")),
+        final long count = DriverCalls.function(driver, fromPtx, "count");
+        check(driver.modules().cuModuleGetGlobal(out.address(), out.address(8), fromPtx, cString("counter").address()),
             "cuModuleGetGlobal");
         final long counter = out.getLong(0);
         assertEquals(4, out.getLong(8));
         final NativeBuffer value = buffer(4);
         check(driver.memory().cuMemcpyHtoD(counter, value.address(), 4), "cuMemcpyHtoD");
-        launch(count, 3, 64, stream, int32(50));
+        launch(count, 3, 64, stream, 50);
         check(driver.streams().cuStreamSynchronize(stream), "cuStreamSynchronize");
         check(driver.memory().cuMemcpyDtoH(value.address(), counter, 4), "cuMemcpyDtoH");
         assertEquals(150, value.getInt(0));
@@ -141,23 +139,11 @@ class JavaCallerSystemTest
         check(driver.launches().cuLaunchKernel(fill, 8, 1, 1, 128, 1, 1, 0, 0, 0, extra.address()), "packed launch");
         expectFilled(a, m, 7, host);
 
-        final NativeBuffer attribute = buffer(72);
-        attribute.putInt(0, CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION);
-        attribute.putInt(8, 1);
-        attribute.putInt(12, 1);
-        attribute.putInt(16, 1);
-        final NativeBuffer config = buffer(56);
-        config.putInt(0, 8);
-        config.putInt(4, 1);
-        config.putInt(8, 1);
-        config.putInt(12, 128);
-        config.putInt(16, 1);
-        config.putInt(20, 1);
-        config.putLong(32, stream);
-        config.putLong(40, attribute.address());
-        config.putInt(48, 1);
-        check(driver.launches().cuLaunchKernelEx(config.address(), fill,
-            parameters(pointer(a), int32(500), int32(m)), 0), "cuLaunchKernelEx");
+        try (NativeBuffer config = DriverCalls.launchConfig(8, 128, 0, stream, 1);
+            NativeBuffer parameters = DriverCalls.kernelParams(a, 500, m))
+        {
+            check(driver.launches().cuLaunchKernelEx(config.address(), fill, parameters.address(), 0), "cuLaunchKernelEx");
+        }
         check(driver.streams().cuStreamSynchronize(stream), "cuStreamSynchronize");
         expectFilled(a, m, 500, host);
 
@@ -172,21 +158,21 @@ class JavaCallerSystemTest
         assertEquals(CUDA_ERROR_INVALID_VALUE, driver.functions().cuFuncGetParamInfo(fill, 3, out.address(), out.address(8)));
 
         // Modules and libraries straight from their files.
-        check(driver.modules().cuModuleLoad(out.address(), cString(file("driver_kernels.ptx").toString())), "cuModuleLoad");
+        check(driver.modules().cuModuleLoad(out.address(), cString(file("driver_kernels.ptx").toString()).address()), "cuModuleLoad");
         final long fromFile = out.getLong(0);
-        function(fromFile, "saxpy");
+        DriverCalls.function(driver, fromFile, "saxpy");
         check(driver.modules().cuModuleUnload(fromFile), "cuModuleUnload");
-        check(driver.modules().cuLibraryLoadFromFile(out.address(), cString(file("driver_kernels.fatbin").toString()),
+        check(driver.modules().cuLibraryLoadFromFile(out.address(), cString(file("driver_kernels.fatbin").toString()).address(),
             0, 0, 0, 0, 0, 0), "cuLibraryLoadFromFile");
         final long library = out.getLong(0);
-        check(driver.modules().cuModuleGetFunction(out.address(), library, cString("fill")), "cuLibraryGetKernel");
+        check(driver.modules().cuModuleGetFunction(out.address(), library, cString("fill").address()), "cuLibraryGetKernel");
         final long kernel = out.getLong(0);
         check(driver.modules().cuKernelGetFunction(out.address(), kernel), "cuKernelGetFunction");
-        launch(out.getLong(0), 8, 128, 0, pointer(a), int32(9000), int32(m));
+        launch(out.getLong(0), 8, 128, 0, a, 9000, m);
         expectFilled(a, m, 9000, host);
         check(driver.modules().cuModuleUnload(library), "cuLibraryUnload");
 
-        assertEquals(CUDA_ERROR_NOT_FOUND, driver.modules().cuModuleGetFunction(out.address(), fromPtx, cString("missing")));
+        assertEquals(CUDA_ERROR_NOT_FOUND, driver.modules().cuModuleGetFunction(out.address(), fromPtx, cString("missing").address()));
         check(driver.streams().cuStreamDestroy(stream), "cuStreamDestroy");
         check(driver.memory().cuMemFree(a), "cuMemFree");
         check(driver.memory().cuMemFree(b), "cuMemFree");
@@ -199,7 +185,7 @@ class JavaCallerSystemTest
         final NativeBuffer out = buffer(16);
         check(driver.contexts().cuDevicePrimaryCtxRetain(out.address(), 0), "cuDevicePrimaryCtxRetain");
         check(driver.contexts().cuCtxSetCurrent(out.getLong(0)), "cuCtxSetCurrent");
-        final long module = loadModule(file("driver_kernels.ptx"), true);
+        final long module = DriverCalls.loadModule(driver, Files.readAllBytes(file("driver_kernels.ptx")));
         final int n = 256;
         check(driver.hostMemory().cuMemHostAlloc(out.address(), 4L * n, CU_MEMHOSTALLOC_DEVICEMAP), "cuMemHostAlloc");
         final long mapped = out.getLong(0);
@@ -207,7 +193,7 @@ class JavaCallerSystemTest
         final long onDevice = out.getLong(0);
 
         // The kernel is given the host address itself, as unified addressing allows: the runtime rewrites it.
-        launch(function(module, "fill"), 1, n, 0, pointer(mapped), int32(40), int32(n));
+        launch(DriverCalls.function(driver, module, "fill"), 1, n, 0, mapped, 40, n);
         check(driver.contexts().cuCtxSynchronize(), "cuCtxSynchronize");
         final UnsafeBuffer view = new UnsafeBuffer(mapped, 4 * n);
         for (int i = 0; i < n; i++)
@@ -216,9 +202,9 @@ class JavaCallerSystemTest
         }
 
         view.putInt(0, -5);
-        final long copy = alloc(4L * n);
+        final long copy = DriverCalls.alloc(driver, 4L * n);
         check(driver.memory().cuMemcpyDtoD(copy, onDevice, 4L * n), "cuMemcpyDtoD");
-        launch(function(module, "count"), 1, 1, 0, int32(0));
+        launch(DriverCalls.function(driver, module, "count"), 1, 1, 0, 0);
         final NativeBuffer host = buffer(4 * n);
         check(driver.memory().cuMemcpyDtoH(host.address(), onDevice, 4L * n), "cuMemcpyDtoH");
         assertEquals(-5, host.getInt(0), "the host's write reached the device copy before the launch");
@@ -235,14 +221,12 @@ class JavaCallerSystemTest
             x.putFloat(4 * i, i);
             y.putFloat(4 * i, 1.0f);
         }
-        final long saxpy = function(module, "saxpy");
-        final long dx = alloc(4L * n);
-        final long dy = alloc(4L * n);
+        final long saxpy = DriverCalls.function(driver, module, "saxpy");
+        final long dx = DriverCalls.alloc(driver, 4L * n);
+        final long dy = DriverCalls.alloc(driver, 4L * n);
         check(driver.memory().cuMemcpyHtoDAsync(dx, x.address(), 4L * n, stream), "cuMemcpyHtoDAsync");
         check(driver.memory().cuMemcpyHtoDAsync(dy, y.address(), 4L * n, stream), "cuMemcpyHtoDAsync");
-        final NativeBuffer a = buffer(4);
-        a.putFloat(0, 2.0f);
-        launch(saxpy, (n + 127) / 128, 128, stream, a, pointer(dx), pointer(dy), int32(n));
+        launch(saxpy, (n + 127) / 128, 128, stream, 2.0f, dx, dy, n);
         check(driver.memory().cuMemcpyDtoHAsync(y.address(), dy, 4L * n, stream), "cuMemcpyDtoHAsync");
         check(driver.streams().cuStreamSynchronize(stream), "cuStreamSynchronize");
         for (int i = 0; i < n; i++)
@@ -262,68 +246,18 @@ class JavaCallerSystemTest
         }
     }
 
-    private long loadModule(final Path image, final boolean text) throws Exception
+    private void launch(
+        final long function, final int blocks, final int threads, final long stream, final Object... parameters)
     {
-        final byte[] bytes = Files.readAllBytes(image);
-        final NativeBuffer copy = buffer(bytes.length + (text ? 1 : 0));
-        copy.putBytes(0, bytes);
-        final NativeBuffer out = buffer(8);
-        check(driver.modules().cuModuleLoadData(out.address(), copy.address()), "cuModuleLoadData " + image);
-        return out.getLong(0);
+        check(DriverCalls.launch(driver, function, blocks, threads, 0, stream, parameters), "cuLaunchKernel");
     }
 
-    private long function(final long module, final String name)
+    /** A C string that lives as long as the test. */
+    private NativeBuffer cString(final String text)
     {
-        final NativeBuffer out = buffer(8);
-        check(driver.modules().cuModuleGetFunction(out.address(), module, cString(name)), "cuModuleGetFunction " + name);
-        return out.getLong(0);
-    }
-
-    private void launch(final long function, final int blocks, final int threads, final long stream,
-        final NativeBuffer... arguments)
-    {
-        check(driver.launches().cuLaunchKernel(function, blocks, 1, 1, threads, 1, 1, 0, stream,
-            parameters(arguments), 0), "cuLaunchKernel");
-    }
-
-    /** A void** of the arguments' addresses, as cuLaunchKernel takes them. */
-    private long parameters(final NativeBuffer... arguments)
-    {
-        final NativeBuffer pointers = buffer(8 * arguments.length);
-        for (int i = 0; i < arguments.length; i++)
-        {
-            pointers.putLong(8 * i, arguments[i].address());
-        }
-        return pointers.address();
-    }
-
-    private long alloc(final long bytes)
-    {
-        final NativeBuffer out = buffer(8);
-        check(driver.memory().cuMemAlloc(out.address(), bytes), "cuMemAlloc");
-        return out.getLong(0);
-    }
-
-    private NativeBuffer pointer(final long value)
-    {
-        final NativeBuffer argument = buffer(8);
-        argument.putLong(0, value);
-        return argument;
-    }
-
-    private NativeBuffer int32(final int value)
-    {
-        final NativeBuffer argument = buffer(4);
-        argument.putInt(0, value);
-        return argument;
-    }
-
-    private long cString(final String text)
-    {
-        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        final NativeBuffer string = buffer(bytes.length + 1);
-        string.putBytes(0, bytes);
-        return string.address();
+        final NativeBuffer string = DriverCalls.cString(text);
+        buffers.add(string);
+        return string;
     }
 
     private static String cStringAt(final long address)
