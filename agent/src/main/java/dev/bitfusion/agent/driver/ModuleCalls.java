@@ -7,6 +7,7 @@ import org.agrona.UnsafeApi;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -67,16 +68,9 @@ public final class ModuleCalls
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
-        final byte[] image;
-        try
-        {
-            image = readImage(NativeMemory.cString(fname));
-        }
-        catch (final IOException ex)
-        {
-            return CUDA_ERROR_FILE_NOT_FOUND;
-        }
-        return image.length == 0 ? CUDA_ERROR_INVALID_IMAGE : loadData(module, () -> image);
+        final byte[] image = readImage(fname);
+        return image == null ? CUDA_ERROR_FILE_NOT_FOUND :
+            image.length == 0 ? CUDA_ERROR_INVALID_IMAGE : loadData(module, () -> image);
     }
 
     /**
@@ -181,16 +175,9 @@ public final class ModuleCalls
         {
             return CUDA_ERROR_NOT_INITIALIZED;
         }
-        final byte[] image;
-        try
-        {
-            image = readImage(NativeMemory.cString(fileName));
-        }
-        catch (final IOException ex)
-        {
-            return CUDA_ERROR_FILE_NOT_FOUND;
-        }
-        return image.length == 0 ? CUDA_ERROR_INVALID_IMAGE : loadLibrary(library, () -> image);
+        final byte[] image = readImage(fileName);
+        return image == null ? CUDA_ERROR_FILE_NOT_FOUND :
+            image.length == 0 ? CUDA_ERROR_INVALID_IMAGE : loadLibrary(library, () -> image);
     }
 
     /**
@@ -552,15 +539,25 @@ public final class ModuleCalls
         return status;
     }
 
-    /** PTX read from a file is loaded as a C string, as the driver expects text images. */
-    private static byte[] readImage(final String path) throws IOException
+    /**
+     * A module's image from the file the program named, read here, where the file is. PTX text is loaded as a
+     * C string, as the driver expects text images.
+     *
+     * @param path the address of the file's name.
+     * @return the image, or null when the file cannot be read.
+     */
+    private static byte[] readImage(final long path)
     {
-        final byte[] bytes = Files.readAllBytes(Path.of(path));
-        if (bytes.length == 0 || ImageExtent.isBinary(bytes))
+        final byte[] bytes;
+        try
         {
-            return bytes;
+            bytes = Files.readAllBytes(Path.of(NativeMemory.cString(path)));
         }
-        return Arrays.copyOf(bytes, bytes.length + 1);
+        catch (final IOException | InvalidPathException ex)
+        {
+            return null;
+        }
+        return bytes.length == 0 || ImageExtent.isBinary(bytes) ? bytes : Arrays.copyOf(bytes, bytes.length + 1);
     }
 
     private static byte[] copyOf(final long address, final int bytes)

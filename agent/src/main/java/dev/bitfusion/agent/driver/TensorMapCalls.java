@@ -47,16 +47,14 @@ public final class TensorMapCalls
         {
             return notCurrent();
         }
-        final CallSlot slot = session.slot();
-        slot.copyInto(tensorMap, TensorMapArgumentsEncoder.tensorMapLength());
-        final TensorMapArgumentsEncoder arguments = session.proxy().tensorMapEncode(slot);
+        final TensorMapArgumentsEncoder arguments = request(session, tensorMap);
         common(arguments, TensorMapKind.TILED, tensorDataType, tensorRank, globalAddress, globalDim, globalStrides,
             elementStrides, interleave, swizzle, l2Promotion, oobFill);
         for (int i = 0; i < tensorRank; i++)
         {
             arguments.boxDim(i, unsignedIntAt(boxDim, i));
         }
-        return exchange(session, slot);
+        return exchange(session);
     }
 
     public int cuTensorMapEncodeIm2col(
@@ -75,9 +73,7 @@ public final class TensorMapCalls
         {
             return notCurrent();
         }
-        final CallSlot slot = session.slot();
-        slot.copyInto(tensorMap, TensorMapArgumentsEncoder.tensorMapLength());
-        final TensorMapArgumentsEncoder arguments = session.proxy().tensorMapEncode(slot);
+        final TensorMapArgumentsEncoder arguments = request(session, tensorMap);
         common(arguments, TensorMapKind.IM2COL, tensorDataType, tensorRank, globalAddress, globalDim, globalStrides,
             elementStrides, interleave, swizzle, l2Promotion, oobFill);
         arguments.channelsPerPixel(channelsPerPixel & 0xFFFF_FFFFL).pixelsPerColumn(pixelsPerColumn & 0xFFFF_FFFFL);
@@ -86,7 +82,7 @@ public final class TensorMapCalls
             arguments.lowerCorner(i, NativeMemory.getInt(pixelBoxLowerCorner + (long)Integer.BYTES * i));
             arguments.upperCorner(i, NativeMemory.getInt(pixelBoxUpperCorner + (long)Integer.BYTES * i));
         }
-        return exchange(session, slot);
+        return exchange(session);
     }
 
     /**
@@ -103,14 +99,12 @@ public final class TensorMapCalls
         {
             return notCurrent();
         }
-        final CallSlot slot = session.slot();
-        slot.copyInto(tensorMap, TensorMapArgumentsEncoder.tensorMapLength());
-        final TensorMapArgumentsEncoder arguments = session.proxy().tensorMapEncode(slot)
+        final TensorMapArgumentsEncoder arguments = request(session, tensorMap)
             .kind(TensorMapKind.REPLACE_ADDRESS)
             .globalAddress(globalAddress);
         arguments.putTensorMap(new UnsafeBuffer(tensorMap, TensorMapArgumentsEncoder.tensorMapLength()), 0,
             TensorMapArgumentsEncoder.tensorMapLength());
-        return exchange(session, slot);
+        return exchange(session);
     }
 
     private static void common(
@@ -132,10 +126,23 @@ public final class TensorMapCalls
     }
 
     /**
-     * Send the request encoded in the slot and wait for the map, which lands where the slot was told to copy.
+     * Encode a request in the calling thread's slot, the map to land at {@code tensorMap}.
+     *
+     * @return its arguments, zeroed, to fill in.
      */
-    private int exchange(final ServerSession session, final CallSlot slot)
+    private static TensorMapArgumentsEncoder request(final ServerSession session, final long tensorMap)
     {
+        final CallSlot slot = session.slot();
+        slot.copyInto(tensorMap, TensorMapArgumentsEncoder.tensorMapLength());
+        return session.proxy().tensorMapEncode(slot);
+    }
+
+    /**
+     * Send the request {@link #request} encoded and wait for the map.
+     */
+    private int exchange(final ServerSession session)
+    {
+        final CallSlot slot = session.slot();
         final int status = session.await(slot, session.proxy().sendTensorMapEncode(slot));
         if (status != CUDA_SUCCESS)
         {
