@@ -121,83 +121,101 @@ JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_clust
     return status;
 }
 
-/* TensorMapRequest (transport) as a C struct: the offsets there and here must agree. */
-typedef struct
-{
-    int kind, data_type, rank, interleave, swizzle, l2_promotion, oob_fill, channels_per_pixel, pixels_per_column;
-    int pad;
-    unsigned long long global_address;
-    unsigned long long global_dim[5];
-    unsigned long long global_strides[4];
-    unsigned int box_dim[5];
-    unsigned int element_strides[5];
-    int lower_corner[3];
-    int upper_corner[3];
-    unsigned char tensor_map[128];
-} tensor_map_request;
-
-_Static_assert(offsetof(tensor_map_request, global_address) == 40, "TensorMapRequest.GLOBAL_ADDRESS_OFFSET");
-_Static_assert(offsetof(tensor_map_request, global_strides) == 88, "TensorMapRequest.GLOBAL_STRIDES_OFFSET");
-_Static_assert(offsetof(tensor_map_request, element_strides) == 140, "TensorMapRequest.ELEMENT_STRIDES_OFFSET");
-_Static_assert(offsetof(tensor_map_request, tensor_map) == 184, "TensorMapRequest.TENSOR_MAP_OFFSET");
-
-enum { KIND_TILED = 0, KIND_IM2COL = 1, KIND_REPLACE_ADDRESS = 2 };
-
 typedef int (*encode_tiled)(void *, int, unsigned int, void *, const unsigned long long *, const unsigned long long *,
     const unsigned int *, const unsigned int *, int, int, int, int);
 typedef int (*encode_im2col)(void *, int, unsigned int, void *, const unsigned long long *, const unsigned long long *,
     const int *, const int *, unsigned int, unsigned int, const unsigned int *, int, int, int, int);
 typedef int (*replace_address)(void *, void *);
 
-JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_encodeTensorMapNative(JNIEnv *env, jclass type,
-    jlong request_address, jlong tensor_map_address)
+/* The tensor map calls take at most five dimensions; Java passes each array at the length the protocol gives it. */
+#define MAX_RANK 5
+
+/* Copies a Java long[] of at most MAX_RANK elements; false (an exception pending) when it does not fit. */
+static int copy_longs(JNIEnv *env, jlongArray array, jlong *out)
+{
+    const jsize length = (*env)->GetArrayLength(env, array);
+    if (length > MAX_RANK)
+    {
+        return 0;
+    }
+    (*env)->GetLongArrayRegion(env, array, 0, length, out);
+    return !(*env)->ExceptionCheck(env);
+}
+
+static int copy_ints(JNIEnv *env, jintArray array, jint *out)
+{
+    const jsize length = (*env)->GetArrayLength(env, array);
+    if (length > MAX_RANK)
+    {
+        return 0;
+    }
+    (*env)->GetIntArrayRegion(env, array, 0, length, out);
+    return !(*env)->ExceptionCheck(env);
+}
+
+/* cuTensorMapEncodeTiled with the arguments the client sent, decoded by the session from its message. */
+JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_encodeTiledNative(JNIEnv *env, jclass type,
+    jlong tensor_map, jint data_type, jint rank, jlong global_address, jlongArray global_dim_array,
+    jlongArray global_strides_array, jintArray box_dim_array, jintArray element_strides_array, jint interleave,
+    jint swizzle, jint l2_promotion, jint oob_fill)
+{
+    (void)type;
+    static encode_tiled encode;
+    if (encode == NULL && (encode = (encode_tiled)find("cuTensorMapEncodeTiled")) == NULL)
+    {
+        return CUDA_ERROR_NOT_SUPPORTED;
+    }
+    jlong global_dim[MAX_RANK] = { 0 }, global_strides[MAX_RANK] = { 0 };
+    jint box_dim[MAX_RANK] = { 0 }, element_strides[MAX_RANK] = { 0 };
+    if (!copy_longs(env, global_dim_array, global_dim) || !copy_longs(env, global_strides_array, global_strides) ||
+        !copy_ints(env, box_dim_array, box_dim) || !copy_ints(env, element_strides_array, element_strides))
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    return encode((void *)(size_t)tensor_map, data_type, (unsigned int)rank, (void *)(size_t)global_address,
+        (const unsigned long long *)global_dim, (const unsigned long long *)global_strides,
+        (const unsigned int *)box_dim, (const unsigned int *)element_strides, interleave, swizzle, l2_promotion,
+        oob_fill);
+}
+
+/* cuTensorMapEncodeIm2col, likewise. */
+JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_encodeIm2colNative(JNIEnv *env, jclass type,
+    jlong tensor_map, jint data_type, jint rank, jlong global_address, jlongArray global_dim_array,
+    jlongArray global_strides_array, jintArray lower_corner_array, jintArray upper_corner_array,
+    jint channels_per_pixel, jint pixels_per_column, jintArray element_strides_array, jint interleave, jint swizzle,
+    jint l2_promotion, jint oob_fill)
+{
+    (void)type;
+    static encode_im2col encode;
+    if (encode == NULL && (encode = (encode_im2col)find("cuTensorMapEncodeIm2col")) == NULL)
+    {
+        return CUDA_ERROR_NOT_SUPPORTED;
+    }
+    jlong global_dim[MAX_RANK] = { 0 }, global_strides[MAX_RANK] = { 0 };
+    jint lower_corner[MAX_RANK] = { 0 }, upper_corner[MAX_RANK] = { 0 }, element_strides[MAX_RANK] = { 0 };
+    if (!copy_longs(env, global_dim_array, global_dim) || !copy_longs(env, global_strides_array, global_strides) ||
+        !copy_ints(env, lower_corner_array, lower_corner) || !copy_ints(env, upper_corner_array, upper_corner) ||
+        !copy_ints(env, element_strides_array, element_strides))
+    {
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    return encode((void *)(size_t)tensor_map, data_type, (unsigned int)rank, (void *)(size_t)global_address,
+        (const unsigned long long *)global_dim, (const unsigned long long *)global_strides, lower_corner, upper_corner,
+        (unsigned int)channels_per_pixel, (unsigned int)pixels_per_column, (const unsigned int *)element_strides,
+        interleave, swizzle, l2_promotion, oob_fill);
+}
+
+/* cuTensorMapReplaceAddress on a map already in place at tensor_map. */
+JNIEXPORT jint JNICALL Java_dev_bitfusion_server_backend_cuda_DriverExtras_replaceAddressNative(JNIEnv *env,
+    jclass type, jlong tensor_map, jlong global_address)
 {
     (void)env; (void)type;
-    const tensor_map_request *request = (const tensor_map_request *)(size_t)request_address;
-    unsigned char *tensor_map = (unsigned char *)(size_t)tensor_map_address;
-    void *global = (void *)(size_t)request->global_address;
-    switch (request->kind)
+    static replace_address replace;
+    if (replace == NULL && (replace = (replace_address)find("cuTensorMapReplaceAddress")) == NULL)
     {
-        case KIND_TILED:
-        {
-            static encode_tiled encode;
-            if (encode == NULL && (encode = (encode_tiled)find("cuTensorMapEncodeTiled")) == NULL)
-            {
-                return CUDA_ERROR_NOT_SUPPORTED;
-            }
-            return encode(tensor_map, request->data_type, (unsigned int)request->rank, global, request->global_dim,
-                request->global_strides, request->box_dim, request->element_strides, request->interleave,
-                request->swizzle, request->l2_promotion, request->oob_fill);
-        }
-        case KIND_IM2COL:
-        {
-            static encode_im2col encode;
-            if (encode == NULL && (encode = (encode_im2col)find("cuTensorMapEncodeIm2col")) == NULL)
-            {
-                return CUDA_ERROR_NOT_SUPPORTED;
-            }
-            return encode(tensor_map, request->data_type, (unsigned int)request->rank, global, request->global_dim,
-                request->global_strides, request->lower_corner, request->upper_corner,
-                (unsigned int)request->channels_per_pixel, (unsigned int)request->pixels_per_column,
-                request->element_strides, request->interleave, request->swizzle, request->l2_promotion,
-                request->oob_fill);
-        }
-        case KIND_REPLACE_ADDRESS:
-        {
-            static replace_address replace;
-            if (replace == NULL && (replace = (replace_address)find("cuTensorMapReplaceAddress")) == NULL)
-            {
-                return CUDA_ERROR_NOT_SUPPORTED;
-            }
-            for (int i = 0; i < 128; i++)
-            {
-                tensor_map[i] = request->tensor_map[i];
-            }
-            return replace(tensor_map, global);
-        }
-        default:
-            return CUDA_ERROR_INVALID_VALUE;
+        return CUDA_ERROR_NOT_SUPPORTED;
     }
+    return replace((void *)(size_t)tensor_map, (void *)(size_t)global_address);
 }
 
 /*

@@ -2,8 +2,6 @@ package dev.bitfusion.agent;
 
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Endpoint;
-import dev.bitfusion.transport.SyncKind;
-import dev.bitfusion.transport.TensorMapRequest;
 import dev.bitfusion.transport.protocol.*;
 import org.agrona.DirectBuffer;
 import org.agrona.UnsafeApi;
@@ -1279,7 +1277,8 @@ public final class RemoteDriver implements AutoCloseable
      * the driver's own, so the GPU's driver builds it on the server, once the server has checked that every
      * byte the map can reach lies in one allocation of this tenant.
      *
-     * @param request          {@link TensorMapRequest#LENGTH} bytes in the {@link TensorMapRequest} layout.
+     * @param request          the call's arguments, {@link TensorMapArgumentsEncoder#ENCODED_LENGTH} bytes as the
+     *                         schema's TensorMapArguments lays them out.
      * @param tensorMapAddress where the 128-byte CUtensorMap is written.
      */
     public int cuTensorMapEncode(final DirectBuffer request, final long tensorMapAddress)
@@ -1289,16 +1288,17 @@ public final class RemoteDriver implements AutoCloseable
         {
             return initialised ? CUDA_ERROR_INVALID_CONTEXT : CUDA_ERROR_NOT_INITIALIZED;
         }
-        if (request.capacity() < TensorMapRequest.LENGTH || tensorMapAddress == 0)
+        if (request.capacity() < TensorMapArgumentsEncoder.ENCODED_LENGTH || tensorMapAddress == 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;
-        slot.copyDestination.wrap(tensorMapAddress, TensorMapRequest.TENSOR_MAP_BYTES);
-        slot.copyBytes = TensorMapRequest.TENSOR_MAP_BYTES;
-        state.tensorMapEncode.wrapAndApplyHeader(state.buffer, 0, state.header)
-            .correlationId(slot.arm()).putRequest(request, 0, TensorMapRequest.LENGTH);
+        slot.copyDestination.wrap(tensorMapAddress, TensorMapArgumentsEncoder.tensorMapLength());
+        slot.copyBytes = TensorMapArgumentsEncoder.tensorMapLength();
+        state.tensorMapEncode.wrapAndApplyHeader(state.buffer, 0, state.header).correlationId(slot.arm());
+        state.buffer.putBytes(state.tensorMapEncode.arguments().offset(), request, 0,
+            TensorMapArgumentsEncoder.ENCODED_LENGTH);
         final int status = call(connection, slot, length(state.tensorMapEncode.encodedLength()));
         if (status != CUDA_SUCCESS)
         {
@@ -1308,7 +1308,7 @@ public final class RemoteDriver implements AutoCloseable
             }
             return status;
         }
-        return slot.copyReceivedBytes == TensorMapRequest.TENSOR_MAP_BYTES ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
+        return slot.copyReceivedBytes == TensorMapArgumentsEncoder.tensorMapLength() ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
     }
 
     /**
@@ -1692,7 +1692,7 @@ public final class RemoteDriver implements AutoCloseable
         return connection.send(state.buffer, length(state.memset.encodedLength()));
     }
 
-    private int synchronize(final ServerConnection connection, final int kind, final long handle)
+    private int synchronize(final ServerConnection connection, final SyncKind kind, final long handle)
     {
         final CallSlot slot = connection.slot();
         final ThreadRequestState state = slot.requestState;

@@ -5,14 +5,14 @@ import dev.bitfusion.agent.HostMappings;
 import dev.bitfusion.agent.NativeModuleImage;
 import dev.bitfusion.agent.RemoteDriver;
 import dev.bitfusion.transport.Endpoint;
-import dev.bitfusion.transport.TensorMapRequest;
+import dev.bitfusion.transport.protocol.TensorMapArgumentsEncoder;
+import dev.bitfusion.transport.protocol.TensorMapKind;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.PrintStream;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -1265,13 +1265,22 @@ public final class NativeDriver
     {
         try
         {
-            final UnsafeBuffer request = tensorMapRequest(TensorMapRequest.KIND_TILED, dataType, rank, globalAddress,
-                interleave, swizzle, l2Promotion, oobFill);
-            copyArray(request, TensorMapRequest.GLOBAL_DIM_OFFSET, globalDim, rank, Long.BYTES);
-            copyArray(request, TensorMapRequest.GLOBAL_STRIDES_OFFSET, globalStrides, rank - 1, Long.BYTES);
-            copyArray(request, TensorMapRequest.BOX_DIM_OFFSET, boxDim, rank, Integer.BYTES);
-            copyArray(request, TensorMapRequest.ELEMENT_STRIDES_OFFSET, elementStrides, rank, Integer.BYTES);
-            return driver().cuTensorMapEncode(request, tensorMap);
+            final TensorMapArgumentsEncoder request = tensorMapArguments(TensorMapKind.TILED, dataType, rank,
+                globalAddress, interleave, swizzle, l2Promotion, oobFill);
+            for (int i = 0; i < elements(globalDim, rank, TensorMapArgumentsEncoder.globalDimLength()); i++)
+            {
+                request.globalDim(i, UnsafeApi.getLong(globalDim + (long)Long.BYTES * i));
+            }
+            for (int i = 0; i < elements(globalStrides, rank - 1, TensorMapArgumentsEncoder.globalStridesLength()); i++)
+            {
+                request.globalStrides(i, UnsafeApi.getLong(globalStrides + (long)Long.BYTES * i));
+            }
+            for (int i = 0; i < elements(boxDim, rank, TensorMapArgumentsEncoder.boxDimLength()); i++)
+            {
+                request.boxDim(i, unsignedIntAt(boxDim, i));
+            }
+            copyElementStrides(request, elementStrides, rank);
+            return driver().cuTensorMapEncode(request.buffer(), tensorMap);
         }
         catch (final Throwable ex)
         {
@@ -1287,16 +1296,28 @@ public final class NativeDriver
     {
         try
         {
-            final UnsafeBuffer request = tensorMapRequest(TensorMapRequest.KIND_IM2COL, dataType, rank, globalAddress,
-                interleave, swizzle, l2Promotion, oobFill);
-            request.putInt(TensorMapRequest.CHANNELS_PER_PIXEL_OFFSET, (int)channelsPerPixel, ByteOrder.LITTLE_ENDIAN);
-            request.putInt(TensorMapRequest.PIXELS_PER_COLUMN_OFFSET, (int)pixelsPerColumn, ByteOrder.LITTLE_ENDIAN);
-            copyArray(request, TensorMapRequest.GLOBAL_DIM_OFFSET, globalDim, rank, Long.BYTES);
-            copyArray(request, TensorMapRequest.GLOBAL_STRIDES_OFFSET, globalStrides, rank - 1, Long.BYTES);
-            copyArray(request, TensorMapRequest.LOWER_CORNER_OFFSET, lowerCorner, rank - 2, Integer.BYTES);
-            copyArray(request, TensorMapRequest.UPPER_CORNER_OFFSET, upperCorner, rank - 2, Integer.BYTES);
-            copyArray(request, TensorMapRequest.ELEMENT_STRIDES_OFFSET, elementStrides, rank, Integer.BYTES);
-            return driver().cuTensorMapEncode(request, tensorMap);
+            final TensorMapArgumentsEncoder request = tensorMapArguments(TensorMapKind.IM2COL, dataType, rank,
+                globalAddress, interleave, swizzle, l2Promotion, oobFill)
+                .channelsPerPixel(channelsPerPixel & 0xFFFF_FFFFL)
+                .pixelsPerColumn(pixelsPerColumn & 0xFFFF_FFFFL);
+            for (int i = 0; i < elements(globalDim, rank, TensorMapArgumentsEncoder.globalDimLength()); i++)
+            {
+                request.globalDim(i, UnsafeApi.getLong(globalDim + (long)Long.BYTES * i));
+            }
+            for (int i = 0; i < elements(globalStrides, rank - 1, TensorMapArgumentsEncoder.globalStridesLength()); i++)
+            {
+                request.globalStrides(i, UnsafeApi.getLong(globalStrides + (long)Long.BYTES * i));
+            }
+            for (int i = 0; i < elements(lowerCorner, rank - 2, TensorMapArgumentsEncoder.lowerCornerLength()); i++)
+            {
+                request.lowerCorner(i, UnsafeApi.getInt(lowerCorner + (long)Integer.BYTES * i));
+            }
+            for (int i = 0; i < elements(upperCorner, rank - 2, TensorMapArgumentsEncoder.upperCornerLength()); i++)
+            {
+                request.upperCorner(i, UnsafeApi.getInt(upperCorner + (long)Integer.BYTES * i));
+            }
+            copyElementStrides(request, elementStrides, rank);
+            return driver().cuTensorMapEncode(request.buffer(), tensorMap);
         }
         catch (final Throwable ex)
         {
@@ -1308,11 +1329,11 @@ public final class NativeDriver
     {
         try
         {
-            final UnsafeBuffer request = tensorMapRequest(TensorMapRequest.KIND_REPLACE_ADDRESS, 0, 0, globalAddress,
-                0, 0, 0, 0);
-            request.putBytes(TensorMapRequest.TENSOR_MAP_OFFSET, new UnsafeBuffer(tensorMap, TensorMapRequest.TENSOR_MAP_BYTES),
-                0, TensorMapRequest.TENSOR_MAP_BYTES);
-            return driver().cuTensorMapEncode(request, tensorMap);
+            final TensorMapArgumentsEncoder request = tensorMapArguments(TensorMapKind.REPLACE_ADDRESS, 0, 0,
+                globalAddress, 0, 0, 0, 0);
+            request.putTensorMap(new UnsafeBuffer(tensorMap, TensorMapArgumentsEncoder.tensorMapLength()), 0,
+                TensorMapArgumentsEncoder.tensorMapLength());
+            return driver().cuTensorMapEncode(request.buffer(), tensorMap);
         }
         catch (final Throwable ex)
         {
@@ -1320,29 +1341,42 @@ public final class NativeDriver
         }
     }
 
-    private static UnsafeBuffer tensorMapRequest(
-        final int kind, final long dataType, final long rank, final long globalAddress,
+    private static TensorMapArgumentsEncoder tensorMapArguments(
+        final TensorMapKind kind, final long dataType, final long rank, final long globalAddress,
         final long interleave, final long swizzle, final long l2Promotion, final long oobFill)
     {
-        final UnsafeBuffer request = new UnsafeBuffer(new byte[TensorMapRequest.LENGTH]);
-        request.putInt(TensorMapRequest.KIND_OFFSET, kind, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.DATA_TYPE_OFFSET, (int)dataType, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.RANK_OFFSET, (int)rank, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.INTERLEAVE_OFFSET, (int)interleave, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.SWIZZLE_OFFSET, (int)swizzle, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.L2_PROMOTION_OFFSET, (int)l2Promotion, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.OOB_FILL_OFFSET, (int)oobFill, ByteOrder.LITTLE_ENDIAN);
-        request.putLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, globalAddress, ByteOrder.LITTLE_ENDIAN);
-        return request;
+        return new TensorMapArgumentsEncoder()
+            .wrap(new UnsafeBuffer(new byte[TensorMapArgumentsEncoder.ENCODED_LENGTH]), 0)
+            .kind(kind)
+            .dataType((int)dataType)
+            .rank((int)rank)
+            .interleave((int)interleave)
+            .swizzle((int)swizzle)
+            .l2Promotion((int)l2Promotion)
+            .oobFill((int)oobFill)
+            .globalAddress(globalAddress);
     }
 
-    private static void copyArray(
-        final UnsafeBuffer request, final int offset, final long array, final long count, final int elementBytes)
+    private static void copyElementStrides(final TensorMapArgumentsEncoder request, final long elementStrides, final long rank)
     {
-        if (array != 0 && count > 0)
+        for (int i = 0; i < elements(elementStrides, rank, TensorMapArgumentsEncoder.elementStridesLength()); i++)
         {
-            request.putBytes(offset, new UnsafeBuffer(array, (int)count * elementBytes), 0, (int)count * elementBytes);
+            request.elementStrides(i, unsignedIntAt(elementStrides, i));
         }
+    }
+
+    /**
+     * @return how many elements of a caller's array travel: {@code count}, none for a NULL array, and no more than
+     * the protocol holds (a larger rank is refused by the server).
+     */
+    private static int elements(final long array, final long count, final int capacity)
+    {
+        return array == 0 ? 0 : (int)Math.max(0, Math.min(count, capacity));
+    }
+
+    private static long unsignedIntAt(final long array, final int index)
+    {
+        return UnsafeApi.getInt(array + (long)Integer.BYTES * index) & 0xFFFF_FFFFL;
     }
 
     public static int cuCtxGetLimit(final long value, final long limit)

@@ -6,11 +6,11 @@ import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.transport.CuResult;
 import dev.bitfusion.transport.Protocol;
-import dev.bitfusion.transport.TensorMapRequest;
 import dev.bitfusion.transport.protocol.*;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
+import io.aeron.logbuffer.BufferClaim;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import org.agrona.CloseHelper;
@@ -21,7 +21,6 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -49,7 +48,6 @@ final class SessionAgent implements Runnable, FragmentHandler
      * exhaust the server's heap by announcing images it never completes. */
     static final long MAX_STAGED_BYTES = 1L << 30;
 
-    private static final int VAR_LENGTH_BYTES = 4;
     private static final int STICKY = 1;
 
     private static final class StagedImage
@@ -110,7 +108,8 @@ final class SessionAgent implements Runnable, FragmentHandler
     private final int[] occupancyGrid = new int[3];
     private final int[] occupancyBlock = new int[3];
     private final int[] occupancyCluster = new int[3];
-    private final UnsafeBuffer tensorMap = new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.TENSOR_MAP_BYTES));
+    private final UnsafeBuffer tensorMap =
+        new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapArgumentsDecoder.tensorMapLength()));
     private final SessionCloseDecoder sessionCloseDecoder = new SessionCloseDecoder();
 
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -124,6 +123,7 @@ final class SessionAgent implements Runnable, FragmentHandler
     private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[64 * 1024]);
     private final UnsafeBuffer printfBuffer = new UnsafeBuffer(new byte[64 * 1024]);
     private final UnsafeBuffer deviceData = new UnsafeBuffer(0, 0);
+    private final BufferClaim bufferClaim = new BufferClaim();
     private final CallResult callResult = new CallResult();
     private final ParameterLayout parameterLayout = new ParameterLayout();
     private final Long2ObjectHashMap<StagedImage> stagedImages = new Long2ObjectHashMap<>();
@@ -390,8 +390,9 @@ final class SessionAgent implements Runnable, FragmentHandler
             case MemcpyHtoDChunkDecoder.TEMPLATE_ID:
             {
                 htoDDecoder.wrap(buffer, offset, blockLength, version);
-                final int dataOffset = varDataOffset(buffer, htoDDecoder.limit(), end);
-                final int dataLength = buffer.getInt(htoDDecoder.limit(), ByteOrder.LITTLE_ENDIAN);
+                final int dataLength = htoDDecoder.dataLength();
+                final int dataOffset = varDataOffset(htoDDecoder.limit(), MemcpyHtoDChunkDecoder.dataHeaderLength(),
+                    dataLength, end);
                 final long address = htoDDecoder.deviceAddress();
                 checkAsync(backend.copyHostToDevice(htoDDecoder.streamHandle(), address, buffer, dataOffset, dataLength),
                     "cuMemcpyHtoD", address);
@@ -436,7 +437,8 @@ final class SessionAgent implements Runnable, FragmentHandler
             case SynchronizeDecoder.TEMPLATE_ID:
             {
                 synchronizeDecoder.wrap(buffer, offset, blockLength, version);
-                final int status = backend.synchronize(synchronizeDecoder.kind(), synchronizeDecoder.handle(), printfSink);
+                final int status = backend.synchronize(
+                    syncKind(synchronizeDecoder.kindRaw()), synchronizeDecoder.handle(), printfSink);
                 callResult.reset();
                 sendResult(synchronizeDecoder.correlationId(), status);
                 break;
@@ -536,14 +538,11 @@ final class SessionAgent implements Runnable, FragmentHandler
             {
                 tensorMapDecoder.wrap(buffer, offset, blockLength, version);
                 final long correlationId = tensorMapDecoder.correlationId();
-                final int dataOffset = varDataOffset(buffer, tensorMapDecoder.limit(), end);
-                final int dataLength = buffer.getInt(tensorMapDecoder.limit(), ByteOrder.LITTLE_ENDIAN);
-                final int status = dataLength < TensorMapRequest.LENGTH ? CUDA_ERROR_INVALID_VALUE :
-                    backend.tensorMapEncode(buffer, dataOffset, dataLength, tensorMap, callResult.reset());
+                final int status = backend.tensorMapEncode(tensorMapDecoder.arguments(), tensorMap, callResult.reset());
                 if (status == CUDA_SUCCESS)
                 {
                     dtoHCorrelationId = correlationId;
-                    sendDataChunk(0, tensorMap.addressOffset(), TensorMapRequest.TENSOR_MAP_BYTES);
+                    sendDataChunk(0, tensorMap.addressOffset(), tensorMap.capacity());
                 }
                 sendResult(correlationId, status);
                 break;
@@ -597,8 +596,9 @@ final class SessionAgent implements Runnable, FragmentHandler
         final DirectBuffer buffer, final int offset, final int blockLength, final int version, final int end)
     {
         launchDecoder.wrap(buffer, offset, blockLength, version);
-        final int dataOffset = varDataOffset(buffer, launchDecoder.limit(), end);
-        final int dataLength = buffer.getInt(launchDecoder.limit(), ByteOrder.LITTLE_ENDIAN);
+        final int dataLength = launchDecoder.parametersLength();
+        final int dataOffset = varDataOffset(launchDecoder.limit(), LaunchKernelDecoder.parametersHeaderLength(),
+            dataLength, end);
         final int status = backend.launchKernel(
             launchDecoder.functionHandle(), launchDecoder.streamHandle(),
             launchDecoder.gridX(), launchDecoder.gridY(), launchDecoder.gridZ(),
@@ -617,8 +617,9 @@ final class SessionAgent implements Runnable, FragmentHandler
         final long moduleHandle = imageChunkDecoder.moduleHandle();
         final long chunkOffset = imageChunkDecoder.byteOffset();
         final long totalBytes = imageChunkDecoder.totalBytes();
-        final int dataOffset = varDataOffset(buffer, imageChunkDecoder.limit(), end);
-        final int dataLength = buffer.getInt(imageChunkDecoder.limit(), ByteOrder.LITTLE_ENDIAN);
+        final int dataLength = imageChunkDecoder.dataLength();
+        final int dataOffset = varDataOffset(imageChunkDecoder.limit(), ModuleImageChunkDecoder.dataHeaderLength(),
+            dataLength, end);
 
         if (totalBytes <= 0 || totalBytes > MAX_MODULE_IMAGE_BYTES)
         {
@@ -678,18 +679,34 @@ final class SessionAgent implements Runnable, FragmentHandler
     private int maxDataChunkBytes()
     {
         return replies.maxPayloadLength() - MessageHeaderEncoder.ENCODED_LENGTH - DataChunkEncoder.BLOCK_LENGTH -
-            VAR_LENGTH_BYTES;
+            DataChunkEncoder.dataHeaderLength();
     }
 
     private boolean sendDataChunk(final long offset, final long hostMemory, final int length)
     {
-        dataChunkEncoder.wrapAndApplyHeader(replyBuffer, 0, headerEncoder)
-            .correlationId(dtoHCorrelationId)
-            .byteOffset(offset);
-        final int lengthField = MessageHeaderEncoder.ENCODED_LENGTH + DataChunkEncoder.BLOCK_LENGTH;
-        replyBuffer.putInt(lengthField, length, ByteOrder.LITTLE_ENDIAN);
+        // Claimed in the publication's term, so the bytes are copied once, from where the backend holds them.
         deviceData.wrap(hostMemory, length);
-        return offer(replyBuffer, lengthField + VAR_LENGTH_BYTES, deviceData, length);
+        final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + DataChunkEncoder.BLOCK_LENGTH +
+            DataChunkEncoder.dataHeaderLength() + length;
+        final long deadlineNs = System.nanoTime() + livenessTimeoutNs;
+        while (true)
+        {
+            final long position = replies.tryClaim(messageLength, bufferClaim);
+            if (position > 0)
+            {
+                dataChunkEncoder.wrapAndApplyHeader(bufferClaim.buffer(), bufferClaim.offset(), headerEncoder)
+                    .correlationId(dtoHCorrelationId)
+                    .byteOffset(offset)
+                    .putData(deviceData, 0, length);
+                bufferClaim.commit();
+                idleStrategy.reset();
+                return true;
+            }
+            if (!awaitRetry(position, deadlineNs))
+            {
+                return false;
+            }
+        }
     }
 
     private void sendResult(final long correlationId, final int status)
@@ -754,39 +771,60 @@ final class SessionAgent implements Runnable, FragmentHandler
 
     private boolean offer(final DirectBuffer buffer, final int length)
     {
-        return offer(buffer, length, null, 0);
-    }
-
-    private boolean offer(final DirectBuffer header, final int headerLength, final DirectBuffer data, final int dataLength)
-    {
         final long deadlineNs = System.nanoTime() + livenessTimeoutNs;
         while (true)
         {
-            final long position = data == null ?
-                replies.offer(header, 0, headerLength) :
-                replies.offer(header, 0, headerLength, data, 0, dataLength, null);
+            final long position = replies.offer(buffer, 0, length);
             if (position > 0)
             {
                 idleStrategy.reset();
                 return true;
             }
-            if (position == Publication.CLOSED || position == Publication.MAX_POSITION_EXCEEDED ||
-                closeRequested || System.nanoTime() > deadlineNs)
+            if (!awaitRetry(position, deadlineNs))
             {
-                closeRequested = true;
                 return false;
             }
-            idleStrategy.idle();
         }
     }
 
-    private static int varDataOffset(final DirectBuffer buffer, final int lengthOffset, final int end)
+    /**
+     * @return false, and the session set to close, when a refused reply cannot go out: the publication closed or
+     * the client stopped reading for the liveness timeout.
+     */
+    private boolean awaitRetry(final long position, final long deadlineNs)
     {
-        final int length = buffer.getInt(lengthOffset, ByteOrder.LITTLE_ENDIAN);
-        if (length < 0 || lengthOffset + VAR_LENGTH_BYTES + (long)length > end)
+        if (position == Publication.CLOSED || position == Publication.MAX_POSITION_EXCEEDED ||
+            closeRequested || System.nanoTime() > deadlineNs)
         {
-            throw new IndexOutOfBoundsException("data of " + length + " bytes runs past the message end");
+            closeRequested = true;
+            return false;
         }
-        return lengthOffset + VAR_LENGTH_BYTES;
+        idleStrategy.idle();
+        return true;
+    }
+
+    private static SyncKind syncKind(final int kind)
+    {
+        try
+        {
+            return SyncKind.get(kind);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return SyncKind.NULL_VAL;
+        }
+    }
+
+    /**
+     * @return where var data of {@code length} bytes starts after its header at {@code limit}.
+     * @throws IndexOutOfBoundsException when it would run past the message's end.
+     */
+    private static int varDataOffset(final int limit, final int headerLength, final int length, final int end)
+    {
+        if (length < 0 || (long)limit + headerLength + length > end)
+        {
+            throw new IndexOutOfBoundsException("data of " + (length & 0xFFFF_FFFFL) + " bytes runs past the message end");
+        }
+        return limit + headerLength;
     }
 }

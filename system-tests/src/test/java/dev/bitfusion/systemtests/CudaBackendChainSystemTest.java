@@ -2,7 +2,9 @@ package dev.bitfusion.systemtests;
 
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.RemoteDriver;
-import dev.bitfusion.transport.TensorMapRequest;
+import dev.bitfusion.transport.protocol.TensorMapArgumentsEncoder;
+import dev.bitfusion.transport.protocol.TensorMapKind;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -294,7 +296,7 @@ class CudaBackendChainSystemTest
         final long buffer = alloc(driver, 64 * 100 * 4);
         final long[] map = new long[1];
         final UnsafeBuffer tensorMap =
-            new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.TENSOR_MAP_BYTES));
+            new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapArgumentsEncoder.tensorMapLength()));
 
         expect(CUDA_ERROR_NOT_SUPPORTED, driver.cuTensorMapEncode(tiled(buffer, 64, 100, 256), tensorMap.addressOffset()),
             "a map inside the allocation, refused by server B's GPU without TMA");
@@ -305,32 +307,33 @@ class CudaBackendChainSystemTest
         final long other = alloc(neighbour, 1 << 20);
         expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(tiled(other, 64, 4, 256), tensorMap.addressOffset()),
             "a map over a neighbour's memory");
-        final UnsafeBuffer replace =
-            new UnsafeBuffer(new byte[TensorMapRequest.LENGTH]);
-        replace.putInt(TensorMapRequest.KIND_OFFSET, TensorMapRequest.KIND_REPLACE_ADDRESS, ByteOrder.LITTLE_ENDIAN);
-        replace.putLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, buffer, ByteOrder.LITTLE_ENDIAN);
-        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(replace, tensorMap.addressOffset()),
+        final TensorMapArgumentsEncoder replace = new TensorMapArgumentsEncoder()
+            .wrap(new UnsafeBuffer(new byte[TensorMapArgumentsEncoder.ENCODED_LENGTH]), 0)
+            .kind(TensorMapKind.REPLACE_ADDRESS)
+            .globalAddress(buffer);
+        expect(CUDA_ERROR_INVALID_VALUE, driver.cuTensorMapEncode(replace.buffer(), tensorMap.addressOffset()),
             "a new address in a map the server did not build");
         ok(driver.cuCtxSynchronize(), "the session still works", driver);
     }
 
     /** A 2-D float32 map over rows of {@code columns} floats, {@code rowBytes} apart. */
-    private static UnsafeBuffer tiled(
+    private static DirectBuffer tiled(
         final long address, final long columns, final long rows, final long rowBytes)
     {
-        final UnsafeBuffer request = new UnsafeBuffer(new byte[TensorMapRequest.LENGTH]);
-        request.putInt(TensorMapRequest.KIND_OFFSET, TensorMapRequest.KIND_TILED, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.DATA_TYPE_OFFSET, 7, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.RANK_OFFSET, 2, ByteOrder.LITTLE_ENDIAN);
-        request.putLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, address, ByteOrder.LITTLE_ENDIAN);
-        request.putLong(TensorMapRequest.GLOBAL_DIM_OFFSET, columns, ByteOrder.LITTLE_ENDIAN);
-        request.putLong(TensorMapRequest.GLOBAL_DIM_OFFSET + 8, rows, ByteOrder.LITTLE_ENDIAN);
-        request.putLong(TensorMapRequest.GLOBAL_STRIDES_OFFSET, rowBytes, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.BOX_DIM_OFFSET, 32, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.BOX_DIM_OFFSET + 4, 8, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.ELEMENT_STRIDES_OFFSET, 1, ByteOrder.LITTLE_ENDIAN);
-        request.putInt(TensorMapRequest.ELEMENT_STRIDES_OFFSET + 4, 1, ByteOrder.LITTLE_ENDIAN);
-        return request;
+        return new TensorMapArgumentsEncoder()
+            .wrap(new UnsafeBuffer(new byte[TensorMapArgumentsEncoder.ENCODED_LENGTH]), 0)
+            .kind(TensorMapKind.TILED)
+            .dataType(7)
+            .rank(2)
+            .globalAddress(address)
+            .globalDim(0, columns)
+            .globalDim(1, rows)
+            .globalStrides(0, rowBytes)
+            .boxDim(0, 32)
+            .boxDim(1, 8)
+            .elementStrides(0, 1)
+            .elementStrides(1, 1)
+            .buffer();
     }
 
     @Test

@@ -1,12 +1,17 @@
 package dev.bitfusion.transport;
 
+import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
+
 /**
  * Constants both ends of the wire agree on.
  */
 public final class Protocol
 {
-    /** Bumped on any incompatible change to the schema or its semantics; checked when a session opens. */
-    public static final int VERSION = 1;
+    /**
+     * The schema's version, checked when a session opens: the schema is bumped on any incompatible change to
+     * a message or to what its fields mean.
+     */
+    public static final int VERSION = MessageHeaderEncoder.SCHEMA_VERSION;
 
     /** The port a server listens on unless told otherwise. */
     public static final int DEFAULT_PORT = 56001;

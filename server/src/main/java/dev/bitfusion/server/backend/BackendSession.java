@@ -1,5 +1,7 @@
 package dev.bitfusion.server.backend;
 
+import dev.bitfusion.transport.protocol.SyncKind;
+import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -70,11 +72,12 @@ public interface BackendSession extends AutoCloseable
     int streamWaitEvent(long streamHandle, long eventHandle);
 
     /**
-     * @param kind       a {@code SyncKind} value.
+     * @param kind       what to wait for or ask about; {@link SyncKind#NULL_VAL} for a kind the client named that
+     *                   the server does not know, which is CUDA_ERROR_INVALID_VALUE.
      * @param handle     the context, stream or event.
      * @param printfSink receives what kernels printed that the synchronisation brings out, before it returns.
      */
-    int synchronize(int kind, long handle, Consumer<String> printfSink);
+    int synchronize(SyncKind kind, long handle, Consumer<String> printfSink);
 
     int eventCreate(long eventHandle, long contextHandle, int flags);
 
@@ -121,11 +124,11 @@ public interface BackendSession extends AutoCloseable
     int contextLimit(int limit, boolean set, long value, CallResult result);
 
     /**
-     * cuTensorMapEncodeTiled/Im2col/ReplaceAddress: builds the 128-byte tensor map a TensorMapRequest
-     * describes into {@code tensorMap}, refusing (CUDA_ERROR_INVALID_VALUE) one that could reach memory
-     * outside a single allocation of this tenant.
+     * cuTensorMapEncodeTiled/Im2col/ReplaceAddress: builds the 128-byte tensor map the arguments describe into
+     * {@code tensorMap}, refusing (CUDA_ERROR_INVALID_VALUE) one that could reach memory outside a single
+     * allocation of this tenant.
      */
-    int tensorMapEncode(DirectBuffer request, int offset, int length, MutableDirectBuffer tensorMap, CallResult result);
+    int tensorMapEncode(TensorMapArgumentsDecoder arguments, MutableDirectBuffer tensorMap, CallResult result);
 
     /**
      * cuOccupancyMaxActiveClusters (query 0) or cuOccupancyMaxPotentialClusterSize (query 1) for a launch of

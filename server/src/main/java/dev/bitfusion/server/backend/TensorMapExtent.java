@@ -1,11 +1,7 @@
 package dev.bitfusion.server.backend;
 
-import dev.bitfusion.transport.TensorMapRequest;
-import org.agrona.DirectBuffer;
-
-import java.nio.ByteOrder;
-
-import static dev.bitfusion.transport.TensorMapRequest.*;
+import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
+import dev.bitfusion.transport.protocol.TensorMapKind;
 
 /**
  * How many bytes from its global address a tensor map can reach: the last element of the last row of every
@@ -24,16 +20,17 @@ public final class TensorMapExtent
     }
 
     /**
-     * @param request a TensorMapRequest of kind tiled or im2col at {@code offset}.
+     * @param arguments the arguments of cuTensorMapEncodeTiled or cuTensorMapEncodeIm2col.
      * @return the bytes the map can reach from its global address, or {@link #INVALID}.
      */
-    public static long of(final DirectBuffer request, final int offset)
+    public static long of(final TensorMapArgumentsDecoder arguments)
     {
-        final int kind = request.getInt(offset + KIND_OFFSET, ByteOrder.LITTLE_ENDIAN);
-        final int rank = request.getInt(offset + RANK_OFFSET, ByteOrder.LITTLE_ENDIAN);
-        final int elementBytes = TensorMapRequest.elementBytes(request.getInt(offset + DATA_TYPE_OFFSET, ByteOrder.LITTLE_ENDIAN));
-        final int lowestRank = kind == KIND_IM2COL ? 3 : 1;
-        if (elementBytes == 0 || rank < lowestRank || rank > MAX_RANK || (kind != KIND_TILED && kind != KIND_IM2COL))
+        final int kind = arguments.kindRaw();
+        final int rank = arguments.rank();
+        final int elementBytes = elementBytes(arguments.dataType());
+        final int lowestRank = kind == TensorMapKind.IM2COL.value() ? 3 : 1;
+        if (elementBytes == 0 || rank < lowestRank || rank > TensorMapArgumentsDecoder.globalDimLength() ||
+            (kind != TensorMapKind.TILED.value() && kind != TensorMapKind.IM2COL.value()))
         {
             return INVALID;
         }
@@ -42,9 +39,8 @@ public final class TensorMapExtent
             long last = 0;
             for (int dimension = 0; dimension < rank; dimension++)
             {
-                final long size = request.getLong(offset + GLOBAL_DIM_OFFSET + 8 * dimension, ByteOrder.LITTLE_ENDIAN);
-                final long stride = dimension == 0 ? elementBytes :
-                    request.getLong(offset + GLOBAL_STRIDES_OFFSET + 8 * (dimension - 1), ByteOrder.LITTLE_ENDIAN);
+                final long size = arguments.globalDim(dimension);
+                final long stride = dimension == 0 ? elementBytes : arguments.globalStrides(dimension - 1);
                 if (size <= 0 || stride <= 0)
                 {
                     return INVALID;
@@ -57,5 +53,21 @@ public final class TensorMapExtent
         {
             return INVALID;
         }
+    }
+
+    /**
+     * @param dataType a CUtensorMapDataType.
+     * @return bytes per element, rounded up to a byte for the packed 4- and 6-bit types; 0 when unknown.
+     */
+    static int elementBytes(final int dataType)
+    {
+        return switch (dataType)
+        {
+            case 0, 13, 14, 15 -> 1;          // UINT8 and the packed 4/6-bit types
+            case 1, 6, 9 -> 2;                // UINT16, FLOAT16, BFLOAT16
+            case 2, 3, 7, 10, 11, 12 -> 4;    // UINT32, INT32, FLOAT32(_FTZ), TFLOAT32(_FTZ)
+            case 4, 5, 8 -> 8;                // UINT64, INT64, FLOAT64
+            default -> 0;
+        };
     }
 }

@@ -4,8 +4,9 @@ import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.server.backend.TensorMapExtent;
-import dev.bitfusion.transport.SyncKind;
-import dev.bitfusion.transport.TensorMapRequest;
+import dev.bitfusion.transport.protocol.SyncKind;
+import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
+import dev.bitfusion.transport.protocol.TensorMapKind;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -25,7 +26,6 @@ import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -117,7 +117,12 @@ final class CudaSession implements BackendSession
     private final Long2ObjectHashMap<Kernel> kernels = new Long2ObjectHashMap<>();
     /** Whether a module of this session calls printf: its synchronisations then go through DevicePrintf. */
     private boolean usesPrintf;
-    private final UnsafeBuffer tensorMapRequest = new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapRequest.LENGTH));
+    private final long[] globalDim = new long[TensorMapArgumentsDecoder.globalDimLength()];
+    private final long[] globalStrides = new long[TensorMapArgumentsDecoder.globalStridesLength()];
+    private final int[] boxDim = new int[TensorMapArgumentsDecoder.boxDimLength()];
+    private final int[] elementStrides = new int[TensorMapArgumentsDecoder.elementStridesLength()];
+    private final int[] lowerCorner = new int[TensorMapArgumentsDecoder.lowerCornerLength()];
+    private final int[] upperCorner = new int[TensorMapArgumentsDecoder.upperCornerLength()];
     /** The reach of tensor maps built here, by their bytes, so cuTensorMapReplaceAddress can be checked. */
     private final Map<ByteBuffer, Long> tensorMapExtents = new HashMap<>();
     private final CUstream defaultStream = new CUstream();
@@ -496,7 +501,7 @@ final class CudaSession implements BackendSession
      * A session whose modules call printf synchronises through {@link DevicePrintf}, which gives it what its
      * kernels printed; any other synchronises directly.
      */
-    public int synchronize(final int kind, final long handle, final Consumer<String> printfSink)
+    public int synchronize(final SyncKind kind, final long handle, final Consumer<String> printfSink)
     {
         final boolean blocking = kind != SyncKind.STREAM_QUERY && kind != SyncKind.EVENT_QUERY;
         final DevicePrintf devicePrintf = usesPrintf && blocking ? DevicePrintf.get() : null;
@@ -504,13 +509,13 @@ final class CudaSession implements BackendSession
             devicePrintf.synchronize(() -> synchronize(kind, handle), printfSink);
     }
 
-    private int synchronize(final int kind, final long handle)
+    private int synchronize(final SyncKind kind, final long handle)
     {
         final CUstream stream;
         final CUevent event;
         switch (kind)
         {
-            case SyncKind.CONTEXT_SYNCHRONIZE:
+            case CONTEXT_SYNCHRONIZE:
                 if (!contexts.contains(handle))
                 {
                     return CUDA_ERROR_INVALID_CONTEXT;
@@ -518,8 +523,8 @@ final class CudaSession implements BackendSession
                 stream = null;
                 event = null;
                 break;
-            case SyncKind.STREAM_SYNCHRONIZE:
-            case SyncKind.STREAM_QUERY:
+            case STREAM_SYNCHRONIZE:
+            case STREAM_QUERY:
                 stream = stream(handle);
                 if (stream == null)
                 {
@@ -527,8 +532,8 @@ final class CudaSession implements BackendSession
                 }
                 event = null;
                 break;
-            case SyncKind.EVENT_SYNCHRONIZE:
-            case SyncKind.EVENT_QUERY:
+            case EVENT_SYNCHRONIZE:
+            case EVENT_QUERY:
                 event = events.get(handle);
                 if (event == null)
                 {
@@ -546,10 +551,10 @@ final class CudaSession implements BackendSession
         }
         status = switch (kind)
         {
-            case SyncKind.CONTEXT_SYNCHRONIZE -> cuCtxSynchronize();
-            case SyncKind.STREAM_SYNCHRONIZE -> cuStreamSynchronize(stream);
-            case SyncKind.STREAM_QUERY -> cuStreamQuery(stream);
-            case SyncKind.EVENT_SYNCHRONIZE -> cuEventSynchronize(event);
+            case CONTEXT_SYNCHRONIZE -> cuCtxSynchronize();
+            case STREAM_SYNCHRONIZE -> cuStreamSynchronize(stream);
+            case STREAM_QUERY -> cuStreamQuery(stream);
+            case EVENT_SYNCHRONIZE -> cuEventSynchronize(event);
             default -> cuEventQuery(event);
         };
         return status;
@@ -791,16 +796,15 @@ final class CudaSession implements BackendSession
      * an address is replaced only in a map built here, whose reach is then known.
      */
     public int tensorMapEncode(
-        final DirectBuffer request, final int offset, final int length, final MutableDirectBuffer tensorMap,
-        final CallResult result)
+        final TensorMapArgumentsDecoder arguments, final MutableDirectBuffer tensorMap, final CallResult result)
     {
-        tensorMapRequest.putBytes(0, request, offset, TensorMapRequest.LENGTH);
-        final int kind = tensorMapRequest.getInt(TensorMapRequest.KIND_OFFSET, ByteOrder.LITTLE_ENDIAN);
-        final long address = tensorMapRequest.getLong(TensorMapRequest.GLOBAL_ADDRESS_OFFSET, ByteOrder.LITTLE_ENDIAN);
+        final int kind = arguments.kindRaw();
+        final long address = arguments.globalAddress();
         final long extent;
-        if (kind == TensorMapRequest.KIND_REPLACE_ADDRESS)
+        if (kind == TensorMapKind.REPLACE_ADDRESS.value())
         {
-            final Long known = tensorMapExtents.get(tensorMapKey(tensorMapRequest, TensorMapRequest.TENSOR_MAP_OFFSET));
+            arguments.getTensorMap(tensorMap, 0, TensorMapArgumentsDecoder.tensorMapLength());
+            final Long known = tensorMapExtents.get(tensorMapKey(tensorMap));
             if (known == null)
             {
                 result.message = "cuTensorMapReplaceAddress: the tensor map was not built by this session";
@@ -810,7 +814,7 @@ final class CudaSession implements BackendSession
         }
         else
         {
-            extent = TensorMapExtent.of(tensorMapRequest, 0);
+            extent = TensorMapExtent.of(arguments);
             if (extent == TensorMapExtent.INVALID)
             {
                 result.message = "the tensor map's rank, element type or sizes are invalid";
@@ -825,7 +829,7 @@ final class CudaSession implements BackendSession
         int status = enter();
         if (status == CUDA_SUCCESS)
         {
-            status = DriverExtras.encodeTensorMap(tensorMapRequest.addressOffset(), tensorMap.addressOffset());
+            status = encode(arguments, tensorMap.addressOffset());
         }
         if (status == CUDA_SUCCESS)
         {
@@ -833,15 +837,47 @@ final class CudaSession implements BackendSession
             {
                 tensorMapExtents.clear();
             }
-            tensorMapExtents.put(tensorMapKey(tensorMap, 0), extent);
+            tensorMapExtents.put(tensorMapKey(tensorMap), extent);
         }
         return status;
     }
 
-    private static ByteBuffer tensorMapKey(final DirectBuffer buffer, final int offset)
+    private int encode(final TensorMapArgumentsDecoder arguments, final long tensorMap)
     {
-        final byte[] bytes = new byte[TensorMapRequest.TENSOR_MAP_BYTES];
-        buffer.getBytes(offset, bytes);
+        final TensorMapKind kind = arguments.kind();
+        if (kind == TensorMapKind.REPLACE_ADDRESS)
+        {
+            return DriverExtras.replaceTensorMapAddress(tensorMap, arguments.globalAddress());
+        }
+        for (int i = 0; i < globalDim.length; i++)
+        {
+            globalDim[i] = arguments.globalDim(i);
+            boxDim[i] = (int)arguments.boxDim(i);
+            elementStrides[i] = (int)arguments.elementStrides(i);
+        }
+        for (int i = 0; i < globalStrides.length; i++)
+        {
+            globalStrides[i] = arguments.globalStrides(i);
+        }
+        for (int i = 0; i < lowerCorner.length; i++)
+        {
+            lowerCorner[i] = arguments.lowerCorner(i);
+            upperCorner[i] = arguments.upperCorner(i);
+        }
+        return kind == TensorMapKind.TILED ?
+            DriverExtras.encodeTensorMapTiled(tensorMap, arguments.dataType(), arguments.rank(),
+                arguments.globalAddress(), globalDim, globalStrides, boxDim, elementStrides, arguments.interleave(),
+                arguments.swizzle(), arguments.l2Promotion(), arguments.oobFill()) :
+            DriverExtras.encodeTensorMapIm2col(tensorMap, arguments.dataType(), arguments.rank(),
+                arguments.globalAddress(), globalDim, globalStrides, lowerCorner, upperCorner,
+                (int)arguments.channelsPerPixel(), (int)arguments.pixelsPerColumn(), elementStrides,
+                arguments.interleave(), arguments.swizzle(), arguments.l2Promotion(), arguments.oobFill());
+    }
+
+    private static ByteBuffer tensorMapKey(final DirectBuffer tensorMap)
+    {
+        final byte[] bytes = new byte[TensorMapArgumentsDecoder.tensorMapLength()];
+        tensorMap.getBytes(0, bytes);
         return ByteBuffer.wrap(bytes);
     }
 

@@ -57,17 +57,56 @@ final class DriverExtras
     }
 
     /**
-     * cuTensorMapEncodeTiled, cuTensorMapEncodeIm2col or cuTensorMapReplaceAddress, as the request says.
+     * cuTensorMapEncodeTiled on the calling thread's current context, with the driver's own arguments; the
+     * arrays hold at least {@code rank} (strides {@code rank - 1}) elements and at most five.
      *
-     * @param request   address of a TensorMapRequest in native memory.
      * @param tensorMap address of the 128 bytes that receive the map.
      */
-    static int encodeTensorMap(final long request, final long tensorMap)
+    static int encodeTensorMapTiled(
+        final long tensorMap, final int dataType, final int rank, final long globalAddress, final long[] globalDim,
+        final long[] globalStrides, final int[] boxDim, final int[] elementStrides,
+        final int interleave, final int swizzle, final int l2Promotion, final int oobFill)
     {
-        return isAvailable() ? encodeTensorMapNative(request, tensorMap) : CUDA_ERROR_NOT_SUPPORTED;
+        return isAvailable() ? encodeTiledNative(tensorMap, dataType, rank, globalAddress, globalDim, globalStrides,
+            boxDim, elementStrides, interleave, swizzle, l2Promotion, oobFill) : CUDA_ERROR_NOT_SUPPORTED;
     }
 
-    private static native int encodeTensorMapNative(long request, long tensorMap);
+    private static native int encodeTiledNative(
+        long tensorMap, int dataType, int rank, long globalAddress, long[] globalDim, long[] globalStrides,
+        int[] boxDim, int[] elementStrides, int interleave, int swizzle, int l2Promotion, int oobFill);
+
+    /**
+     * cuTensorMapEncodeIm2col on the calling thread's current context, with the driver's own arguments.
+     *
+     * @param tensorMap address of the 128 bytes that receive the map.
+     */
+    static int encodeTensorMapIm2col(
+        final long tensorMap, final int dataType, final int rank, final long globalAddress, final long[] globalDim,
+        final long[] globalStrides, final int[] lowerCorner, final int[] upperCorner, final int channelsPerPixel,
+        final int pixelsPerColumn, final int[] elementStrides,
+        final int interleave, final int swizzle, final int l2Promotion, final int oobFill)
+    {
+        return isAvailable() ? encodeIm2colNative(tensorMap, dataType, rank, globalAddress, globalDim, globalStrides,
+            lowerCorner, upperCorner, channelsPerPixel, pixelsPerColumn, elementStrides, interleave, swizzle,
+            l2Promotion, oobFill) : CUDA_ERROR_NOT_SUPPORTED;
+    }
+
+    private static native int encodeIm2colNative(
+        long tensorMap, int dataType, int rank, long globalAddress, long[] globalDim, long[] globalStrides,
+        int[] lowerCorner, int[] upperCorner, int channelsPerPixel, int pixelsPerColumn, int[] elementStrides,
+        int interleave, int swizzle, int l2Promotion, int oobFill);
+
+    /**
+     * cuTensorMapReplaceAddress.
+     *
+     * @param tensorMap address of a 128-byte map, changed in place.
+     */
+    static int replaceTensorMapAddress(final long tensorMap, final long globalAddress)
+    {
+        return isAvailable() ? replaceAddressNative(tensorMap, globalAddress) : CUDA_ERROR_NOT_SUPPORTED;
+    }
+
+    private static native int replaceAddressNative(long tensorMap, long globalAddress);
 
     /**
      * cuOccupancyMaxActiveClusters (query 0) or cuOccupancyMaxPotentialClusterSize (query 1), on the calling

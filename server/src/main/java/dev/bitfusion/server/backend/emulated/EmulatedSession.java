@@ -10,7 +10,8 @@ import dev.bitfusion.emulator.memory.DeviceMemory;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.ParameterLayout;
-import dev.bitfusion.transport.SyncKind;
+import dev.bitfusion.transport.protocol.SyncKind;
+import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
@@ -252,21 +253,15 @@ final class EmulatedSession implements BackendSession
     }
 
     /** Emulated kernels print as they run (see launchKernel): a synchronisation brings nothing out. */
-    public int synchronize(final int kind, final long handle, final Consumer<String> printfSink)
+    public int synchronize(final SyncKind kind, final long handle, final Consumer<String> printfSink)
     {
-        switch (kind)
+        return switch (kind)
         {
-            case SyncKind.CONTEXT_SYNCHRONIZE:
-                return contexts.contains(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
-            case SyncKind.STREAM_SYNCHRONIZE:
-            case SyncKind.STREAM_QUERY:
-                return isStream(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
-            case SyncKind.EVENT_SYNCHRONIZE:
-            case SyncKind.EVENT_QUERY:
-                return events.containsKey(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
-            default:
-                return CUDA_ERROR_INVALID_VALUE;
-        }
+            case CONTEXT_SYNCHRONIZE -> contexts.contains(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+            case STREAM_SYNCHRONIZE, STREAM_QUERY -> isStream(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+            case EVENT_SYNCHRONIZE, EVENT_QUERY -> events.containsKey(handle) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+            case NULL_VAL -> CUDA_ERROR_INVALID_VALUE;
+        };
     }
 
     public int eventCreate(final long eventHandle, final long contextHandle, final int flags)
@@ -416,8 +411,7 @@ final class EmulatedSession implements BackendSession
 
     /** Tensor maps feed Hopper's TMA units: a compute capability 8.0 GPU has none. */
     public int tensorMapEncode(
-        final DirectBuffer request, final int offset, final int length, final MutableDirectBuffer tensorMap,
-        final CallResult result)
+        final TensorMapArgumentsDecoder arguments, final MutableDirectBuffer tensorMap, final CallResult result)
     {
         result.message = "tensor maps need a GPU of compute capability 9.0 or later; the emulated GPU is 8.0";
         return CUDA_ERROR_NOT_SUPPORTED;

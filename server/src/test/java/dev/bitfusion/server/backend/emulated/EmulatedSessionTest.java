@@ -2,7 +2,7 @@ package dev.bitfusion.server.backend.emulated;
 
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
-import dev.bitfusion.transport.SyncKind;
+import dev.bitfusion.transport.protocol.SyncKind;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -114,7 +114,7 @@ class EmulatedSessionTest
         assertEquals(CUDA_SUCCESS, session.streamDestroy(0x1000));
         assertEquals(CUDA_ERROR_INVALID_HANDLE, session.synchronize(SyncKind.STREAM_SYNCHRONIZE, 0x1000, NO_OUTPUT));
         assertEquals(CUDA_ERROR_INVALID_HANDLE, session.eventRecord(0x2000, 0x1000));
-        assertEquals(CUDA_ERROR_INVALID_VALUE, session.synchronize(99, 0, NO_OUTPUT));
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.synchronize(SyncKind.NULL_VAL, 0, NO_OUTPUT));
     }
 
     @Test
