@@ -3,6 +3,7 @@ package dev.bitfusion.server.backend.cuda;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.ParameterLayout;
+import dev.bitfusion.server.backend.TenantMemory;
 import dev.bitfusion.server.backend.TensorMapExtent;
 import dev.bitfusion.transport.protocol.SyncKind;
 import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
@@ -60,7 +61,6 @@ final class CudaSession implements BackendSession
     {
         final CUmodule module;
         final KernelSignatures signatures;
-        final LongArrayList globals = new LongArrayList();
 
         LoadedModule(final CUmodule module, final KernelSignatures signatures)
         {
@@ -101,14 +101,12 @@ final class CudaSession implements BackendSession
         }
     }
 
-    private final long sliceBytes;
     /** The context this backend last made current on each thread (see {@link #enter()}). */
     private static final ThreadLocal<CUcontext> CURRENT_CONTEXT = new ThreadLocal<>();
 
     private final CUcontext context = new CUcontext();
     private final CUcontext popped = new CUcontext();
-    private final AllocationTable allocations = new AllocationTable();
-    private final AllocationTable globals = new AllocationTable();
+    private final TenantMemory tenant;
     private final LongHashSet contexts = new LongHashSet();
     private final Long2LongHashMap streamContexts = new Long2LongHashMap(NO_CONTEXT);
     private final Long2ObjectHashMap<CUstream> streams = new Long2ObjectHashMap<>();
@@ -136,14 +134,13 @@ final class CudaSession implements BackendSession
     private final boolean[] slotPending = new boolean[STAGING_SLOTS];
     private int nextSlot;
     private boolean memset2dSupported = true;
-    private long allocatedBytes;
 
     /**
      * @throws CudaUnavailableException when the driver will not create the context.
      */
     CudaSession(final CUdevice device, final long sliceBytes)
     {
-        this.sliceBytes = sliceBytes;
+        tenant = new TenantMemory(sliceBytes);
         final int status = cuCtxCreate(context, 0, device);
         if (status != CUDA_SUCCESS)
         {
@@ -155,36 +152,30 @@ final class CudaSession implements BackendSession
 
     public long sliceBytes()
     {
-        return sliceBytes;
+        return tenant.sliceBytes();
     }
 
     public long allocatedBytes()
     {
-        return allocatedBytes;
+        return tenant.allocatedBytes();
     }
 
     public int memAlloc(final long bytes, final CallResult result)
     {
-        if (bytes <= 0)
+        int status = tenant.admit(bytes, result);
+        if (status != CUDA_SUCCESS)
         {
-            return CUDA_ERROR_INVALID_VALUE;
-        }
-        if (bytes > sliceBytes - allocatedBytes)
-        {
-            result.message = "allocation of " + bytes + " bytes exceeds the slice: " +
-                allocatedBytes + " of " + sliceBytes + " bytes in use";
-            return CUDA_ERROR_OUT_OF_MEMORY;
+            return status;
         }
         final DevicePointer pointer = new DevicePointer();
-        int status = enter();
+        status = enter();
         if (status == CUDA_SUCCESS)
         {
             status = cuMemAlloc(pointer, bytes);
         }
         if (status == CUDA_SUCCESS)
         {
-            allocations.add(pointer.address(), bytes);
-            allocatedBytes += bytes;
+            tenant.allocated(pointer.address(), bytes);
             result.value1 = pointer.address();
         }
         return status;
@@ -196,12 +187,10 @@ final class CudaSession implements BackendSession
         {
             return CUDA_SUCCESS;
         }
-        final long bytes = allocations.remove(deviceAddress);
-        if (bytes < 0)
+        if (tenant.free(deviceAddress) < 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
-        allocatedBytes -= bytes;
         int status = enter();
         if (status == CUDA_SUCCESS)
         {
@@ -218,7 +207,7 @@ final class CudaSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if (!isDeviceRange(deviceAddress, length))
+        if (!tenant.contains(deviceAddress, length))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
@@ -276,7 +265,7 @@ final class CudaSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if (bytes < 0 || maxChunkBytes <= 0 || !isDeviceRange(deviceAddress, bytes))
+        if (bytes < 0 || maxChunkBytes <= 0 || !tenant.contains(deviceAddress, bytes))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
@@ -342,7 +331,7 @@ final class CudaSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if (!isDeviceRange(dstDeviceAddress, bytes) || !isDeviceRange(srcDeviceAddress, bytes))
+        if (!tenant.contains(dstDeviceAddress, bytes) || !tenant.contains(srcDeviceAddress, bytes))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
@@ -374,7 +363,7 @@ final class CudaSession implements BackendSession
             return CUDA_ERROR_INVALID_VALUE;
         }
         final long span = (height - 1) * pitch + width * elementSize;
-        if (!isDeviceRange(deviceAddress, span))
+        if (!tenant.contains(deviceAddress, span))
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
@@ -671,6 +660,7 @@ final class CudaSession implements BackendSession
         final KernelSignatures signatures = KernelSignatures.of(driverImage);
         usesPrintf |= signatures.usesPrintf();
         modules.put(moduleHandle, new LoadedModule(module, signatures));
+        tenant.moduleLoaded(moduleHandle, 0);
         return CUDA_SUCCESS;
     }
 
@@ -682,10 +672,7 @@ final class CudaSession implements BackendSession
             return CUDA_ERROR_INVALID_HANDLE;
         }
         kernels.values().removeIf(kernel -> kernel.moduleHandle == moduleHandle);
-        for (int i = 0; i < loaded.globals.size(); i++)
-        {
-            globals.remove(loaded.globals.getLong(i));
-        }
+        tenant.moduleUnloaded(moduleHandle);
         int status = enter();
         if (status == CUDA_SUCCESS)
         {
@@ -746,11 +733,7 @@ final class CudaSession implements BackendSession
         if (status == CUDA_SUCCESS)
         {
             // The client may copy to and from a global: it joins the ranges this tenant may name.
-            if (longOut[0] > 0)
-            {
-                globals.add(pointer.address(), longOut[0]);
-                loaded.globals.addLong(pointer.address());
-            }
+            tenant.addGlobal(moduleHandle, pointer.address(), longOut[0]);
             result.value1 = pointer.address();
             result.value2 = longOut[0];
         }
@@ -821,7 +804,7 @@ final class CudaSession implements BackendSession
                 return CUDA_ERROR_INVALID_VALUE;
             }
         }
-        if (!isDeviceRange(address, extent))
+        if (!tenant.contains(address, extent))
         {
             result.message = "the tensor map reaches past this tenant's allocation at 0x" + Long.toHexString(address);
             return CUDA_ERROR_INVALID_VALUE;
@@ -970,9 +953,9 @@ final class CudaSession implements BackendSession
             streams.values().forEach(stream -> cuStreamDestroy(stream));
             events.values().forEach(event -> cuEventDestroy(event));
             modules.values().forEach(module -> cuModuleUnload(module.module));
-            for (int i = 0; i < allocations.size(); i++)
+            for (int i = 0; i < tenant.allocationCount(); i++)
             {
-                cuMemFree(DevicePointer.at(allocations.startAt(i)));
+                cuMemFree(DevicePointer.at(tenant.allocationAt(i)));
             }
             for (int slot = 0; slot < STAGING_SLOTS; slot++)
             {
@@ -988,9 +971,7 @@ final class CudaSession implements BackendSession
         events.clear();
         modules.clear();
         kernels.clear();
-        allocations.clear();
-        globals.clear();
-        allocatedBytes = 0;
+        tenant.clear();
         if (CURRENT_CONTEXT.get() == context)
         {
             CURRENT_CONTEXT.remove();
@@ -1045,11 +1026,6 @@ final class CudaSession implements BackendSession
         final int status = cuEventRecord(slotEvents[slot], stream);
         slotPending[slot] = status == CUDA_SUCCESS;
         return status;
-    }
-
-    private boolean isDeviceRange(final long address, final long bytes)
-    {
-        return allocations.contains(address, bytes) || globals.contains(address, bytes);
     }
 
     private CUstream stream(final long streamHandle)
