@@ -2,6 +2,7 @@ package dev.bitfusion.server;
 
 import org.agrona.BitUtil;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.errors.DistinctErrorLog;
@@ -74,13 +75,17 @@ public final class ServerErrorLog implements ErrorHandler
     }
 
     /**
-     * An unexpected failure, as agent runners report them.
+     * A failure an agent runner caught. An {@link AgentTerminationException} is how the server's agents end
+     * when their work is done (a session closed), so it is no error and is not recorded.
      *
      * @param throwable what was thrown.
      */
     public void onError(final Throwable throwable)
     {
-        record(throwable, String.valueOf(throwable));
+        if (!(throwable instanceof AgentTerminationException))
+        {
+            record(throwable, String.valueOf(throwable));
+        }
     }
 
     /**
