@@ -12,7 +12,6 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -54,29 +53,11 @@ import static dev.bitfusion.transport.CuResult.*;
  */
 final class ClientSession implements Agent
 {
-    /** Largest module image a client may stage; larger ones are refused before any memory is taken. */
-    static final long MAX_MODULE_IMAGE_BYTES = 1L << 30;
-
-    /** Most bytes of module images one session may have staged and not yet loaded, so no client can
-     * exhaust the server's heap by announcing images it never completes. */
-    static final long MAX_STAGED_BYTES = 1L << 30;
-
     private static final long MIN_REPLY_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
 
     enum State
     {
         AWAIT_REPLY_STREAM, SEND_OPEN_REPLY, ACTIVE, DONE
-    }
-
-    private static final class StagedImage
-    {
-        final byte[] bytes;
-        long receivedBytes;
-
-        StagedImage(final int length)
-        {
-            bytes = new byte[length];
-        }
     }
 
     private final long sessionId;
@@ -104,7 +85,8 @@ final class ClientSession implements Agent
     private final int[] occupancyGrid = new int[3];
     private final int[] occupancyBlock = new int[3];
     private final int[] occupancyCluster = new int[3];
-    private final Long2ObjectHashMap<StagedImage> stagedImages = new Long2ObjectHashMap<>();
+    private final StagedModuleImages stagedImages = new StagedModuleImages(
+        StagedModuleImages.MAX_IMAGE_BYTES_DEFAULT, StagedModuleImages.MAX_STAGED_BYTES_DEFAULT);
     private final ArrayDeque<BooleanSupplier> pendingReplies = new ArrayDeque<>();
     private final BackendSession.DeviceDataSink dataSink = this::onDeviceData;
     private final Consumer<String> printfSink = this::onDeviceOutput;
@@ -115,7 +97,6 @@ final class ClientSession implements Agent
     private long repliesLostSinceNs;
     private long pendingSinceNs;
     private long dtoHCorrelationId;
-    private long stagedBytes;
     private String endReason;
     private volatile String closeReason;
 
@@ -464,52 +445,29 @@ final class ClientSession implements Agent
 
     void onModuleImageChunk(final long moduleHandle, final long byteOffset, final long totalBytes, final DirectBuffer data)
     {
-        if (totalBytes <= 0 || totalBytes > MAX_MODULE_IMAGE_BYTES)
+        final int status = stagedImages.stage(moduleHandle, byteOffset, totalBytes, data, callResult.reset());
+        if (status != CUDA_SUCCESS)
         {
-            reportAsyncError(CUDA_ERROR_INVALID_VALUE, false, "module image of " + totalBytes + " bytes refused");
-            return;
+            reportAsyncError(status, false, callResult.message);
         }
-        StagedImage image = stagedImages.get(moduleHandle);
-        if (image == null || byteOffset == 0)
-        {
-            unstage(moduleHandle);
-            if (stagedBytes + totalBytes > MAX_STAGED_BYTES)
-            {
-                reportAsyncError(CUDA_ERROR_OUT_OF_MEMORY, false, "module image of " + totalBytes +
-                    " bytes refused: " + stagedBytes + " bytes of other images are staged and not loaded");
-                return;
-            }
-            image = new StagedImage((int)totalBytes);
-            stagedImages.put(moduleHandle, image);
-            stagedBytes += totalBytes;
-        }
-        final int length = data.capacity();
-        if (image.bytes.length != totalBytes || byteOffset < 0 || byteOffset + length > totalBytes)
-        {
-            unstage(moduleHandle);
-            reportAsyncError(CUDA_ERROR_INVALID_VALUE, false, "module image chunk out of range");
-            return;
-        }
-        data.getBytes(0, image.bytes, (int)byteOffset, length);
-        image.receivedBytes += length;
     }
 
     void onModuleLoad(final long correlationId, final long moduleHandle, final long contextHandle)
     {
-        final StagedImage image = unstage(moduleHandle);
+        final byte[] image = stagedImages.take(moduleHandle);
         callResult.reset();
-        if (image == null || image.receivedBytes != image.bytes.length)
+        if (image == null)
         {
             callResult.message = "module image incomplete or missing";
             sendResult(correlationId, CUDA_ERROR_INVALID_VALUE);
             return;
         }
-        sendResult(correlationId, backend.moduleLoad(moduleHandle, contextHandle, image.bytes, callResult));
+        sendResult(correlationId, backend.moduleLoad(moduleHandle, contextHandle, image, callResult));
     }
 
     void onModuleUnload(final long moduleHandle)
     {
-        unstage(moduleHandle);
+        stagedImages.discard(moduleHandle);
         checkAsync(backend.moduleUnload(moduleHandle), "cuModuleUnload", moduleHandle);
     }
 
@@ -719,15 +677,5 @@ final class ClientSession implements Agent
         }
         idleStrategy.idle();
         return true;
-    }
-
-    private StagedImage unstage(final long moduleHandle)
-    {
-        final StagedImage image = stagedImages.remove(moduleHandle);
-        if (image != null)
-        {
-            stagedBytes -= image.bytes.length;
-        }
-        return image;
     }
 }

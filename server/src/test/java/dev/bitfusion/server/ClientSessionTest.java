@@ -171,6 +171,38 @@ class ClientSessionTest
     }
 
     @Test
+    void shouldLoadAModuleSentInChunksAndDescribeItsKernel()
+    {
+        startAndAwaitOpen();
+        final byte[] ptx = (".version 8.0\n.target sm_75\n.address_size 64\n" +
+            ".visible .entry scale(.param .u64 data, .param .u32 count)\n{\n    ret;\n}\n")
+            .getBytes(StandardCharsets.US_ASCII);
+        final int half = ptx.length / 2;
+        send(new ModuleImageChunkEncoder().wrapAndApplyHeader(request, 0, header)
+            .moduleHandle(5).byteOffset(0).totalBytes(ptx.length).putData(ptx, 0, half).encodedLength());
+        send(new ModuleImageChunkEncoder().wrapAndApplyHeader(request, 0, header)
+            .moduleHandle(5).byteOffset(half).totalBytes(ptx.length).putData(ptx, half, ptx.length - half).encodedLength());
+        send(new ModuleLoadEncoder().wrapAndApplyHeader(request, 0, header)
+            .correlationId(6).moduleHandle(5).contextHandle(0).encodedLength());
+        awaitResult(6, CUDA_SUCCESS);
+
+        send(new ModuleGetFunctionEncoder().wrapAndApplyHeader(request, 0, header)
+            .correlationId(7).moduleHandle(5).functionHandle(9).name("scale").encodedLength());
+        await(this::turn, () -> received.count(FunctionInfoDecoder.TEMPLATE_ID) == 1, "the kernel's description");
+
+        final FunctionInfoDecoder info = new FunctionInfoDecoder()
+            .wrapAndApplyHeader(received.last(FunctionInfoDecoder.TEMPLATE_ID), 0, replyHeader);
+        assertEquals(7, info.correlationId());
+        assertEquals(CUDA_SUCCESS, info.result());
+        final List<Integer> offsets = new ArrayList<>();
+        for (final FunctionInfoDecoder.ParametersDecoder parameter : info.parameters())
+        {
+            offsets.add(parameter.offset());
+        }
+        assertEquals(List.of(0, 8), offsets);
+    }
+
+    @Test
     void shouldAnswerMalformedRequestsWithAsyncErrorsAndKeepServing()
     {
         startAndAwaitOpen();
