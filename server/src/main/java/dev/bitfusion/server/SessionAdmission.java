@@ -10,10 +10,8 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Decides a SessionOpen: the client's protocol version and token, the GPU it names, the server's session limit
@@ -180,9 +178,7 @@ final class SessionAdmission
             gpu.index() + ": " + (sliceBytes >> 20) + " MiB slice over " + (overIpc ? "ipc" : "udp"));
 
         // A thread per session: a blocking driver call stalls only its own tenant.
-        final AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(
-            100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200)),
-            context.errorLog(), null, session);
+        final AgentRunner runner = new AgentRunner(ClientSession.idleStrategy(), context.errorLog(), null, session);
         AgentRunner.startOnThread(runner, (task) ->
         {
             final Thread thread = new Thread(task);
