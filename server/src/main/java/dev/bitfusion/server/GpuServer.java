@@ -2,30 +2,35 @@ package dev.bitfusion.server;
 
 import dev.bitfusion.server.backend.GpuBackend;
 import dev.bitfusion.server.backend.GpuDescriptor;
+import dev.bitfusion.server.status.ServerCounters;
+import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.TransportSettings;
+import io.aeron.Aeron;
+import io.aeron.Counter;
 import io.aeron.Subscription;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The GPU server: owns the media driver, the control adapter, the sessions and the backend.
+ * The GPU server: owns the media driver, the control agents, the sessions and the backend.
  * <p>
  * It listens on UDP at its endpoint and, for clients on the same host that share its Aeron directory,
- * on IPC. Each session runs on its own thread.
+ * on IPC. The control stream's {@link ControlAdapter} and {@link ControlReplySender} share one thread; each
+ * session ({@link ClientSession}) runs on its own. Counters of each GPU and session live in the media driver's
+ * counters file ({@link ServerCounters}).
  * <p>
- * Thread safety: start and close on one thread; the session table is concurrent.
+ * Thread safety: start and close on one thread; the accessors from any thread.
  */
 public final class GpuServer implements AutoCloseable
 {
@@ -148,16 +153,17 @@ public final class GpuServer implements AutoCloseable
         return TransportSettings.defaultAeronDirectory("server-" + port);
     }
 
+    /** How long sessions get to free what they hold when the server stops. */
+    private static final long CLOSE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+    /** The shortest time a control reply waits for its client to connect. */
+    private static final long MIN_REPLY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+
     private final Context context;
     private final AeronTransport transport;
-    private final List<SliceLedger> ledgers = new ArrayList<>();
-    private final Map<Long, SessionAgent> sessions = new ConcurrentHashMap<>();
-    private final AtomicLong nextSessionId = new AtomicLong(1);
-    private final AtomicInteger nextStreamId = new AtomicInteger(Protocol.FIRST_SESSION_STREAM_ID);
-    private final ControlAdapter controlAdapter;
-    private final Thread controlThread;
-    private final String udpChannel;
-    private final String ipcChannel;
+    private final SessionRegistry registry;
+    private final List<TrafficCounters> gpuCounters = new ArrayList<>();
+    private final Counter repliesDropped;
+    private final AgentRunner controlRunner;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile String failure;
 
@@ -169,26 +175,38 @@ public final class GpuServer implements AutoCloseable
             throw new IllegalStateException("a bitfusion server is already running on port " +
                 context.endpoint().port() + " (Aeron directory " + context.transportSettings().aeronDirectoryName() + ")");
         }
-        for (final GpuDescriptor gpu : context.backend().gpus())
-        {
-            ledgers.add(new SliceLedger(gpu.totalBytes()));
-        }
-
+        registry = new SessionRegistry(context.backend().gpus());
         transport = AeronTransport.launchEmbedded(context.transportSettings());
         try
         {
-            udpChannel = ChannelUris.udp(context.endpoint(), context.transportSettings());
-            ipcChannel = ChannelUris.ipc(context.transportSettings());
-            final Subscription udpControl = transport.aeron().addSubscription(udpChannel, Protocol.CONTROL_STREAM_ID);
-            final Subscription ipcControl = transport.aeron().addSubscription(ipcChannel, Protocol.CONTROL_STREAM_ID);
-            controlAdapter = new ControlAdapter(this, udpControl, ipcControl);
+            final Aeron aeron = transport.aeron();
+            final String udpChannel = ChannelUris.udp(context.endpoint(), context.transportSettings());
+            final String ipcChannel = ChannelUris.ipc(context.transportSettings());
+            for (final GpuDescriptor gpu : context.backend().gpus())
+            {
+                gpuCounters.add(TrafficCounters.forGpu(aeron, gpu.index()));
+            }
+            repliesDropped = ServerCounters.controlRepliesDropped(aeron);
+            final ControlReplySender replySender = new ControlReplySender(aeron, context.errorLog(), repliesDropped,
+                Math.max(context.transportSettings().livenessTimeoutNs(), MIN_REPLY_TIMEOUT_NS));
+            final ControlReplyProxy replyProxy = new ControlReplyProxy(replySender);
+            final SessionAdmission admission =
+                new SessionAdmission(context, aeron, registry, gpuCounters, replyProxy, udpChannel, ipcChannel);
+            final Subscription udpControl = aeron.addSubscription(udpChannel, Protocol.CONTROL_STREAM_ID);
+            final Subscription ipcControl = aeron.addSubscription(ipcChannel, Protocol.CONTROL_STREAM_ID);
+            final ControlAdapter controlAdapter = new ControlAdapter(context, aeron, udpControl, ipcControl, admission,
+                replyProxy, registry, replySender::send, this::fail);
+            controlRunner = new AgentRunner(
+                new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(1)),
+                context.errorLog(), null, new CompositeAgent(controlAdapter, replySender));
         }
         catch (final RuntimeException ex)
         {
+            CloseHelper.quietCloseAll(gpuCounters);
             transport.close();
             throw ex;
         }
-        controlThread = new Thread(controlAdapter, "bitfusion-control");
+        final Thread controlThread = new Thread(controlRunner, "bitfusion-control");
         controlThread.start();
     }
 
@@ -208,66 +226,12 @@ public final class GpuServer implements AutoCloseable
         return context;
     }
 
-    AeronTransport transport()
-    {
-        return transport;
-    }
-
-    String udpChannel()
-    {
-        return udpChannel;
-    }
-
-    String ipcChannel()
-    {
-        return ipcChannel;
-    }
-
-    List<SliceLedger> ledgers()
-    {
-        return ledgers;
-    }
-
-    long nextSessionId()
-    {
-        return nextSessionId.getAndIncrement();
-    }
-
-    int nextStreamId()
-    {
-        return nextStreamId.getAndIncrement();
-    }
-
-    void register(final SessionAgent session)
-    {
-        sessions.put(session.sessionId(), session);
-    }
-
-    void unregister(final SessionAgent session)
-    {
-        sessions.remove(session.sessionId());
-        ledgers.get(session.gpuIndex()).release(session.sessionId());
-    }
-
-    /**
-     * @return the sessions open now.
-     */
-    public Collection<SessionAgent> sessions()
-    {
-        return sessions.values();
-    }
-
     /**
      * @return bytes all tenants hold on all GPUs: what a killed client's memory must return to.
      */
     public long allocatedBytes()
     {
-        long total = 0;
-        for (final SessionAgent session : sessions.values())
-        {
-            total += session.allocatedBytes();
-        }
-        return total;
+        return registry.allocatedBytes();
     }
 
     /**
@@ -291,7 +255,7 @@ public final class GpuServer implements AutoCloseable
         return failure;
     }
 
-    void fail(final String why)
+    private void fail(final String why)
     {
         if (failure == null)
         {
@@ -305,25 +269,10 @@ public final class GpuServer implements AutoCloseable
         {
             return;
         }
-        controlAdapter.stop();
-        try
-        {
-            controlThread.join(5000);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        for (final SessionAgent session : sessions.values())
-        {
-            session.requestClose();
-        }
-        final long deadlineNs = System.nanoTime() + 5_000_000_000L;
-        while (!sessions.isEmpty() && System.nanoTime() < deadlineNs)
-        {
-            Thread.onSpinWait();
-            Thread.yield();
-        }
+        controlRunner.close();
+        registry.closeAll(CLOSE_TIMEOUT_NS);
+        CloseHelper.quietCloseAll(gpuCounters);
+        CloseHelper.quietClose(repliesDropped);
         CloseHelper.closeAll(transport, context.backend());
     }
 }

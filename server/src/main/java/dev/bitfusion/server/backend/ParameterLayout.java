@@ -25,4 +25,17 @@ public final class ParameterLayout
             sizes = new int[count];
         }
     }
+
+    /**
+     * @return a copy, for a reply that waits to be sent while this layout is reused.
+     */
+    public ParameterLayout copy()
+    {
+        final ParameterLayout copy = new ParameterLayout();
+        copy.reset(count);
+        copy.bufferSize = bufferSize;
+        System.arraycopy(offsets, 0, copy.offsets, 0, count);
+        System.arraycopy(sizes, 0, copy.sizes, 0, count);
+        return copy;
+    }
 }

@@ -10,6 +10,7 @@ import dev.bitfusion.emulator.memory.DeviceMemory;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.ParameterLayout;
+import dev.bitfusion.server.backend.TenantMemory;
 import dev.bitfusion.transport.protocol.SyncKind;
 import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
 import org.agrona.DirectBuffer;
@@ -57,6 +58,9 @@ final class EmulatedSession implements BackendSession
         }
     }
 
+    /** The server's view of the tenant's memory: its slice and the ranges it may name. */
+    private final TenantMemory tenant;
+    /** The emulator's: the host memory behind each range, and module globals. */
     private final DeviceMemory memory;
     private final UnsafeBuffer deviceView = new UnsafeBuffer(0, 0);
     private final LongHashSet contexts = new LongHashSet();
@@ -77,33 +81,36 @@ final class EmulatedSession implements BackendSession
 
     EmulatedSession(final DeviceAddressSpace addressSpace, final long sliceBytes)
     {
+        tenant = new TenantMemory(sliceBytes);
         memory = new DeviceMemory(addressSpace, sliceBytes);
         contexts.add(0L);
     }
 
     public long sliceBytes()
     {
-        return memory.quotaBytes();
+        return tenant.sliceBytes();
     }
 
     public long allocatedBytes()
     {
-        return memory.usedBytes();
+        return tenant.allocatedBytes();
     }
 
     public int memAlloc(final long bytes, final CallResult result)
     {
-        if (bytes <= 0)
+        final int status = tenant.admit(bytes, result);
+        if (status != CUDA_SUCCESS)
         {
-            return CUDA_ERROR_INVALID_VALUE;
+            return status;
         }
         final long address = memory.allocate(bytes);
         if (address == 0)
         {
-            result.message = "allocation of " + bytes + " bytes exceeds the slice: " +
-                memory.usedBytes() + " of " + memory.quotaBytes() + " bytes in use";
+            result.message = "allocation of " + bytes + " bytes failed: the emulated GPU's address space or the " +
+                "host's memory is exhausted";
             return CUDA_ERROR_OUT_OF_MEMORY;
         }
+        tenant.allocated(address, bytes);
         result.value1 = address;
         return CUDA_SUCCESS;
     }
@@ -114,7 +121,12 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_SUCCESS;
         }
-        return memory.free(deviceAddress) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+        if (tenant.free(deviceAddress) < 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        memory.free(deviceAddress);
+        return CUDA_SUCCESS;
     }
 
     public int copyHostToDevice(
@@ -124,7 +136,7 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        final long host = memory.hostAddress(deviceAddress, length);
+        final long host = hostAddress(deviceAddress, length);
         if (host == 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
@@ -147,7 +159,7 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        final long host = memory.hostAddress(deviceAddress, bytes);
+        final long host = hostAddress(deviceAddress, bytes);
         if (host == 0 || bytes < 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
@@ -170,8 +182,8 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        final long dst = memory.hostAddress(dstDeviceAddress, bytes);
-        final long src = memory.hostAddress(srcDeviceAddress, bytes);
+        final long dst = hostAddress(dstDeviceAddress, bytes);
+        final long src = hostAddress(srcDeviceAddress, bytes);
         if (dst == 0 || src == 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
@@ -200,7 +212,7 @@ final class EmulatedSession implements BackendSession
         }
         final long rowBytes = width * elementSize;
         final long span = (height - 1) * pitch + rowBytes;
-        final long host = memory.hostAddress(deviceAddress, span);
+        final long host = hostAddress(deviceAddress, span);
         if (host == 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
@@ -319,9 +331,12 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
+        final long heldBefore = memory.usedBytes();
         try
         {
             modules.put(moduleHandle, Emulator.load(image, memory));
+            // The emulator keeps the module's globals in the tenant's memory: they count against the slice.
+            tenant.moduleLoaded(moduleHandle, memory.usedBytes() - heldBefore);
             return CUDA_SUCCESS;
         }
         catch (final EmulatorException ex)
@@ -350,6 +365,7 @@ final class EmulatedSession implements BackendSession
             return false;
         });
         module.unload();
+        tenant.moduleUnloaded(moduleHandle);
         return CUDA_SUCCESS;
     }
 
@@ -391,6 +407,7 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_NOT_FOUND;
         }
+        tenant.addGlobal(moduleHandle, global.deviceAddress(), global.sizeBytes());
         result.value1 = global.deviceAddress();
         result.value2 = global.sizeBytes();
         return CUDA_SUCCESS;
@@ -540,6 +557,15 @@ final class EmulatedSession implements BackendSession
         dynamicSharedLimits.clear();
         carveouts.clear();
         memory.close();
+        tenant.clear();
+    }
+
+    /**
+     * @return the host memory behind a device range the tenant may name, or 0 when it may not.
+     */
+    private long hostAddress(final long deviceAddress, final long bytes)
+    {
+        return tenant.contains(deviceAddress, bytes) ? memory.hostAddress(deviceAddress, bytes) : 0;
     }
 
     private boolean isStream(final long streamHandle)

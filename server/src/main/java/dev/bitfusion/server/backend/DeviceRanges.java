@@ -1,15 +1,14 @@
-package dev.bitfusion.server.backend.cuda;
+package dev.bitfusion.server.backend;
 
 import java.util.Arrays;
 
 /**
- * The device ranges one tenant may name, sorted by start address so a lookup is a binary search: its own
- * allocations and the globals of its modules. One server process shares one device address space among
- * tenants, so every pointer a copy or memset names is checked here before the driver sees it.
+ * Device ranges sorted by start address, so that finding the range an address falls in is a binary search:
+ * {@link TenantMemory} keeps a tenant's allocations in one and its modules' globals in another.
  * <p>
  * Thread safety: not thread safe; owned by one session.
  */
-final class AllocationTable
+final class DeviceRanges
 {
     private long[] starts = new long[64];
     private long[] sizes = new long[64];

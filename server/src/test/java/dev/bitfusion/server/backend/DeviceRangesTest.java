@@ -1,15 +1,15 @@
-package dev.bitfusion.server.backend.cuda;
+package dev.bitfusion.server.backend;
 
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-class AllocationTableTest
+class DeviceRangesTest
 {
     @Test
     void shouldAcceptRangesInsideOneAllocationOnly()
     {
-        final AllocationTable table = new AllocationTable();
+        final DeviceRanges table = new DeviceRanges();
         table.add(0x2000, 0x100);
         table.add(0x1000, 0x100);
         table.add(0x2100, 0x100);
@@ -26,7 +26,7 @@ class AllocationTableTest
     @Test
     void shouldForgetAFreedRangeAndGrowPastItsInitialCapacity()
     {
-        final AllocationTable table = new AllocationTable();
+        final DeviceRanges table = new DeviceRanges();
         for (int i = 1000; i > 0; i--)
         {
             table.add(i * 0x1000L, 0x800);

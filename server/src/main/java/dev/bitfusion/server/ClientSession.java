@@ -1,0 +1,688 @@
+package dev.bitfusion.server;
+
+import dev.bitfusion.server.backend.BackendSession;
+import dev.bitfusion.server.backend.CallResult;
+import dev.bitfusion.server.backend.GpuDescriptor;
+import dev.bitfusion.server.backend.ParameterLayout;
+import dev.bitfusion.server.status.TrafficCounters;
+import dev.bitfusion.cuda.CuResult;
+import dev.bitfusion.transport.protocol.SyncKind;
+import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import static dev.bitfusion.cuda.CuResult.*;
+
+/**
+ * One client's session: its state machine, an Agrona {@link Agent} on a thread of its own, so that a blocking
+ * CUDA call (a long kernel, a big copy) holds up this tenant only. Its {@link SessionAdapter} decodes the
+ * requests, this class executes each in order against the backend, and its {@link SessionReplyProxy} encodes
+ * the answers.
+ * <pre>
+ *   AWAIT_REPLY_STREAM  until the client's reply stream connects (it was named in SessionOpen)
+ *   SEND_OPEN_REPLY     until the SessionOpenReply goes out
+ *   ACTIVE              requests executed as they come; liveness of both streams checked
+ *   DONE                the runner stops; onClose frees all the session held and its slice
+ * </pre>
+ * The session ends when the client closes it, when the client's request publication disappears (process
+ * died or network gone: Aeron notices within the liveness timeout), when the client stops taking replies for
+ * the liveness timeout, when the server stops, or when executing a request fails unexpectedly (the client is
+ * told with a sticky asynchronous error).
+ * <p>
+ * A reply the publication refuses (back pressure) is queued and sent before the next request is taken, so
+ * replies stay in order. Device-to-host data and device printf are the exception: the backend holds their
+ * bytes only while it calls back, so they are retried there until the liveness timeout.
+ * <p>
+ * Thread safety: {@link #doWork()}, {@link #onClose()} and the request handlers on the session's thread;
+ * {@link #requestClose()} and the accessors from any thread; device printf from the threads of a launch, one
+ * at a time.
+ */
+final class ClientSession implements Agent
+{
+    private static final long MIN_REPLY_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+
+    enum State
+    {
+        AWAIT_REPLY_STREAM, SEND_OPEN_REPLY, ACTIVE, DONE
+    }
+
+    private final long sessionId;
+    private final String clientId;
+    private final GpuDescriptor gpu;
+    private final int requestStreamId;
+    private final long openCorrelationId;
+    private final BackendSession backend;
+    private final TrafficCounters counters;
+    private final ServerErrorLog errorLog;
+    private final long livenessTimeoutNs;
+    private final Consumer<ClientSession> onClosed;
+    private final SessionAdapter adapter;
+    private final SessionReplyProxy replyProxy;
+
+    private final IdleStrategy replyIdleStrategy = idleStrategy();
+    private final IdleStrategy printfIdleStrategy = idleStrategy();
+    private final Object printfLock = new Object();
+    private final CallResult callResult = new CallResult();
+    private final ParameterLayout parameterLayout = new ParameterLayout();
+    private final UnsafeBuffer tensorMap =
+        new UnsafeBuffer(ByteBuffer.allocateDirect(TensorMapArgumentsDecoder.tensorMapLength()));
+    private final int[] occupancyGrid = new int[3];
+    private final int[] occupancyBlock = new int[3];
+    private final int[] occupancyCluster = new int[3];
+    private final StagedModuleImages stagedImages = new StagedModuleImages(
+        StagedModuleImages.MAX_IMAGE_BYTES_DEFAULT, StagedModuleImages.MAX_STAGED_BYTES_DEFAULT);
+    private final ArrayDeque<BooleanSupplier> pendingReplies = new ArrayDeque<>();
+    private final BackendSession.DeviceDataSink dataSink = this::onDeviceData;
+    private final Consumer<String> printfSink = this::onDeviceOutput;
+
+    private State state = State.AWAIT_REPLY_STREAM;
+    private long deadlineNs;
+    private boolean requestStreamSeen;
+    private long repliesLostSinceNs;
+    private long pendingSinceNs;
+    private long dtoHCorrelationId;
+    private String endReason;
+    private volatile String closeReason;
+
+    /**
+     * @param requests the session's request stream; the session closes it.
+     * @param replies  the client's reply stream; the session closes it.
+     * @param backend  the tenant on its GPU; the session closes it.
+     * @param counters the session's counters; the session closes them.
+     * @param onClosed told once the session has freed everything, on the session's thread.
+     */
+    ClientSession(
+        final long sessionId,
+        final String clientId,
+        final GpuDescriptor gpu,
+        final int requestStreamId,
+        final long openCorrelationId,
+        final Subscription requests,
+        final ExclusivePublication replies,
+        final BackendSession backend,
+        final TrafficCounters counters,
+        final ServerErrorLog errorLog,
+        final long livenessTimeoutNs,
+        final Consumer<ClientSession> onClosed)
+    {
+        this.sessionId = sessionId;
+        this.clientId = clientId;
+        this.gpu = gpu;
+        this.requestStreamId = requestStreamId;
+        this.openCorrelationId = openCorrelationId;
+        this.backend = backend;
+        this.counters = counters;
+        this.errorLog = errorLog;
+        this.livenessTimeoutNs = livenessTimeoutNs;
+        this.onClosed = onClosed;
+        this.adapter = new SessionAdapter(requests, this, counters);
+        this.replyProxy = new SessionReplyProxy(replies, counters);
+        deadlineNs = System.nanoTime() + Math.max(livenessTimeoutNs, MIN_REPLY_CONNECT_TIMEOUT_NS);
+    }
+
+    /**
+     * @return how a session's thread waits for work, and for room to reply: it spins a little, then parks for
+     * at most 200 µs, so an idle session costs next to nothing and a busy one answers at once.
+     */
+    static IdleStrategy idleStrategy()
+    {
+        return new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200));
+    }
+
+    long sessionId()
+    {
+        return sessionId;
+    }
+
+    String clientId()
+    {
+        return clientId;
+    }
+
+    int gpuIndex()
+    {
+        return gpu.index();
+    }
+
+    long sliceBytes()
+    {
+        return backend.sliceBytes();
+    }
+
+    long allocatedBytes()
+    {
+        return backend.allocatedBytes();
+    }
+
+    /**
+     * End the session at its next turn, as when the server stops.
+     */
+    void requestClose()
+    {
+        closeFor("the server is stopping");
+    }
+
+    public String roleName()
+    {
+        return "bitfusion-session-" + sessionId;
+    }
+
+    /**
+     * @throws AgentTerminationException once the session is done, for its runner to stop and close it.
+     */
+    public int doWork()
+    {
+        if (state == State.DONE)
+        {
+            throw new AgentTerminationException(endReason);
+        }
+        try
+        {
+            final long nowNs = System.nanoTime();
+            return switch (state)
+            {
+                case AWAIT_REPLY_STREAM -> awaitReplyStream(nowNs);
+                case SEND_OPEN_REPLY -> sendOpenReply(nowNs);
+                default -> serve(nowNs);
+            };
+        }
+        catch (final Throwable ex)
+        {
+            fail(ex);
+            return 1;
+        }
+    }
+
+    public void onClose()
+    {
+        final long heldBytes = backend.allocatedBytes();
+        final long calls = counters.calls();
+        CloseHelper.quietClose(backend::close);
+        CloseHelper.quietCloseAll(adapter, replyProxy, counters);
+        stagedImages.clear();
+        state = State.DONE;
+        // Said before the registry lets go, so whoever sees the session gone can read why.
+        errorLog.info("session " + sessionId + " (" + clientId + ") ended: " +
+            (endReason != null ? endReason : "stopped") + "; freed " + heldBytes + " bytes after " + calls + " calls");
+        onClosed.accept(this);
+    }
+
+    boolean hasPendingReplies()
+    {
+        return !pendingReplies.isEmpty();
+    }
+
+    // ---------------------------------------------------------------- states
+
+    private int awaitReplyStream(final long nowNs)
+    {
+        if (replyProxy.isConnected())
+        {
+            state = State.SEND_OPEN_REPLY;
+            deadlineNs = nowNs + livenessTimeoutNs;
+            return 1;
+        }
+        if (closeReason != null || nowNs > deadlineNs)
+        {
+            end("client never connected its reply stream");
+        }
+        return 0;
+    }
+
+    private int sendOpenReply(final long nowNs)
+    {
+        if (replyProxy.sendOpenReply(openCorrelationId, sessionId, requestStreamId, backend.sliceBytes(), gpu))
+        {
+            state = State.ACTIVE;
+            deadlineNs = nowNs + livenessTimeoutNs * 2;
+            return 1;
+        }
+        if (closeReason != null || replyProxy.isClosed() || nowNs > deadlineNs)
+        {
+            end("client went away before the session opened");
+        }
+        return 0;
+    }
+
+    private int serve(final long nowNs)
+    {
+        int work = sendPendingReplies(nowNs);
+        if (pendingReplies.isEmpty())
+        {
+            work += adapter.poll();
+        }
+        final String reason = closeReason;
+        if (reason != null)
+        {
+            end(reason);
+        }
+        else if (adapter.isConnected())
+        {
+            requestStreamSeen = true;
+        }
+        else if (requestStreamSeen)
+        {
+            end("client disconnected");
+        }
+        else if (nowNs > deadlineNs)
+        {
+            end("client never connected its request stream");
+        }
+
+        if (replyProxy.isConnected())
+        {
+            repliesLostSinceNs = 0;
+        }
+        else if (repliesLostSinceNs == 0)
+        {
+            repliesLostSinceNs = nowNs;
+        }
+        else if (nowNs - repliesLostSinceNs > livenessTimeoutNs)
+        {
+            end("client stopped receiving replies");
+        }
+        return work;
+    }
+
+    private int sendPendingReplies(final long nowNs)
+    {
+        int sent = 0;
+        while (!pendingReplies.isEmpty() && pendingReplies.peekFirst().getAsBoolean())
+        {
+            pendingReplies.pollFirst();
+            sent++;
+        }
+        if (sent > 0)
+        {
+            pendingSinceNs = nowNs;
+        }
+        else if (!pendingReplies.isEmpty() && (replyProxy.isClosed() || nowNs - pendingSinceNs > livenessTimeoutNs))
+        {
+            closeFor("client stopped receiving replies");
+        }
+        return sent;
+    }
+
+    private void end(final String reason)
+    {
+        if (state != State.DONE)
+        {
+            endReason = reason;
+            state = State.DONE;
+        }
+    }
+
+    private void closeFor(final String reason)
+    {
+        if (closeReason == null)
+        {
+            closeReason = reason;
+        }
+    }
+
+    private void fail(final Throwable ex)
+    {
+        errorLog.record("session " + sessionId + " (" + clientId + ") failed: " + ex);
+        try
+        {
+            // Tell the client why its session ends, so it reports the server's fault, not a lost network.
+            replyProxy.sendAsyncError(CUDA_ERROR_UNKNOWN, true, "the server's session failed: " + ex);
+        }
+        catch (final RuntimeException ignore)
+        {
+            // The reply stream itself is broken: the client notices the closed session instead.
+        }
+        end("internal error");
+    }
+
+    // ---------------------------------------------------------------- requests, from the adapter
+
+    void onMemAlloc(final long correlationId, final long bytes)
+    {
+        sendResult(correlationId, backend.memAlloc(bytes, callResult.reset()));
+    }
+
+    void onMemFree(final long deviceAddress)
+    {
+        checkAsync(backend.memFree(deviceAddress), "cuMemFree", deviceAddress);
+    }
+
+    void onMemGetInfo(final long correlationId)
+    {
+        callResult.reset();
+        callResult.value1 = backend.sliceBytes() - backend.allocatedBytes();
+        callResult.value2 = backend.sliceBytes();
+        sendResult(correlationId, CUDA_SUCCESS);
+    }
+
+    void onMemcpyHtoD(final long streamHandle, final long deviceAddress, final DirectBuffer data)
+    {
+        checkAsync(backend.copyHostToDevice(streamHandle, deviceAddress, data, 0, data.capacity()),
+            "cuMemcpyHtoD", deviceAddress);
+    }
+
+    void onMemcpyDtoH(final long correlationId, final long streamHandle, final long deviceAddress, final long bytes)
+    {
+        dtoHCorrelationId = correlationId;
+        final int status = backend.copyDeviceToHost(
+            streamHandle, deviceAddress, bytes, replyProxy.maxDataChunkBytes(), dataSink, printfSink);
+        callResult.reset();
+        sendResult(correlationId, status);
+    }
+
+    void onMemcpyDtoD(final long streamHandle, final long dstDeviceAddress, final long srcDeviceAddress, final long bytes)
+    {
+        checkAsync(backend.copyDeviceToDevice(streamHandle, dstDeviceAddress, srcDeviceAddress, bytes),
+            "cuMemcpyDtoD", dstDeviceAddress);
+    }
+
+    void onMemset(
+        final long streamHandle, final long deviceAddress, final int value, final int elementSize,
+        final long width, final long height, final long pitch)
+    {
+        checkAsync(backend.memset(streamHandle, deviceAddress, value, elementSize, width, height, pitch),
+            "cuMemset", deviceAddress);
+    }
+
+    void onContextCreate(final long contextHandle, final int flags)
+    {
+        checkAsync(backend.contextCreate(contextHandle, flags), "cuCtxCreate", contextHandle);
+    }
+
+    void onContextDestroy(final long contextHandle)
+    {
+        checkAsync(backend.contextDestroy(contextHandle), "cuCtxDestroy", contextHandle);
+    }
+
+    void onSynchronize(final long correlationId, final SyncKind kind, final long handle)
+    {
+        final int status = backend.synchronize(kind, handle, printfSink);
+        callResult.reset();
+        sendResult(correlationId, status);
+    }
+
+    void onStreamCreate(final long streamHandle, final long contextHandle, final int flags, final int priority)
+    {
+        checkAsync(backend.streamCreate(streamHandle, contextHandle, flags, priority), "cuStreamCreate", streamHandle);
+    }
+
+    void onStreamDestroy(final long streamHandle)
+    {
+        checkAsync(backend.streamDestroy(streamHandle), "cuStreamDestroy", streamHandle);
+    }
+
+    void onStreamWaitEvent(final long streamHandle, final long eventHandle)
+    {
+        checkAsync(backend.streamWaitEvent(streamHandle, eventHandle), "cuStreamWaitEvent", streamHandle);
+    }
+
+    void onEventCreate(final long eventHandle, final long contextHandle, final int flags)
+    {
+        checkAsync(backend.eventCreate(eventHandle, contextHandle, flags), "cuEventCreate", eventHandle);
+    }
+
+    void onEventRecord(final long eventHandle, final long streamHandle)
+    {
+        checkAsync(backend.eventRecord(eventHandle, streamHandle), "cuEventRecord", eventHandle);
+    }
+
+    void onEventDestroy(final long eventHandle)
+    {
+        checkAsync(backend.eventDestroy(eventHandle), "cuEventDestroy", eventHandle);
+    }
+
+    void onEventElapsedTime(final long correlationId, final long startEventHandle, final long endEventHandle)
+    {
+        sendResult(correlationId, backend.eventElapsedTime(startEventHandle, endEventHandle, callResult.reset()));
+    }
+
+    void onModuleImageChunk(final long moduleHandle, final long byteOffset, final long totalBytes, final DirectBuffer data)
+    {
+        final int status = stagedImages.stage(moduleHandle, byteOffset, totalBytes, data, callResult.reset());
+        if (status != CUDA_SUCCESS)
+        {
+            reportAsyncError(status, false, callResult.message);
+        }
+    }
+
+    void onModuleLoad(final long correlationId, final long moduleHandle, final long contextHandle)
+    {
+        final byte[] image = stagedImages.take(moduleHandle);
+        callResult.reset();
+        if (image == null)
+        {
+            callResult.message = "module image incomplete or missing";
+            sendResult(correlationId, CUDA_ERROR_INVALID_VALUE);
+            return;
+        }
+        sendResult(correlationId, backend.moduleLoad(moduleHandle, contextHandle, image, callResult));
+    }
+
+    void onModuleUnload(final long moduleHandle)
+    {
+        stagedImages.discard(moduleHandle);
+        checkAsync(backend.moduleUnload(moduleHandle), "cuModuleUnload", moduleHandle);
+    }
+
+    void onModuleGetFunction(
+        final long correlationId, final long moduleHandle, final long functionHandle, final String name)
+    {
+        final int status = backend.moduleGetFunction(moduleHandle, functionHandle, name, parameterLayout);
+        if (!pendingReplies.isEmpty() || !replyProxy.sendFunctionInfo(correlationId, status, parameterLayout))
+        {
+            final ParameterLayout layout = parameterLayout.copy();
+            queue(() -> replyProxy.sendFunctionInfo(correlationId, status, layout));
+        }
+    }
+
+    void onModuleGetGlobal(final long correlationId, final long moduleHandle, final String name)
+    {
+        sendResult(correlationId, backend.moduleGetGlobal(moduleHandle, name, callResult.reset()));
+    }
+
+    void onFunctionGetAttribute(final long correlationId, final long functionHandle, final int attribute)
+    {
+        sendResult(correlationId, backend.functionGetAttribute(functionHandle, attribute, callResult.reset()));
+    }
+
+    void onFunctionSetAttribute(final long correlationId, final long functionHandle, final int attribute, final int value)
+    {
+        final int status = backend.functionSetAttribute(functionHandle, attribute, value);
+        callResult.reset();
+        sendResult(correlationId, status);
+    }
+
+    void onContextLimit(final long correlationId, final int limit, final boolean set, final long value)
+    {
+        sendResult(correlationId, backend.contextLimit(limit, set, value, callResult.reset()));
+    }
+
+    /**
+     * The map goes back as a DataChunk of the call, before its Result.
+     */
+    void onTensorMapEncode(final long correlationId, final TensorMapArgumentsDecoder arguments)
+    {
+        final int status = backend.tensorMapEncode(arguments, tensorMap, callResult.reset());
+        if (status == CUDA_SUCCESS)
+        {
+            dtoHCorrelationId = correlationId;
+            onDeviceData(0, tensorMap.addressOffset(), tensorMap.capacity());
+        }
+        sendResult(correlationId, status);
+    }
+
+    void onClusterOccupancy(
+        final long correlationId, final long functionHandle, final int query,
+        final int gridX, final int gridY, final int gridZ, final int blockX, final int blockY, final int blockZ,
+        final int sharedMemBytes, final int clusterX, final int clusterY, final int clusterZ)
+    {
+        occupancyGrid[0] = gridX;
+        occupancyGrid[1] = gridY;
+        occupancyGrid[2] = gridZ;
+        occupancyBlock[0] = blockX;
+        occupancyBlock[1] = blockY;
+        occupancyBlock[2] = blockZ;
+        occupancyCluster[0] = clusterX;
+        occupancyCluster[1] = clusterY;
+        occupancyCluster[2] = clusterZ;
+        sendResult(correlationId, backend.clusterOccupancy(functionHandle, query, occupancyGrid, occupancyBlock,
+            sharedMemBytes, occupancyCluster, callResult.reset()));
+    }
+
+    void onLaunchKernel(
+        final long functionHandle, final long streamHandle,
+        final int gridX, final int gridY, final int gridZ, final int blockX, final int blockY, final int blockZ,
+        final int sharedMemBytes, final int clusterX, final int clusterY, final int clusterZ,
+        final DirectBuffer parameters)
+    {
+        final int status = backend.launchKernel(functionHandle, streamHandle, gridX, gridY, gridZ,
+            blockX, blockY, blockZ, sharedMemBytes, clusterX, clusterY, clusterZ,
+            parameters, 0, parameters.capacity(), printfSink);
+        if (status != CUDA_SUCCESS)
+        {
+            final boolean sticky = status == CUDA_ERROR_ILLEGAL_ADDRESS || status == CUDA_ERROR_LAUNCH_FAILED;
+            reportAsyncError(status, sticky, "kernel launch failed: " + CuResult.describe(status));
+        }
+    }
+
+    void onSessionClose(final long closedSessionId)
+    {
+        if (closedSessionId == sessionId)
+        {
+            closeFor("closed by client");
+        }
+        else
+        {
+            reportAsyncError(CUDA_ERROR_INVALID_VALUE, false,
+                "SessionClose names session " + closedSessionId + ", not this one");
+        }
+    }
+
+    /**
+     * A request that could not be decoded, or of a kind this server does not know.
+     */
+    void onMalformedRequest(final int status, final String message)
+    {
+        reportAsyncError(status, false, message);
+    }
+
+    // ---------------------------------------------------------------- replies
+
+    private void sendResult(final long correlationId, final int status)
+    {
+        final long value1 = callResult.value1;
+        final long value2 = callResult.value2;
+        final String message = callResult.message;
+        if (!pendingReplies.isEmpty() || !replyProxy.sendResult(correlationId, status, value1, value2, message))
+        {
+            queue(() -> replyProxy.sendResult(correlationId, status, value1, value2, message));
+        }
+    }
+
+    private void checkAsync(final int status, final String call, final long handleOrAddress)
+    {
+        if (status != CUDA_SUCCESS)
+        {
+            reportAsyncError(status, false,
+                call + " (0x" + Long.toHexString(handleOrAddress) + ") failed: " + CuResult.describe(status));
+        }
+    }
+
+    private void reportAsyncError(final int status, final boolean sticky, final String message)
+    {
+        if (!pendingReplies.isEmpty() || !replyProxy.sendAsyncError(status, sticky, message))
+        {
+            queue(() -> replyProxy.sendAsyncError(status, sticky, message));
+        }
+    }
+
+    /**
+     * Only on back pressure: the reply's values are captured then, and sent before the next request is taken.
+     */
+    private void queue(final BooleanSupplier reply)
+    {
+        if (pendingReplies.isEmpty())
+        {
+            pendingSinceNs = System.nanoTime();
+        }
+        pendingReplies.addLast(reply);
+    }
+
+    /**
+     * Device-to-host data, valid only during this call: retried until it goes or the client is given up.
+     *
+     * @return false to make the backend abandon the copy.
+     */
+    private boolean onDeviceData(final long offset, final long hostMemory, final int length)
+    {
+        if (replyProxy.sendDataChunk(dtoHCorrelationId, offset, hostMemory, length))
+        {
+            return true;
+        }
+        final long refusedAtNs = System.nanoTime();
+        do
+        {
+            if (!mayRetryReply(refusedAtNs, replyIdleStrategy))
+            {
+                return false;
+            }
+        }
+        while (!replyProxy.sendDataChunk(dtoHCorrelationId, offset, hostMemory, length));
+        replyIdleStrategy.reset();
+        return true;
+    }
+
+    /**
+     * Device printf; the emulated GPU prints from the threads of a launch, which take turns here.
+     */
+    private void onDeviceOutput(final String text)
+    {
+        final byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        synchronized (printfLock)
+        {
+            final int maxText = replyProxy.maxDeviceOutputBytes();
+            for (int start = 0; start < bytes.length; start += maxText)
+            {
+                final int length = Math.min(maxText, bytes.length - start);
+                final long refusedAtNs = System.nanoTime();
+                while (!replyProxy.sendDeviceOutput(bytes, start, length))
+                {
+                    if (!mayRetryReply(refusedAtNs, printfIdleStrategy))
+                    {
+                        return;
+                    }
+                }
+                printfIdleStrategy.reset();
+            }
+        }
+    }
+
+    /**
+     * @return false, and the session set to close, when a refused reply cannot go out: the publication closed,
+     * the session is closing, or the client took nothing for the liveness timeout.
+     */
+    private boolean mayRetryReply(final long refusedAtNs, final IdleStrategy idleStrategy)
+    {
+        if (replyProxy.isClosed() || closeReason != null || System.nanoTime() - refusedAtNs > livenessTimeoutNs)
+        {
+            closeFor("client stopped receiving replies");
+            return false;
+        }
+        idleStrategy.idle();
+        return true;
+    }
+}

@@ -1,0 +1,210 @@
+package dev.bitfusion.server;
+
+import dev.bitfusion.server.backend.GpuDescriptor;
+import dev.bitfusion.server.backend.ParameterLayout;
+import dev.bitfusion.server.status.TrafficCounters;
+import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.protocol.AsyncErrorEncoder;
+import dev.bitfusion.transport.protocol.DataChunkEncoder;
+import dev.bitfusion.transport.protocol.DeviceOutputEncoder;
+import dev.bitfusion.transport.protocol.FunctionInfoEncoder;
+import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
+import dev.bitfusion.transport.protocol.ResultEncoder;
+import dev.bitfusion.transport.protocol.SessionOpenReplyEncoder;
+import dev.bitfusion.transport.protocol.SessionStatus;
+import io.aeron.ExclusivePublication;
+import io.aeron.logbuffer.BufferClaim;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
+
+/**
+ * Encodes a session's replies and offers them on its client's reply stream, once each: a send returns false
+ * when the publication is back pressured, not yet connected or closed, and the {@link ClientSession} decides
+ * whether to queue the reply, retry it or end. What goes out is counted (bytes, and replies carrying an error).
+ * <pre>
+ *   SessionOpenReply  correlationId, status OPENED, sessionId, requestStreamId, protocolVersion, sliceBytes,
+ *                     compute capability, uuid, attributes[attribute, value], deviceName, message
+ *   Result            correlationId, result (CUresult), value1, value2, message
+ *   FunctionInfo      correlationId, result, parameterBufferSize, parameters[offset, size]
+ *   DataChunk         correlationId, byteOffset, data (device-to-host bytes, claimed in the term: one copy)
+ *   AsyncError        result, sticky, message
+ *   DeviceOutput      text (device printf)
+ * </pre>
+ * Thread safety: the session's thread, except {@link #sendDeviceOutput}, which kernels' printf may call from
+ * the threads of a launch while the session's thread waits for that launch; it has its own buffer and the
+ * session serialises its callers.
+ */
+final class SessionReplyProxy implements AutoCloseable
+{
+    private static final int STICKY = 1;
+    private static final int REPLY_BUFFER_BYTES = 64 * 1024;
+
+    private final ExclusivePublication publication;
+    private final TrafficCounters counters;
+    private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[REPLY_BUFFER_BYTES]);
+    private final UnsafeBuffer outputBuffer = new UnsafeBuffer(new byte[REPLY_BUFFER_BYTES]);
+    private final UnsafeBuffer deviceData = new UnsafeBuffer(0, 0);
+    private final BufferClaim bufferClaim = new BufferClaim();
+    private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
+    private final MessageHeaderEncoder outputHeaderEncoder = new MessageHeaderEncoder();
+    private final SessionOpenReplyEncoder openReplyEncoder = new SessionOpenReplyEncoder();
+    private final ResultEncoder resultEncoder = new ResultEncoder();
+    private final FunctionInfoEncoder functionInfoEncoder = new FunctionInfoEncoder();
+    private final DataChunkEncoder dataChunkEncoder = new DataChunkEncoder();
+    private final AsyncErrorEncoder asyncErrorEncoder = new AsyncErrorEncoder();
+    private final DeviceOutputEncoder deviceOutputEncoder = new DeviceOutputEncoder();
+
+    /**
+     * @param publication the client's reply stream; closed with this proxy.
+     * @param counters    the session's counters.
+     */
+    SessionReplyProxy(final ExclusivePublication publication, final TrafficCounters counters)
+    {
+        this.publication = publication;
+        this.counters = counters;
+    }
+
+    boolean isConnected()
+    {
+        return publication.isConnected();
+    }
+
+    boolean isClosed()
+    {
+        return publication.isClosed();
+    }
+
+    /**
+     * @return the most device bytes one DataChunk carries.
+     */
+    int maxDataChunkBytes()
+    {
+        return publication.maxPayloadLength() - MessageHeaderEncoder.ENCODED_LENGTH - DataChunkEncoder.BLOCK_LENGTH -
+            DataChunkEncoder.dataHeaderLength();
+    }
+
+    /**
+     * @return the most bytes of text one DeviceOutput carries.
+     */
+    int maxDeviceOutputBytes()
+    {
+        return Math.min(outputBuffer.capacity(), publication.maxMessageLength()) - MessageHeaderEncoder.ENCODED_LENGTH -
+            DeviceOutputEncoder.BLOCK_LENGTH - DeviceOutputEncoder.textHeaderLength();
+    }
+
+    boolean sendOpenReply(
+        final long correlationId, final long sessionId, final int requestStreamId, final long sliceBytes,
+        final GpuDescriptor gpu)
+    {
+        openReplyEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .status(SessionStatus.OPENED)
+            .sessionId(sessionId)
+            .requestStreamId(requestStreamId)
+            .protocolVersion(Protocol.VERSION)
+            .sliceBytes(sliceBytes)
+            .computeCapabilityMajor(gpu.computeCapabilityMajor())
+            .computeCapabilityMinor(gpu.computeCapabilityMinor())
+            .putUuid(gpu.uuid(), 0, SessionOpenReplyEncoder.uuidLength());
+        final SessionOpenReplyEncoder.AttributesEncoder attributes =
+            openReplyEncoder.attributesCount(gpu.attributeIds().length);
+        for (int i = 0; i < gpu.attributeIds().length; i++)
+        {
+            attributes.next().attribute(gpu.attributeIds()[i]).value(gpu.attributeValues()[i]);
+        }
+        openReplyEncoder.deviceName(gpu.name()).message("");
+        return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + openReplyEncoder.encodedLength(), false);
+    }
+
+    /**
+     * @param message why the call failed, or null.
+     */
+    boolean sendResult(
+        final long correlationId, final int result, final long value1, final long value2, final String message)
+    {
+        resultEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .result(result)
+            .value1(value1)
+            .value2(value2)
+            .message(message);
+        return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + resultEncoder.encodedLength(), result != CUDA_SUCCESS);
+    }
+
+    /**
+     * @param layout the kernel's parameters; sent only with CUDA_SUCCESS.
+     */
+    boolean sendFunctionInfo(final long correlationId, final int result, final ParameterLayout layout)
+    {
+        final boolean found = result == CUDA_SUCCESS;
+        functionInfoEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .result(result)
+            .parameterBufferSize(found ? layout.bufferSize : 0);
+        final int count = found ? layout.count : 0;
+        final FunctionInfoEncoder.ParametersEncoder parameters = functionInfoEncoder.parametersCount(count);
+        for (int i = 0; i < count; i++)
+        {
+            parameters.next().offset(layout.offsets[i]).size(layout.sizes[i]);
+        }
+        return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + functionInfoEncoder.encodedLength(), !found);
+    }
+
+    boolean sendAsyncError(final int result, final boolean sticky, final String message)
+    {
+        asyncErrorEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .result(result)
+            .sticky(sticky ? STICKY : 0)
+            .message(message);
+        return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + asyncErrorEncoder.encodedLength(), true);
+    }
+
+    /**
+     * Claimed in the publication's term, so the bytes are copied once, from where the backend holds them.
+     *
+     * @param hostMemory address of the bytes, at most {@link #maxDataChunkBytes()} of them.
+     */
+    boolean sendDataChunk(final long correlationId, final long byteOffset, final long hostMemory, final int length)
+    {
+        final int messageLength = MessageHeaderEncoder.ENCODED_LENGTH + DataChunkEncoder.BLOCK_LENGTH +
+            DataChunkEncoder.dataHeaderLength() + length;
+        if (publication.tryClaim(messageLength, bufferClaim) <= 0)
+        {
+            return false;
+        }
+        deviceData.wrap(hostMemory, length);
+        dataChunkEncoder.wrapAndApplyHeader(bufferClaim.buffer(), bufferClaim.offset(), headerEncoder)
+            .correlationId(correlationId)
+            .byteOffset(byteOffset)
+            .putData(deviceData, 0, length);
+        bufferClaim.commit();
+        counters.onReply(messageLength, false);
+        return true;
+    }
+
+    /**
+     * @param text   UTF-8 bytes a kernel printed, at most {@link #maxDeviceOutputBytes()} of them from offset.
+     */
+    boolean sendDeviceOutput(final byte[] text, final int offset, final int length)
+    {
+        deviceOutputEncoder.wrapAndApplyHeader(outputBuffer, 0, outputHeaderEncoder).putText(text, offset, length);
+        return offer(outputBuffer, MessageHeaderEncoder.ENCODED_LENGTH + deviceOutputEncoder.encodedLength(), false);
+    }
+
+    public void close()
+    {
+        publication.close();
+    }
+
+    private boolean offer(final DirectBuffer message, final int length, final boolean error)
+    {
+        if (publication.offer(message, 0, length) > 0)
+        {
+            counters.onReply(length, error);
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,192 @@
+package dev.bitfusion.server.backend;
+
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongArrayList;
+
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_INVALID_VALUE;
+import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_OUT_OF_MEMORY;
+import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
+
+/**
+ * One tenant's device memory as the server polices it, whatever the backend: the slice it may hold, and the
+ * device ranges it may name. One server process shares one device address space among its tenants, so every
+ * pointer a copy, memset, free or tensor map names must lie inside one of this tenant's own allocations, or a
+ * global of one of its modules, before a backend touches it; an allocation past the slice fails with
+ * CUDA_ERROR_OUT_OF_MEMORY.
+ * <p>
+ * A backend asks {@link #admit} before it allocates, reports what it got with {@link #allocated}, and
+ * {@link #free}s by start address. Module loads may hold memory in the slice too (the emulated GPU keeps a
+ * module's globals there; a real driver keeps them outside any slice), reported with {@link #moduleLoaded}.
+ * <p>
+ * Thread safety: not thread safe; owned by one session's executor, except {@link #allocatedBytes()}, which
+ * listings may read from any thread.
+ */
+public final class TenantMemory
+{
+    /** What a loaded module adds: bytes it holds in the slice and the globals the tenant may name. */
+    private static final class ModuleMemory
+    {
+        final LongArrayList globals = new LongArrayList();
+        long heldBytes;
+    }
+
+    private final long sliceBytes;
+    private final DeviceRanges allocations = new DeviceRanges();
+    private final DeviceRanges globals = new DeviceRanges();
+    private final Long2ObjectHashMap<ModuleMemory> modules = new Long2ObjectHashMap<>();
+    private volatile long allocatedBytes;
+
+    /**
+     * @param sliceBytes the most the tenant may hold at once.
+     */
+    public TenantMemory(final long sliceBytes)
+    {
+        this.sliceBytes = sliceBytes;
+    }
+
+    /**
+     * @return the bytes this tenant may hold.
+     */
+    public long sliceBytes()
+    {
+        return sliceBytes;
+    }
+
+    /**
+     * @return the bytes this tenant holds now: its allocations and what its modules hold in the slice.
+     */
+    public long allocatedBytes()
+    {
+        return allocatedBytes;
+    }
+
+    /**
+     * Decide whether an allocation may be made.
+     *
+     * @param bytes  its size.
+     * @param result receives the reason for a refusal past the slice.
+     * @return CUDA_SUCCESS, CUDA_ERROR_INVALID_VALUE for no bytes, or CUDA_ERROR_OUT_OF_MEMORY past the slice.
+     */
+    public int admit(final long bytes, final CallResult result)
+    {
+        if (bytes <= 0)
+        {
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        if (bytes > sliceBytes - allocatedBytes)
+        {
+            result.message = "allocation of " + bytes + " bytes exceeds the slice: " +
+                allocatedBytes + " of " + sliceBytes + " bytes in use";
+            return CUDA_ERROR_OUT_OF_MEMORY;
+        }
+        return CUDA_SUCCESS;
+    }
+
+    /**
+     * @param address where an admitted allocation was made.
+     * @param bytes   its size.
+     */
+    public void allocated(final long address, final long bytes)
+    {
+        allocations.add(address, bytes);
+        allocatedBytes += bytes;
+    }
+
+    /**
+     * @param address the start of one of this tenant's allocations.
+     * @return its size, now no longer held, or -1 when no allocation of this tenant starts there: the backend
+     * must then free nothing (CUDA_ERROR_INVALID_VALUE).
+     */
+    public long free(final long address)
+    {
+        final long bytes = allocations.remove(address);
+        if (bytes >= 0)
+        {
+            allocatedBytes -= bytes;
+        }
+        return bytes;
+    }
+
+    /**
+     * @param moduleHandle the client's handle of a module just loaded.
+     * @param heldBytes    what the load took from the slice; 0 when the backend keeps modules outside it.
+     */
+    public void moduleLoaded(final long moduleHandle, final long heldBytes)
+    {
+        final ModuleMemory module = modules.computeIfAbsent(moduleHandle, (handle) -> new ModuleMemory());
+        module.heldBytes += heldBytes;
+        allocatedBytes += heldBytes;
+    }
+
+    /**
+     * A global the client looked up (cuModuleGetGlobal) and may now copy to and from.
+     *
+     * @param moduleHandle the module it belongs to, loaded by {@link #moduleLoaded}.
+     * @param address      its device address.
+     * @param bytes        its size; an empty global adds nothing.
+     */
+    public void addGlobal(final long moduleHandle, final long address, final long bytes)
+    {
+        final ModuleMemory module = modules.get(moduleHandle);
+        if (module != null && bytes > 0)
+        {
+            globals.add(address, bytes);
+            module.globals.addLong(address);
+        }
+    }
+
+    /**
+     * Forget a module's globals and return what it held to the slice.
+     *
+     * @param moduleHandle the module unloaded.
+     */
+    public void moduleUnloaded(final long moduleHandle)
+    {
+        final ModuleMemory module = modules.remove(moduleHandle);
+        if (module != null)
+        {
+            for (int i = 0; i < module.globals.size(); i++)
+            {
+                globals.remove(module.globals.getLong(i));
+            }
+            allocatedBytes -= module.heldBytes;
+        }
+    }
+
+    /**
+     * @return true when {@code [address, address + bytes)} lies inside one allocation or one global of this
+     * tenant.
+     */
+    public boolean contains(final long address, final long bytes)
+    {
+        return allocations.contains(address, bytes) || globals.contains(address, bytes);
+    }
+
+    /**
+     * @return how many allocations the tenant holds, for a backend freeing them all at the end.
+     */
+    public int allocationCount()
+    {
+        return allocations.size();
+    }
+
+    /**
+     * @param index 0 to {@link #allocationCount()} - 1.
+     * @return the start of that allocation.
+     */
+    public long allocationAt(final int index)
+    {
+        return allocations.startAt(index);
+    }
+
+    /**
+     * Forget everything, once the backend has freed it all.
+     */
+    public void clear()
+    {
+        allocations.clear();
+        globals.clear();
+        modules.clear();
+        allocatedBytes = 0;
+    }
+}

@@ -1,0 +1,268 @@
+package dev.bitfusion.server;
+
+import dev.bitfusion.server.backend.emulated.EmulatedBackend;
+import dev.bitfusion.server.status.ServerCounters;
+import dev.bitfusion.server.status.TrafficCounters;
+import dev.bitfusion.transport.AeronTransport;
+import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.protocol.*;
+import io.aeron.Aeron;
+import io.aeron.Counter;
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static dev.bitfusion.server.IpcFixture.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The control stream's wire classes together ({@link ControlAdapter}, {@link SessionAdmission},
+ * {@link ControlReplyProxy}, {@link ControlReplySender}) over an embedded media driver's IPC streams, with the
+ * emulated GPU; the test is the client.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ControlAdapterTest
+{
+    private static final long LIVENESS_NS = TimeUnit.SECONDS.toNanos(2);
+    private static final int CONTROL_STREAM = Protocol.CONTROL_STREAM_ID;
+    private static final int NOT_IPC_STREAM = 9_999;
+    private static final int REPLY_STREAM = 4_001;
+    private static final long GPU_BYTES = 64 << 20;
+
+    private final EmulatedBackend backend = new EmulatedBackend(1, GPU_BYTES);
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+    private final ServerErrorLog errorLog = new ServerErrorLog(new PrintStream(log, true, StandardCharsets.UTF_8));
+    private final UnsafeBuffer request = new UnsafeBuffer(new byte[4096]);
+    private final MessageHeaderEncoder header = new MessageHeaderEncoder();
+    private final MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
+    private AeronTransport transport;
+    private TrafficCounters gpuCounters;
+    private Counter dropped;
+    private SessionRegistry registry;
+    private ControlAdapter adapter;
+    private ControlReplySender sender;
+    private CompositeAgent control;
+    private AgentRunner controlRunner;
+    private ExclusivePublication controlRequests;
+    private ExclusivePublication notIpcRequests;
+    private Subscription replies;
+    private Received received;
+
+    @BeforeEach
+    void open()
+    {
+        transport = launchTransport(LIVENESS_NS);
+        final Aeron aeron = transport.aeron();
+        final GpuServer.Context context = new GpuServer.Context()
+            .backend(backend)
+            .errorLog(errorLog)
+            .transportSettings(transport.settings());
+        gpuCounters = TrafficCounters.forGpu(aeron, 0);
+        dropped = ServerCounters.controlRepliesDropped(aeron);
+        registry = new SessionRegistry(backend.gpus());
+        sender = new ControlReplySender(aeron, errorLog, dropped, LIVENESS_NS);
+        final ControlReplyProxy proxy = new ControlReplyProxy(sender);
+        final SessionAdmission admission =
+            new SessionAdmission(context, aeron, registry, List.of(gpuCounters), proxy, REQUEST_CHANNEL, REQUEST_CHANNEL);
+        // The adapter's first subscription stands for UDP: what arrives there did not come over IPC.
+        adapter = new ControlAdapter(context, aeron,
+            aeron.addSubscription(REQUEST_CHANNEL, NOT_IPC_STREAM), aeron.addSubscription(REQUEST_CHANNEL, CONTROL_STREAM),
+            admission, proxy, registry, sender::send, (why) -> fail("the transport closed: " + why));
+        control = new CompositeAgent(adapter, sender);
+        controlRequests = aeron.addExclusivePublication(REQUEST_CHANNEL, CONTROL_STREAM);
+        notIpcRequests = aeron.addExclusivePublication(REQUEST_CHANNEL, NOT_IPC_STREAM);
+        replies = aeron.addSubscription(REPLY_CHANNEL, REPLY_STREAM);
+        received = new Received(replies);
+    }
+
+    @AfterEach
+    void close()
+    {
+        if (controlRunner != null)
+        {
+            controlRunner.close();
+        }
+        else
+        {
+            control.onClose();
+        }
+        registry.closeAll(TimeUnit.SECONDS.toNanos(5));
+        CloseHelper.closeAll(controlRequests, notIpcRequests, replies, gpuCounters, dropped, transport, backend);
+    }
+
+    @Test
+    void shouldListTheGpusWhenAskedOverIpc()
+    {
+        send(controlRequests, listGpus(11));
+        await(this::turn, () -> received.count(GpuListDecoder.TEMPLATE_ID) == 1, "the listing");
+
+        final GpuListDecoder list =
+            new GpuListDecoder().wrapAndApplyHeader(received.last(GpuListDecoder.TEMPLATE_ID), 0, replyHeader);
+        assertEquals(11, list.correlationId());
+        assertEquals(Protocol.VERSION, list.protocolVersion());
+        assertEquals(0, list.openSessions());
+        final GpuListDecoder.GpusDecoder gpus = list.gpus();
+        assertEquals(1, gpus.count());
+        gpus.next();
+        assertEquals(GPU_BYTES, gpus.totalBytes());
+        assertEquals(GPU_BYTES, gpus.unreservedBytes());
+        assertEquals(0, gpus.slices().count());
+        assertEquals(EmulatedBackend.DEVICE_NAME, gpus.name());
+        assertEquals("emulated", list.backend());
+    }
+
+    @Test
+    void shouldRefuseASessionOfAnotherProtocolVersionWithTheReason()
+    {
+        send(controlRequests, sessionOpen(12, Protocol.VERSION - 1, 16));
+
+        final SessionOpenReplyDecoder reply = awaitOpenReply();
+        assertEquals(12, reply.correlationId());
+        assertEquals(SessionStatus.PROTOCOL_MISMATCH, reply.status());
+        skipAttributes(reply);
+        assertTrue(reply.message().contains("does not match server version " + Protocol.VERSION));
+    }
+
+    @Test
+    void shouldRefuseASliceThatDoesNotFitWithTheReason()
+    {
+        send(controlRequests, sessionOpen(13, Protocol.VERSION, (GPU_BYTES >> 20) + 1));
+
+        final SessionOpenReplyDecoder reply = awaitOpenReply();
+        assertEquals(SessionStatus.SLICE_UNAVAILABLE, reply.status());
+        skipAttributes(reply);
+        assertTrue(reply.message().contains("does not fit"));
+        assertEquals(GPU_BYTES, registry.ledger(0).unreservedBytes(), "nothing left reserved");
+    }
+
+    @Test
+    void shouldOpenASessionThatAnswersOnItsOwnStreamAndEndsWhenClosed()
+    {
+        send(controlRequests, sessionOpen(14, Protocol.VERSION, 16));
+
+        final SessionOpenReplyDecoder reply = awaitOpenReply();
+        assertEquals(SessionStatus.OPENED, reply.status());
+        assertEquals(16 << 20, reply.sliceBytes());
+        assertEquals(1, registry.size());
+        assertEquals(GPU_BYTES - (16 << 20), registry.ledger(0).unreservedBytes());
+
+        try (ExclusivePublication sessionRequests =
+            transport.aeron().addExclusivePublication(REQUEST_CHANNEL, reply.requestStreamId()))
+        {
+            send(sessionRequests, MessageHeaderEncoder.ENCODED_LENGTH + new SessionCloseEncoder()
+                .wrapAndApplyHeader(request, 0, header).sessionId(reply.sessionId()).encodedLength());
+            await(this::turn, () -> registry.size() == 0, "the session to end");
+        }
+        assertEquals(GPU_BYTES, registry.ledger(0).unreservedBytes(), "the slice returned");
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("ended: closed by client"), log::toString);
+    }
+
+    @Test
+    void shouldIgnoreAnIpcReplyChannelWhenTheRequestDidNotComeOverIpc()
+    {
+        send(notIpcRequests, listGpus(15));
+        await(this::turn, () -> errorLog.errorCount() == 1, "the request ignored");
+
+        for (int i = 0; i < 1000; i++)
+        {
+            turn();
+        }
+        assertEquals(0, received.messages.size());
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("unusable reply channel"), log::toString);
+    }
+
+    @Test
+    void shouldStayBoundedUnderAFloodOfListGpus()
+    {
+        controlRunner = new AgentRunner(new BackoffIdleStrategy(), errorLog, null, control);
+        AgentRunner.startOnThread(controlRunner);
+        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        final int threadsBefore = threads.getThreadCount();
+        final int requests = 20_000;
+
+        int mostThreads = threadsBefore;
+        final int length = listGpus(0);
+        for (int i = 1; i <= requests; i++)
+        {
+            new ListGpusEncoder().wrapAndApplyHeader(request, 0, header).correlationId(i);
+            while (controlRequests.offer(request, 0, length) < 0)
+            {
+                received.poll();
+            }
+            received.poll();
+            mostThreads = Math.max(mostThreads, threads.getThreadCount());
+        }
+        await(received::poll, () -> received.count(GpuListDecoder.TEMPLATE_ID) + dropped.get() == requests,
+            "every listing answered or counted as dropped");
+
+        assertTrue(mostThreads <= threadsBefore + 2, "threads: " + threadsBefore + " before, " + mostThreads + " at most");
+        assertTrue(received.count(GpuListDecoder.TEMPLATE_ID) > 0);
+    }
+
+    private void turn()
+    {
+        adapter.doWork();
+        sender.doWork();
+        received.poll();
+    }
+
+    private void send(final ExclusivePublication publication, final int length)
+    {
+        await(this::turn, () -> publication.offer(request, 0, length) > 0, "room to send a request");
+    }
+
+    /**
+     * @return the encoded length, header included.
+     */
+    private int listGpus(final long correlationId)
+    {
+        return MessageHeaderEncoder.ENCODED_LENGTH + new ListGpusEncoder().wrapAndApplyHeader(request, 0, header)
+            .correlationId(correlationId).replyStreamId(REPLY_STREAM).replyChannel(REPLY_CHANNEL).encodedLength();
+    }
+
+    private int sessionOpen(final long correlationId, final int protocolVersion, final long memoryMb)
+    {
+        return MessageHeaderEncoder.ENCODED_LENGTH + new SessionOpenEncoder().wrapAndApplyHeader(request, 0, header)
+            .correlationId(correlationId)
+            .protocolVersion(protocolVersion)
+            .gpuIndex(0)
+            .memoryFraction(0)
+            .memoryMb(memoryMb)
+            .replyStreamId(REPLY_STREAM)
+            .clientId("test-client")
+            .authToken("")
+            .replyChannel(REPLY_CHANNEL)
+            .encodedLength();
+    }
+
+    private SessionOpenReplyDecoder awaitOpenReply()
+    {
+        await(this::turn, () -> received.count(SessionOpenReplyDecoder.TEMPLATE_ID) == 1, "the session open reply");
+        return new SessionOpenReplyDecoder()
+            .wrapAndApplyHeader(received.last(SessionOpenReplyDecoder.TEMPLATE_ID), 0, replyHeader);
+    }
+
+    /** The reason comes after the attributes and the device name, which a refusal leaves empty. */
+    private static void skipAttributes(final SessionOpenReplyDecoder reply)
+    {
+        final SessionOpenReplyDecoder.AttributesDecoder attributes = reply.attributes();
+        assertEquals(0, attributes.count());
+        assertEquals("", reply.deviceName());
+    }
+}
