@@ -1,5 +1,6 @@
 package dev.bitfusion.agent.driver;
 
+import dev.bitfusion.agent.wire.CallSlot;
 import dev.bitfusion.agent.wire.ServerSession;
 import dev.bitfusion.agent.wire.SessionProxy;
 import org.agrona.MutableDirectBuffer;
@@ -196,9 +197,9 @@ public final class LaunchCalls
         }
         final ServerSession session = sessions.ofHandle(function);
         final SessionProxy proxy = session.proxy();
-        proxy.encodeLaunch(function, StreamTable.wireStream(stream), gridX, gridY, gridZ, blockX, blockY, blockZ,
-            sharedMemBytes, clusterX, clusterY, clusterZ, layout.bufferSize());
-        final MutableDirectBuffer buffer = proxy.launchBuffer();
+        final CallSlot slot = session.slot();
+        final MutableDirectBuffer buffer = proxy.encodeLaunch(slot, function, StreamTable.wireStream(stream),
+            gridX, gridY, gridZ, blockX, blockY, blockZ, sharedMemBytes, clusterX, clusterY, clusterZ, layout.bufferSize());
         final int parameters = SessionProxy.LAUNCH_PARAMETERS_OFFSET;
         if (launch.packed != 0)
         {
@@ -220,7 +221,7 @@ public final class LaunchCalls
         {
             translateHostAddresses(translations, buffer, parameters, layout);
         }
-        return proxy.sendLaunch(layout.bufferSize());
+        return proxy.sendLaunch(slot, layout.bufferSize());
     }
 
     /** Pointer-sized parameters holding a host address of mapped memory get its device copy's address. */

@@ -192,29 +192,29 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     }
 
     /**
-     * Offer an encoded request, waiting out back pressure.
+     * Offer an encoded request, waiting out back pressure with the calling thread's slot's idle strategy.
      *
      * @return CUDA_SUCCESS, or the error that makes the server unreachable.
      */
-    int offer(final DirectBuffer buffer, final int length)
+    int offer(final CallSlot slot, final DirectBuffer buffer, final int length)
     {
-        return offer(buffer, length, null, 0, 0);
+        return offer(slot, buffer, length, null, 0, 0);
     }
 
     /**
      * Offer a request made of an encoded head and a body taken straight from the caller's memory.
      */
     int offer(
-        final DirectBuffer head, final int headLength, final DirectBuffer body, final int bodyOffset, final int bodyLength)
+        final CallSlot slot, final DirectBuffer head, final int headLength, final DirectBuffer body, final int bodyOffset,
+        final int bodyLength)
     {
         final int sticky = stickyError;
         if (sticky != CuResult.CUDA_SUCCESS)
         {
             return sticky;
         }
-        final CallSlot slot = slot();
         long notConnectedSinceNs = 0;
-        slot.sendIdle.reset();
+        boolean backPressured = false;
         while (true)
         {
             final long position = body == null ?
@@ -223,6 +223,11 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             if (position > 0)
             {
                 return CuResult.CUDA_SUCCESS;
+            }
+            if (!backPressured)
+            {
+                backPressured = true;
+                slot.sendIdle.reset();
             }
             if (position == Publication.CLOSED || position == Publication.MAX_POSITION_EXCEEDED)
             {

@@ -24,7 +24,7 @@ public final class SessionProxy
     private static final int IMAGE_HEAD_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH +
         ModuleImageChunkEncoder.BLOCK_LENGTH + ModuleImageChunkEncoder.dataHeaderLength();
 
-    /** Where a launch's parameters start in {@link #launchBuffer()}. */
+    /** Where a launch's parameters start in the buffer {@link #encodeLaunch} returns. */
     public static final int LAUNCH_PARAMETERS_OFFSET = MessageHeaderEncoder.ENCODED_LENGTH +
         LaunchKernelEncoder.BLOCK_LENGTH + LaunchKernelEncoder.parametersHeaderLength();
 
@@ -39,21 +39,22 @@ public final class SessionProxy
     {
         final RequestEncoders e = slot.encoders;
         e.memAlloc.wrapAndApplyHeader(e.buffer, 0, e.header).correlationId(slot.arm()).bytes(bytes);
-        return session.offer(e.buffer, length(e.memAlloc.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.memAlloc.encodedLength()));
     }
 
     public int memFree(final long deviceAddress)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.memFree.wrapAndApplyHeader(e.buffer, 0, e.header).deviceAddress(deviceAddress);
-        return session.offer(e.buffer, length(e.memFree.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.memFree.encodedLength()));
     }
 
     public int memGetInfo(final CallSlot slot)
     {
         final RequestEncoders e = slot.encoders;
         e.memGetInfo.wrapAndApplyHeader(e.buffer, 0, e.header).correlationId(slot.arm());
-        return session.offer(e.buffer, length(e.memGetInfo.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.memGetInfo.encodedLength()));
     }
 
     /**
@@ -65,14 +66,21 @@ public final class SessionProxy
     public int memcpyHtoD(
         final long stream, final long deviceAddress, final DirectBuffer source, final int sourceOffset, final int bytes)
     {
-        final RequestEncoders e = session.slot().encoders;
+        return memcpyHtoD(session.slot(), stream, deviceAddress, source, sourceOffset, bytes);
+    }
+
+    private int memcpyHtoD(
+        final CallSlot slot, final long stream, final long deviceAddress, final DirectBuffer source,
+        final int sourceOffset, final int bytes)
+    {
+        final RequestEncoders e = slot.encoders;
         final int chunkBytes = session.maxPayloadLength() - HTOD_HEAD_LENGTH;
         for (int done = 0; done < bytes; done += chunkBytes)
         {
             final int chunk = Math.min(chunkBytes, bytes - done);
             e.htoD.wrapAndApplyHeader(e.buffer, 0, e.header).streamHandle(stream).deviceAddress(deviceAddress + done);
             e.buffer.putInt(HTOD_HEAD_LENGTH - MemcpyHtoDChunkEncoder.dataHeaderLength(), chunk, ByteOrder.LITTLE_ENDIAN);
-            final int status = session.offer(e.buffer, HTOD_HEAD_LENGTH, source, sourceOffset + done, chunk);
+            final int status = session.offer(slot, e.buffer, HTOD_HEAD_LENGTH, source, sourceOffset + done, chunk);
             if (status != 0)
             {
                 return status;
@@ -87,9 +95,9 @@ public final class SessionProxy
      */
     public int memcpyHtoD(final long stream, final long deviceAddress, final long sourceAddress, final int bytes)
     {
-        final RequestEncoders e = session.slot().encoders;
-        e.userData.wrap(sourceAddress, bytes);
-        return memcpyHtoD(stream, deviceAddress, e.userData, 0, bytes);
+        final CallSlot slot = session.slot();
+        slot.encoders.userData.wrap(sourceAddress, bytes);
+        return memcpyHtoD(slot, stream, deviceAddress, slot.encoders.userData, 0, bytes);
     }
 
     /**
@@ -100,40 +108,44 @@ public final class SessionProxy
         final RequestEncoders e = slot.encoders;
         e.dtoH.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(slot.arm()).streamHandle(stream).deviceAddress(deviceAddress).bytes(bytes);
-        return session.offer(e.buffer, length(e.dtoH.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.dtoH.encodedLength()));
     }
 
     public int memcpyDtoD(final long stream, final long dst, final long src, final long bytes)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.dtoD.wrapAndApplyHeader(e.buffer, 0, e.header)
             .streamHandle(stream).dstDeviceAddress(dst).srcDeviceAddress(src).bytes(bytes);
-        return session.offer(e.buffer, length(e.dtoD.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.dtoD.encodedLength()));
     }
 
     public int memset(
         final long stream, final long deviceAddress, final int value, final int elementSize, final long width,
         final long height, final long pitch)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.memset.wrapAndApplyHeader(e.buffer, 0, e.header)
             .streamHandle(stream).deviceAddress(deviceAddress).value(value).elementSize(elementSize)
             .width(width).height(height).pitch(pitch);
-        return session.offer(e.buffer, length(e.memset.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.memset.encodedLength()));
     }
 
     public int contextCreate(final long context, final int flags)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.contextCreate.wrapAndApplyHeader(e.buffer, 0, e.header).contextHandle(context).flags(flags);
-        return session.offer(e.buffer, length(e.contextCreate.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.contextCreate.encodedLength()));
     }
 
     public int contextDestroy(final long context)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.contextDestroy.wrapAndApplyHeader(e.buffer, 0, e.header).contextHandle(context);
-        return session.offer(e.buffer, length(e.contextDestroy.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.contextDestroy.encodedLength()));
     }
 
     /**
@@ -143,50 +155,56 @@ public final class SessionProxy
     {
         final RequestEncoders e = slot.encoders;
         e.synchronize.wrapAndApplyHeader(e.buffer, 0, e.header).correlationId(slot.arm()).kind(kind).handle(handle);
-        return session.offer(e.buffer, length(e.synchronize.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.synchronize.encodedLength()));
     }
 
     public int streamCreate(final long stream, final long context, final int flags, final int priority)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.streamCreate.wrapAndApplyHeader(e.buffer, 0, e.header)
             .streamHandle(stream).contextHandle(context).flags(flags).priority(priority);
-        return session.offer(e.buffer, length(e.streamCreate.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.streamCreate.encodedLength()));
     }
 
     public int streamDestroy(final long stream)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.streamDestroy.wrapAndApplyHeader(e.buffer, 0, e.header).streamHandle(stream);
-        return session.offer(e.buffer, length(e.streamDestroy.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.streamDestroy.encodedLength()));
     }
 
     public int streamWaitEvent(final long stream, final long event)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.streamWaitEvent.wrapAndApplyHeader(e.buffer, 0, e.header).streamHandle(stream).eventHandle(event);
-        return session.offer(e.buffer, length(e.streamWaitEvent.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.streamWaitEvent.encodedLength()));
     }
 
     public int eventCreate(final long event, final long context, final int flags)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.eventCreate.wrapAndApplyHeader(e.buffer, 0, e.header).eventHandle(event).contextHandle(context).flags(flags);
-        return session.offer(e.buffer, length(e.eventCreate.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.eventCreate.encodedLength()));
     }
 
     public int eventRecord(final long event, final long stream)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.eventRecord.wrapAndApplyHeader(e.buffer, 0, e.header).eventHandle(event).streamHandle(stream);
-        return session.offer(e.buffer, length(e.eventRecord.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.eventRecord.encodedLength()));
     }
 
     public int eventDestroy(final long event)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.eventDestroy.wrapAndApplyHeader(e.buffer, 0, e.header).eventHandle(event);
-        return session.offer(e.buffer, length(e.eventDestroy.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.eventDestroy.encodedLength()));
     }
 
     /**
@@ -197,7 +215,7 @@ public final class SessionProxy
         final RequestEncoders e = slot.encoders;
         e.elapsedTime.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(slot.arm()).startEventHandle(start).endEventHandle(end);
-        return session.offer(e.buffer, length(e.elapsedTime.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.elapsedTime.encodedLength()));
     }
 
     /**
@@ -205,7 +223,12 @@ public final class SessionProxy
      */
     public int moduleImage(final long module, final DirectBuffer image, final int imageLength)
     {
-        final RequestEncoders e = session.slot().encoders;
+        return moduleImage(session.slot(), module, image, imageLength);
+    }
+
+    private int moduleImage(final CallSlot slot, final long module, final DirectBuffer image, final int imageLength)
+    {
+        final RequestEncoders e = slot.encoders;
         final int chunkBytes = session.maxPayloadLength() - IMAGE_HEAD_LENGTH;
         for (int offset = 0; offset < imageLength; offset += chunkBytes)
         {
@@ -213,7 +236,7 @@ public final class SessionProxy
             e.imageChunk.wrapAndApplyHeader(e.buffer, 0, e.header)
                 .moduleHandle(module).byteOffset(offset).totalBytes(imageLength);
             e.buffer.putInt(IMAGE_HEAD_LENGTH - ModuleImageChunkEncoder.dataHeaderLength(), chunk, ByteOrder.LITTLE_ENDIAN);
-            final int status = session.offer(e.buffer, IMAGE_HEAD_LENGTH, image, offset, chunk);
+            final int status = session.offer(slot, e.buffer, IMAGE_HEAD_LENGTH, image, offset, chunk);
             if (status != 0)
             {
                 return status;
@@ -227,9 +250,9 @@ public final class SessionProxy
      */
     public int moduleImage(final long module, final byte[] image)
     {
-        final RequestEncoders e = session.slot().encoders;
-        e.userData.wrap(image);
-        return moduleImage(module, e.userData, image.length);
+        final CallSlot slot = session.slot();
+        slot.encoders.userData.wrap(image);
+        return moduleImage(slot, module, slot.encoders.userData, image.length);
     }
 
     /**
@@ -240,14 +263,15 @@ public final class SessionProxy
         final RequestEncoders e = slot.encoders;
         e.moduleLoad.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(slot.arm()).moduleHandle(module).contextHandle(context);
-        return session.offer(e.buffer, length(e.moduleLoad.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.moduleLoad.encodedLength()));
     }
 
     public int moduleUnload(final long module)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.moduleUnload.wrapAndApplyHeader(e.buffer, 0, e.header).moduleHandle(module);
-        return session.offer(e.buffer, length(e.moduleUnload.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.moduleUnload.encodedLength()));
     }
 
     /**
@@ -258,7 +282,7 @@ public final class SessionProxy
         final RequestEncoders e = slot.encoders;
         e.getFunction.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(slot.arm()).moduleHandle(module).functionHandle(function).name(name);
-        return session.offer(e.buffer, length(e.getFunction.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.getFunction.encodedLength()));
     }
 
     /**
@@ -268,7 +292,7 @@ public final class SessionProxy
     {
         final RequestEncoders e = slot.encoders;
         e.getGlobal.wrapAndApplyHeader(e.buffer, 0, e.header).correlationId(slot.arm()).moduleHandle(module).name(name);
-        return session.offer(e.buffer, length(e.getGlobal.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.getGlobal.encodedLength()));
     }
 
     public int functionGetAttribute(final CallSlot slot, final long function, final int attribute)
@@ -276,7 +300,7 @@ public final class SessionProxy
         final RequestEncoders e = slot.encoders;
         e.getAttribute.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(slot.arm()).functionHandle(function).attribute(attribute);
-        return session.offer(e.buffer, length(e.getAttribute.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.getAttribute.encodedLength()));
     }
 
     public int functionSetAttribute(final CallSlot slot, final long function, final int attribute, final int value)
@@ -284,7 +308,7 @@ public final class SessionProxy
         final RequestEncoders e = slot.encoders;
         e.setAttribute.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(slot.arm()).functionHandle(function).attribute(attribute).value(value);
-        return session.offer(e.buffer, length(e.setAttribute.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.setAttribute.encodedLength()));
     }
 
     /**
@@ -295,7 +319,7 @@ public final class SessionProxy
         final RequestEncoders e = slot.encoders;
         e.contextLimit.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(slot.arm()).cuLimit(limit).set(set ? 1 : 0).value(value);
-        return session.offer(e.buffer, length(e.contextLimit.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.contextLimit.encodedLength()));
     }
 
     /**
@@ -317,7 +341,7 @@ public final class SessionProxy
     public int sendTensorMapEncode(final CallSlot slot)
     {
         final RequestEncoders e = slot.encoders;
-        return session.offer(e.buffer, length(e.tensorMapEncode.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.tensorMapEncode.encodedLength()));
     }
 
     /**
@@ -335,22 +359,25 @@ public final class SessionProxy
             .blockX(blockX).blockY(blockY).blockZ(blockZ)
             .sharedMemBytes(sharedMemBytes)
             .clusterX(clusterX).clusterY(clusterY).clusterZ(clusterZ);
-        return session.offer(e.buffer, length(e.clusterOccupancy.encodedLength()));
+        return session.offer(slot, e.buffer, length(e.clusterOccupancy.encodedLength()));
     }
 
     /**
      * Encode a launch's fields into the calling thread's buffer, its parameters zeroed: the caller packs
-     * them into {@link #launchBuffer()} from {@link #LAUNCH_PARAMETERS_OFFSET} at their offsets, then calls
-     * {@link #sendLaunch(int)}. Parameters are packed in place, so a launch costs no copy but the one into
-     * the stream.
+     * them into the returned buffer from {@link #LAUNCH_PARAMETERS_OFFSET} at their offsets, then calls
+     * {@link #sendLaunch}. Parameters are packed in place, so a launch costs no copy but the one into the
+     * stream.
+     *
+     * @param slot the calling thread's slot.
+     * @return the buffer the launch is encoded in.
      */
-    public void encodeLaunch(
-        final long function, final long stream,
+    public MutableDirectBuffer encodeLaunch(
+        final CallSlot slot, final long function, final long stream,
         final int gridX, final int gridY, final int gridZ,
         final int blockX, final int blockY, final int blockZ,
         final int sharedMemBytes, final int clusterX, final int clusterY, final int clusterZ, final int parameterBytes)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final RequestEncoders e = slot.encoders;
         e.launch.wrapAndApplyHeader(e.buffer, 0, e.header)
             .functionHandle(function).streamHandle(stream)
             .gridX(gridX).gridY(gridY).gridZ(gridZ)
@@ -360,22 +387,15 @@ public final class SessionProxy
         e.buffer.putInt(LAUNCH_PARAMETERS_OFFSET - LaunchKernelEncoder.parametersHeaderLength(), parameterBytes,
             ByteOrder.LITTLE_ENDIAN);
         e.buffer.setMemory(LAUNCH_PARAMETERS_OFFSET, parameterBytes, (byte)0);
-    }
-
-    /**
-     * @return the calling thread's encode buffer, where {@link #encodeLaunch} left the launch.
-     */
-    public MutableDirectBuffer launchBuffer()
-    {
-        return session.slot().encoders.buffer;
+        return e.buffer;
     }
 
     /**
      * Offer the launch {@link #encodeLaunch} encoded, with its parameters packed.
      */
-    public int sendLaunch(final int parameterBytes)
+    public int sendLaunch(final CallSlot slot, final int parameterBytes)
     {
-        return session.offer(session.slot().encoders.buffer, LAUNCH_PARAMETERS_OFFSET + parameterBytes);
+        return session.offer(slot, slot.encoders.buffer, LAUNCH_PARAMETERS_OFFSET + parameterBytes);
     }
 
     /**
@@ -384,7 +404,8 @@ public final class SessionProxy
      */
     void sessionClose(final long sessionId)
     {
-        final RequestEncoders e = session.slot().encoders;
+        final CallSlot slot = session.slot();
+        final RequestEncoders e = slot.encoders;
         e.sessionClose.wrapAndApplyHeader(e.buffer, 0, e.header).sessionId(sessionId);
         session.offerOnce(e.buffer, length(e.sessionClose.encodedLength()));
     }
