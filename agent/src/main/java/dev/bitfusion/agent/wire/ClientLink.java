@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ClientLink implements AutoCloseable
 {
-    private static final long REPLY_PORT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    /** Binding is local work of this process's own driver, yet on a loaded host it has taken over 2 s. */
+    private static final long REPLY_PORT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
 
     private final AeronTransport transport;
     private final Subscription replies;
@@ -61,9 +62,24 @@ public final class ClientLink implements AutoCloseable
     {
         final String serverDirectory = TransportSettings.defaultAeronDirectory("server-" + server.port());
         final boolean serverIsLocal = Endpoint.isLoopback(server.host()) || isLocalAddress(server.host());
-        final boolean useIpc = transport.equals("ipc") ||
-            (transport.equals("auto") && serverIsLocal && AeronTransport.isDriverActive(serverDirectory));
-        return useIpc ? ipc(serverDirectory) : udp(server, purpose);
+        if (transport.equals("ipc"))
+        {
+            return ipc(serverDirectory);
+        }
+        if (transport.equals("auto") && serverIsLocal && AeronTransport.isDriverActive(serverDirectory))
+        {
+            try
+            {
+                return ipc(serverDirectory);
+            }
+            catch (final RuntimeException ex)
+            {
+                // The server's driver stopped or restarted between the look and the connect: UDP still reaches it.
+                System.err.println("bitfusion: shared memory with the server at " + server + " failed (" +
+                    ex.getMessage() + "); using UDP");
+            }
+        }
+        return udp(server, purpose);
     }
 
     private static ClientLink ipc(final String serverDirectory)
