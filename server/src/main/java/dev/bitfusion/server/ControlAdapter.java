@@ -56,7 +56,7 @@ final class ControlAdapter implements Agent, FragmentHandler
      * @param udpControl        the control stream over UDP; closed with this adapter.
      * @param ipcControl        the control stream over IPC; closed with this adapter.
      * @param healthSender      sends health facts, from the health responder's worker.
-     * @param onTransportClosed told why once the server's Aeron client has closed under it.
+     * @param onTransportClosed told why, once, when the server's Aeron client has closed under it.
      */
     ControlAdapter(
         final GpuServer.Context context,
@@ -87,7 +87,8 @@ final class ControlAdapter implements Agent, FragmentHandler
     }
 
     /**
-     * @throws AgentTerminationException once the server's Aeron client has closed: no request can reach it.
+     * @throws AgentTerminationException once the server's Aeron client has closed: no request can reach it, and
+     * the server replaces its transport, this adapter included.
      */
     public int doWork()
     {
@@ -95,8 +96,7 @@ final class ControlAdapter implements Agent, FragmentHandler
         {
             // Aeron closes its client for good when the client's conductor misses its deadline (a pause
             // longer than the liveness timeout).
-            errorLog.record("the transport closed under the server: no client can reach it");
-            onTransportClosed.accept("its Aeron client closed (see the transport error above)");
+            onTransportClosed.accept("its Aeron client closed, see the transport error above");
             throw new AgentTerminationException("transport closed");
         }
         pollingIpc = false;
