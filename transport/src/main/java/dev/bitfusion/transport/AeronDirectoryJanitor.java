@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * Dead processes (a SIGKILLed client, a crashed server) leave their directories, which hold log buffers in
  * shared memory; left alone they fill /dev/shm. Each start sweeps them, saying in one line what it removed.
  * Directories without a lock file (made by an older version, by hand, or half-made) are removed only when their
- * owner is provably gone: the pid in their name is dead, or nothing touched them for
+ * owner is provably gone: the pid in their name is dead, or nothing touched them and no driver beat in them for
  * {@link #LOCKLESS_ABANDONED_AFTER_MS} (a live driver beats its CnC heartbeat every few milliseconds).
  * Nothing here waits on a CnC file or throws: a half-made one never stops a start.
  * <p>
@@ -168,10 +168,17 @@ public final class AeronDirectoryJanitor
             return false;
         }
         final long heartbeatAgeMs = CncProbe.heartbeatAgeMs(directory);
-        final long idleMs = System.currentTimeMillis() - Math.max(directory.lastModified(),
+        final long lastTouchedMs = Math.max(directory.lastModified(),
             new File(directory, CncFileDescriptor.CNC_FILE).lastModified());
-        final boolean abandoned = pid > 0 || (heartbeatAgeMs >= 0 ?
-            heartbeatAgeMs > LOCKLESS_ABANDONED_AFTER_MS : idleMs > LOCKLESS_ABANDONED_AFTER_MS);
+        if (lastTouchedMs == 0)
+        {
+            return false; // Its owner removed it meanwhile.
+        }
+        final long idleMs = System.currentTimeMillis() - lastTouchedMs;
+        // A driver that has just initialised its CnC file has not beaten yet (its heartbeat reads as 1970): only
+        // a directory untouched for long, whose driver, if any, stopped beating long ago, is abandoned.
+        final boolean abandoned = pid > 0 || (idleMs > LOCKLESS_ABANDONED_AFTER_MS &&
+            (heartbeatAgeMs < 0 || heartbeatAgeMs > LOCKLESS_ABANDONED_AFTER_MS));
         if (!abandoned)
         {
             if (heartbeatAgeMs < 0)
