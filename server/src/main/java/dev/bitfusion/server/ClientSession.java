@@ -6,6 +6,7 @@ import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.cuda.CuResult;
+import dev.bitfusion.transport.OwnerLock;
 import dev.bitfusion.transport.protocol.SyncKind;
 import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
 import io.aeron.ExclusivePublication;
@@ -20,6 +21,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -39,7 +42,8 @@ import static dev.bitfusion.cuda.CuResult.*;
  *   DONE                the runner stops; onClose frees all the session held and its slice
  * </pre>
  * The session ends when the client closes it, when the client's request publication disappears (process
- * died or network gone: Aeron notices within the liveness timeout), when the client stops taking replies for
+ * died or network gone: Aeron notices within the peer timeout), when an IPC client's process lock is free (its
+ * process died: noticed within a quarter second, where the driver would take its client liveness timeout), when the client stops taking replies for
  * the liveness timeout, when the server stops, or when executing a request fails unexpectedly (the client is
  * told with a sticky asynchronous error).
  * <p>
@@ -54,6 +58,8 @@ import static dev.bitfusion.cuda.CuResult.*;
 final class ClientSession implements Agent
 {
     private static final long MIN_REPLY_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    /** How often an IPC client's process lock is probed: a few system calls each time. */
+    private static final long CLIENT_PROCESS_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(250);
 
     enum State
     {
@@ -72,6 +78,7 @@ final class ClientSession implements Agent
     private final Consumer<ClientSession> onClosed;
     private final SessionAdapter adapter;
     private final SessionReplyProxy replyProxy;
+    private final Path clientProcessLock;
 
     private final IdleStrategy replyIdleStrategy = idleStrategy();
     private final IdleStrategy printfIdleStrategy = idleStrategy();
@@ -95,6 +102,8 @@ final class ClientSession implements Agent
     private long repliesLostSinceNs;
     private long pendingSinceNs;
     private long dtoHCorrelationId;
+    private long nextClientProcessCheckNs;
+    private boolean clientProcessLockSeen;
     private String endReason;
     private volatile String closeReason;
 
@@ -103,6 +112,8 @@ final class ClientSession implements Agent
      * @param replies  the client's reply stream; the session closes it.
      * @param backend  the tenant on its GPU; the session closes it.
      * @param counters the session's counters; the session closes them.
+     * @param clientProcessLock the lock file an IPC client holds for its life ({@link OwnerLock#ipcClientFile}), or
+     *                 null over UDP.
      * @param onClosed told once the session has freed everything, on the session's thread.
      */
     ClientSession(
@@ -117,8 +128,10 @@ final class ClientSession implements Agent
         final TrafficCounters counters,
         final ServerErrorLog errorLog,
         final long livenessTimeoutNs,
+        final Path clientProcessLock,
         final Consumer<ClientSession> onClosed)
     {
+        this.clientProcessLock = clientProcessLock;
         this.sessionId = sessionId;
         this.clientId = clientId;
         this.gpu = gpu;
@@ -283,6 +296,12 @@ final class ClientSession implements Agent
             end("client never connected its request stream");
         }
 
+        if (clientProcessLock != null && nowNs - nextClientProcessCheckNs >= 0)
+        {
+            nextClientProcessCheckNs = nowNs + CLIENT_PROCESS_CHECK_INTERVAL_NS;
+            checkClientProcess();
+        }
+
         if (replyProxy.isConnected())
         {
             repliesLostSinceNs = 0;
@@ -315,6 +334,27 @@ final class ClientSession implements Agent
             closeFor("client stopped receiving replies");
         }
         return sent;
+    }
+
+    /**
+     * The lock is taken before the session opens and let go when the process ends; a lock file that was there and
+     * is gone was removed by whoever found it free first (another process's janitor, say). A client that holds
+     * none (an older one) is left to the driver's timeouts.
+     */
+    private void checkClientProcess()
+    {
+        if (OwnerLock.isAbandoned(clientProcessLock))
+        {
+            end("client process gone");
+        }
+        else if (Files.exists(clientProcessLock))
+        {
+            clientProcessLockSeen = true;
+        }
+        else if (clientProcessLockSeen)
+        {
+            end("client process gone");
+        }
     }
 
     private void end(final String reason)

@@ -32,6 +32,15 @@ public final class GpuServer implements AutoCloseable
         /** Sessions one server serves at once unless configured otherwise. */
         public static final int MAX_SESSIONS_DEFAULT = 128;
 
+        /**
+         * The server's peer timeout unless {@link TransportSettings#PEER_TIMEOUT_PROP_NAME} says otherwise: a UDP
+         * client silent this long is gone; its driver tells the session about a second later, so a killed client's
+         * slice is free within 3 s (an IPC client's sooner, by its process lock). A live client's driver beats
+         * every 100 ms, and the server's driver reads what arrived before it judges, so a loaded host does not make
+         * live clients look dead.
+         */
+        public static final long CLIENT_TIMEOUT_MS_DEFAULT = 1500;
+
         private Endpoint endpoint = new Endpoint("0.0.0.0", Protocol.DEFAULT_PORT);
         private GpuBackend backend;
         private TokenAuthenticator authenticator = TokenAuthenticator.acceptAll();
@@ -123,6 +132,10 @@ public final class GpuServer implements AutoCloseable
             if (transportSettings.aeronDirectoryName() == null)
             {
                 transportSettings.aeronDirectoryName(serverAeronDirectory(endpoint.port()));
+            }
+            if (!transportSettings.hasPeerTimeout())
+            {
+                transportSettings.peerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(CLIENT_TIMEOUT_MS_DEFAULT));
             }
             transportSettings.conclude();
             if (maxSessions < 1)

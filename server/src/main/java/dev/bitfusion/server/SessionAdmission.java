@@ -3,6 +3,7 @@ package dev.bitfusion.server;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.status.TrafficCounters;
+import dev.bitfusion.transport.OwnerLock;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.protocol.SessionStatus;
 import io.aeron.Aeron;
@@ -172,7 +173,9 @@ final class SessionAdmission
 
         final ClientSession session = new ClientSession(
             sessionId, clientId, gpu, requestStreamId, correlationId, requests, replies, backendSession, counters,
-            context.errorLog(), context.transportSettings().livenessTimeoutNs(), registry::remove);
+            context.errorLog(), context.transportSettings().livenessTimeoutNs(),
+            overIpc ? OwnerLock.ipcClientFile(context.transportSettings().aeronDirectoryName(), replyStreamId) : null,
+            registry::remove);
         registry.add(session);
         context.errorLog().info("session " + sessionId + " opened for '" + clientId + "' on GPU " +
             gpu.index() + ": " + (sliceBytes >> 20) + " MiB slice over " + (overIpc ? "ipc" : "udp"));

@@ -87,7 +87,7 @@ class ClientSessionTest
         session = new ClientSession(SESSION_ID, "test-client", backend.gpus().get(0), REQUEST_STREAM,
             OPEN_CORRELATION_ID, aeron.addSubscription(REQUEST_CHANNEL, REQUEST_STREAM),
             aeron.addExclusivePublication(REPLY_CHANNEL, replyStream), backend.openSession(0, SLICE_BYTES), counters,
-            errorLog, LIVENESS_NS, (ended) -> closed.set(true));
+            errorLog, LIVENESS_NS, null, (ended) -> closed.set(true));
     }
 
     @AfterEach

@@ -57,6 +57,17 @@ public final class OwnerLock implements AutoCloseable
     }
 
     /**
+     * @param serverAeronDirectory the server's Aeron directory, which the client joins for IPC.
+     * @param replyStreamId        the client's reply stream, unique among the clients of that server's driver.
+     * @return the lock file an IPC client holds while it is linked to the server, by which the server tells at once
+     * that the client's process is gone.
+     */
+    public static Path ipcClientFile(final String serverAeronDirectory, final int replyStreamId)
+    {
+        return Path.of(serverAeronDirectory + "-ipc-client-" + replyStreamId + SUFFIX);
+    }
+
+    /**
      * Take the lock for this process, creating its file when there is none.
      *
      * @param file the lock file.
@@ -103,6 +114,29 @@ public final class OwnerLock implements AutoCloseable
                 }
                 return Files.exists(file);
             }
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+    }
+
+    /**
+     * @param file a lock file.
+     * @return true when the file is there and no live process holds it: its owner is gone. The file is then
+     * removed. No file is no evidence: false.
+     */
+    public static boolean isAbandoned(final Path file)
+    {
+        try
+        {
+            final OwnerLock lock = acquireExisting(file);
+            if (lock == null)
+            {
+                return false;
+            }
+            lock.close();
+            return true;
         }
         catch (final IOException ex)
         {

@@ -4,6 +4,7 @@ import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.LocalRoute;
+import dev.bitfusion.transport.OwnerLock;
 import dev.bitfusion.transport.TransportSettings;
 import io.aeron.ChannelUri;
 import io.aeron.ChannelUriStringBuilder;
@@ -35,6 +36,7 @@ public final class ClientLink implements AutoCloseable
     private final String replyChannel;
     private final int replyStreamId;
     private final boolean ipc;
+    private final OwnerLock processLock;
 
     private ClientLink(
         final AeronTransport transport,
@@ -42,8 +44,10 @@ public final class ClientLink implements AutoCloseable
         final String serverChannel,
         final String replyChannel,
         final int replyStreamId,
-        final boolean ipc)
+        final boolean ipc,
+        final OwnerLock processLock)
     {
+        this.processLock = processLock;
         this.transport = transport;
         this.replies = replies;
         this.serverChannel = serverChannel;
@@ -86,19 +90,39 @@ public final class ClientLink implements AutoCloseable
     {
         AeronTransport transport = null;
         Subscription replies = null;
+        OwnerLock processLock = null;
         try
         {
             final TransportSettings settings = new TransportSettings().aeronDirectoryName(serverDirectory);
             transport = AeronTransport.connect(settings);
             final String channel = ChannelUris.ipc(settings);
             final int replyStreamId = (int)(transport.aeron().nextCorrelationId() & 0x3fff_ffff) | 0x4000_0000;
+            processLock = lockForServer(serverDirectory, replyStreamId);
             replies = transport.aeron().addSubscription(channel, replyStreamId);
-            return new ClientLink(transport, replies, channel, channel, replyStreamId, true);
+            return new ClientLink(transport, replies, channel, channel, replyStreamId, true, processLock);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(replies, transport);
+            CloseHelper.quietCloseAll(replies, transport, processLock);
             throw ex;
+        }
+    }
+
+    /**
+     * The server's driver notices a dead IPC client only after its client liveness timeout, which also bounds the
+     * pauses the server itself survives; the lock tells the server at once (see {@code ClientSession}).
+     *
+     * @return the lock, or null when none can be had: the server then relies on the driver alone.
+     */
+    private static OwnerLock lockForServer(final String serverDirectory, final int replyStreamId)
+    {
+        try
+        {
+            return OwnerLock.acquire(OwnerLock.ipcClientFile(serverDirectory, replyStreamId));
+        }
+        catch (final IOException ex)
+        {
+            return null;
         }
     }
 
@@ -117,7 +141,7 @@ public final class ClientLink implements AutoCloseable
             replies = transport.aeron().addSubscription(
                 new ChannelUriStringBuilder().media("udp").endpoint(localHost + ":0").build(), replyStreamId);
             return new ClientLink(transport, replies, ChannelUris.udp(server, settings),
-                resolveReplyChannel(replies, settings), replyStreamId, false);
+                resolveReplyChannel(replies, settings), replyStreamId, false, null);
         }
         catch (final RuntimeException ex)
         {
@@ -206,6 +230,6 @@ public final class ClientLink implements AutoCloseable
 
     public void close()
     {
-        CloseHelper.quietCloseAll(replies, transport);
+        CloseHelper.quietCloseAll(replies, transport, processLock);
     }
 }
