@@ -296,10 +296,9 @@ final class ClientSession implements Agent
             end("client never connected its request stream");
         }
 
-        if (clientProcessLock != null && nowNs - nextClientProcessCheckNs >= 0)
+        if (isClientProcessGone(nowNs))
         {
-            nextClientProcessCheckNs = nowNs + CLIENT_PROCESS_CHECK_INTERVAL_NS;
-            checkClientProcess();
+            end("client process gone");
         }
 
         if (replyProxy.isConnected())
@@ -339,22 +338,27 @@ final class ClientSession implements Agent
     /**
      * The lock is taken before the session opens and let go when the process ends; a lock file that was there and
      * is gone was removed by whoever found it free first (another process's janitor, say). A client that holds
-     * none (an older one) is left to the driver's timeouts.
+     * none (an older one, or one over UDP) is left to the driver's timeouts. Session thread only.
+     *
+     * @return true when the IPC client's process is gone; probed at most every 250 ms.
      */
-    private void checkClientProcess()
+    private boolean isClientProcessGone(final long nowNs)
     {
+        if (clientProcessLock == null || nowNs - nextClientProcessCheckNs < 0)
+        {
+            return false;
+        }
+        nextClientProcessCheckNs = nowNs + CLIENT_PROCESS_CHECK_INTERVAL_NS;
         if (OwnerLock.isAbandoned(clientProcessLock))
         {
-            end("client process gone");
+            return true;
         }
-        else if (Files.exists(clientProcessLock))
+        if (Files.exists(clientProcessLock))
         {
             clientProcessLockSeen = true;
+            return false;
         }
-        else if (clientProcessLockSeen)
-        {
-            end("client process gone");
-        }
+        return clientProcessLockSeen;
     }
 
     private void end(final String reason)
@@ -676,6 +680,11 @@ final class ClientSession implements Agent
         final long refusedAtNs = System.nanoTime();
         do
         {
+            if (isClientProcessGone(System.nanoTime()))
+            {
+                closeFor("client process gone");
+                return false;
+            }
             if (!mayRetryReply(refusedAtNs, replyIdleStrategy))
             {
                 return false;
@@ -712,12 +721,14 @@ final class ClientSession implements Agent
     }
 
     /**
-     * @return false, and the session set to close, when a refused reply cannot go out: the publication closed,
-     * the session is closing, or the client took nothing for the liveness timeout.
+     * @return false, and the session set to close, when a refused reply cannot go out: the publication closed or
+     * lost its client (no status from it for the peer timeout), the session is closing, or the client took nothing
+     * for the liveness timeout.
      */
     private boolean mayRetryReply(final long refusedAtNs, final IdleStrategy idleStrategy)
     {
-        if (replyProxy.isClosed() || closeReason != null || System.nanoTime() - refusedAtNs > livenessTimeoutNs)
+        if (replyProxy.isClosed() || !replyProxy.isConnected() || closeReason != null ||
+            System.nanoTime() - refusedAtNs > livenessTimeoutNs)
         {
             closeFor("client stopped receiving replies");
             return false;
