@@ -41,11 +41,11 @@ import static dev.bitfusion.cuda.CuResult.*;
  *   ACTIVE              requests executed as they come; liveness of both streams checked
  *   DONE                the runner stops; onClose frees all the session held and its slice
  * </pre>
- * The session ends when the client closes it, when the client's request publication disappears (process
- * died or network gone: Aeron notices within the peer timeout), when an IPC client's process lock is free (its
- * process died: noticed within a quarter second, where the driver would take its client liveness timeout), when the client stops taking replies for
- * the liveness timeout, when the server stops, or when executing a request fails unexpectedly (the client is
- * told with a sticky asynchronous error).
+ * The session ends when the client closes it; when the client's request publication disappears or its reply
+ * stream loses the client (process died or network gone: the driver notices within the peer timeout); when an
+ * IPC client's process lock is free (its process died: noticed within a quarter second, where the driver would
+ * wait out its client liveness timeout); when the client takes no reply for the liveness timeout; when the server
+ * stops; or when executing a request fails unexpectedly (the client is told with a sticky asynchronous error).
  * <p>
  * A reply the publication refuses (back pressure) is queued and sent before the next request is taken, so
  * replies stay in order. Device-to-host data and device printf are the exception: the backend holds their
@@ -99,7 +99,6 @@ final class ClientSession implements Agent
     private State state = State.AWAIT_REPLY_STREAM;
     private long deadlineNs;
     private boolean requestStreamSeen;
-    private long repliesLostSinceNs;
     private long pendingSinceNs;
     private long dtoHCorrelationId;
     private long nextClientProcessCheckNs;
@@ -249,7 +248,7 @@ final class ClientSession implements Agent
             deadlineNs = nowNs + livenessTimeoutNs;
             return 1;
         }
-        if (closeReason != null || nowNs > deadlineNs)
+        if (closeReason != null || nowNs > deadlineNs || isClientProcessGone(nowNs))
         {
             end("client never connected its reply stream");
         }
@@ -264,7 +263,7 @@ final class ClientSession implements Agent
             deadlineNs = nowNs + livenessTimeoutNs * 2;
             return 1;
         }
-        if (closeReason != null || replyProxy.isClosed() || nowNs > deadlineNs)
+        if (closeReason != null || replyProxy.isClosed() || nowNs > deadlineNs || isClientProcessGone(nowNs))
         {
             end("client went away before the session opened");
         }
@@ -301,15 +300,8 @@ final class ClientSession implements Agent
             end("client process gone");
         }
 
-        if (replyProxy.isConnected())
-        {
-            repliesLostSinceNs = 0;
-        }
-        else if (repliesLostSinceNs == 0)
-        {
-            repliesLostSinceNs = nowNs;
-        }
-        else if (nowNs - repliesLostSinceNs > livenessTimeoutNs)
+        // The driver already waited out the peer timeout without a status message from the client's driver.
+        if (!replyProxy.isConnected())
         {
             end("client stopped receiving replies");
         }
