@@ -18,8 +18,9 @@ public final class TransportSettings
 
     /**
      * How long a silent peer is considered alive; each side notices a dead peer within about this. It is also
-     * the longest pause (a garbage collection, an overloaded host) a process survives: a longer one closes its
-     * Aeron client for good. 2 s proved too short for a server loading PyTorch's libraries on 2 busy cores.
+     * the longest pause (a garbage collection, an overloaded host) a process's Aeron client survives: a longer one
+     * closes it for good (a server then starts its transport again). 2 s proved too short for a server loading
+     * PyTorch's libraries on 2 busy cores.
      */
     public static final String LIVENESS_TIMEOUT_PROP_NAME = "bitfusion.transport.liveness.timeout.ms";
     public static final long LIVENESS_TIMEOUT_MS_DEFAULT = 5000;
