@@ -143,7 +143,9 @@ final class ClientSession implements Agent
         this.onClosed = onClosed;
         this.adapter = new SessionAdapter(requests, this, counters);
         this.replyProxy = new SessionReplyProxy(replies, counters);
-        deadlineNs = System.nanoTime() + Math.max(livenessTimeoutNs, MIN_REPLY_CONNECT_TIMEOUT_NS);
+        // As long as a client waits for its open to be answered (10 s, ClientSettings.OPEN_TIMEOUT_NS_DEFAULT): on
+        // a loaded host the client's driver may take seconds to answer, and a session given up then is a lost start.
+        deadlineNs = System.nanoTime() + Math.max(livenessTimeoutNs * 2, MIN_REPLY_CONNECT_TIMEOUT_NS);
     }
 
     /**
