@@ -6,8 +6,8 @@
 # random point (from before its session opens to well into its loop), and checks that the server freed its
 # slice: the session's "ended ... freed" line within 3 s of the kill, and every 10 cycles `bitfusion list_gpus`
 # showing no session, nothing allocated and the whole GPU unreserved. It reports the server's RSS, heap after a
-# full GC, threads, open fds and the host's /dev/shm entries of this user at the start, every 100 cycles and at
-# the end, and exits non-zero at the first slice not freed.
+# full GC, native memory committed (NMT), threads, open fds and the host's /dev/shm entries of this user at the
+# start, every 100 cycles and at the end, and exits non-zero at the first slice not freed.
 #
 # Usage: scripts/soak-client-kills.sh [CYCLES (default 1000)] [TRANSPORT: auto (IPC on one host) | udp]
 # Needs a built tree (./mvnw -DskipTests package) and the examples (scripts/build-examples.sh).
@@ -25,7 +25,9 @@ server_log="$work/server.log"
 [ -x "$program" ] || { echo "soak: $program is missing: run scripts/build-examples.sh" >&2; exit 2; }
 port="$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
-"$bitfusion" server --backend emulated --listen "127.0.0.1:$port" --memory-mb "$memory_mb" >"$server_log" 2>&1 &
+# Native memory tracking costs little and tells a leak of native memory from one of heap.
+BITFUSION_JAVA_OPTS="${SOAK_SERVER_JAVA_OPTS:--XX:NativeMemoryTracking=summary}" \
+    "$bitfusion" server --backend emulated --listen "127.0.0.1:$port" --memory-mb "$memory_mb" >"$server_log" 2>&1 &
 server_pid=$!
 cleanup()
 {
@@ -41,17 +43,22 @@ done
 # bin/bitfusion execs java: the launcher's pid is the server's JVM.
 
 shm_entries() { find /dev/shm -maxdepth 1 -name "bitfusion-$(id -un)-*" 2>/dev/null | wc -l; }
-heap_after_gc_kb()
+heap_used()
 {
-    jcmd "$server_pid" GC.run >/dev/null 2>&1 || true
     jcmd "$server_pid" GC.heap_info 2>/dev/null | awk '/garbage-first heap|total.*used/ { for (i = 1; i <= NF; i++) if ($i == "used") { print $(i + 1); exit } }'
 }
+native_committed()
+{
+    jcmd "$server_pid" VM.native_memory summary 2>/dev/null | awk '/^Total:/ { for (i = 1; i <= NF; i++) if ($i ~ /^committed=/) { sub("committed=", "", $i); print $i; exit } }'
+}
+# Figures after a full collection, so that garbage not yet collected does not pass for growth.
 report()
 {
     local status="/proc/$server_pid/status"
-    printf '%-8s %6s  rss %8s kB  heap-after-gc %10s  threads %4s  fds %4s  /dev/shm %3s\n' "$1" "$2" \
-        "$(awk '/^VmRSS/ { print $2 }' "$status")" "$(heap_after_gc_kb)" "$(awk '/^Threads/ { print $2 }' "$status")" \
-        "$(ls "/proc/$server_pid/fd" | wc -l)" "$(shm_entries)"
+    jcmd "$server_pid" GC.run >/dev/null 2>&1 || true
+    printf '%-6s %5s  rss %7s kB  heap %8s  native %9s  threads %3s  fds %3s  /dev/shm %2s\n' "$1" "$2" \
+        "$(awk '/^VmRSS/ { print $2 }' "$status")" "$(heap_used)" "$(native_committed)" \
+        "$(awk '/^Threads/ { print $2 }' "$status")" "$(ls "/proc/$server_pid/fd" | wc -l)" "$(shm_entries)"
 }
 ended_count() { grep -c " ended: " "$server_log" || true; }
 opened_count() { grep -c " opened for " "$server_log" || true; }
