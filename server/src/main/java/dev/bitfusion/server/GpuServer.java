@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * counters file. All that lives on the media driver is one {@link ServerTransport}, replaced whole when a pause
  * closes it: the server outlives stalls, and only the sessions that timed out end.
  * <p>
- * Thread safety: start and close on one thread; the accessors from any thread.
+ * Thread safety: start and close on one thread; the accessors from any thread. A replacement of the transport runs
+ * on a thread of its own and excludes {@link #close()}.
  */
 public final class GpuServer implements AutoCloseable
 {
@@ -275,6 +276,10 @@ public final class GpuServer implements AutoCloseable
                 return;
             }
             closed = true;
+            if (transport != null)
+            {
+                transport.stopControl();
+            }
             registry.closeAll(CLOSE_TIMEOUT_NS);
             CloseHelper.quietClose(transport);
             CloseHelper.close(context.backend());

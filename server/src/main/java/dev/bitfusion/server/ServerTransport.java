@@ -79,7 +79,15 @@ final class ServerTransport implements AutoCloseable
     }
 
     /**
-     * Close the counters and the transport; the sessions made on it must have ended.
+     * Stop admitting sessions and answering the control stream: the control thread ends.
+     */
+    void stopControl()
+    {
+        controlRunner.close();
+    }
+
+    /**
+     * Close the control agents, the counters and the transport; the sessions made on it must have ended.
      */
     public void close()
     {
