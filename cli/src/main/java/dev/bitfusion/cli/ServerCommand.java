@@ -10,6 +10,7 @@ import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -40,15 +41,20 @@ final class ServerCommand implements Callable<Integer>
         description = "Dedicated busy-spinning transport threads (needs spare cores); default: shared, backoff.")
     boolean lowLatency;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "Refuse sessions that do not present this token.")
+    @Option(names = "--token-file", paramLabel = "FILE",
+        description = "Serve only clients that prove this token (sessions, list_gpus, health); their requests are then authenticated.")
     Path tokenFile;
+
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+        description = "The administrator's token, which also shows who holds each slice (needs --token-file).")
+    Path adminTokenFile;
 
     public Integer call() throws Exception
     {
         final GpuServer.Context context = new GpuServer.Context()
             .endpoint(Endpoint.parse(listen))
             .backend(createBackend(backend, gpus, memoryMb))
-            .authenticator(tokenFile == null ? TokenAuthenticator.acceptAll() : TokenAuthenticator.fromFile(tokenFile));
+            .authenticator(authenticator());
         context.transportSettings().lowLatency(lowLatency);
         context.maxSessions(maxSessions);
 
@@ -73,6 +79,20 @@ final class ServerCommand implements Callable<Integer>
             }
         }
         return 0;
+    }
+
+    private TokenAuthenticator authenticator() throws IOException
+    {
+        if (tokenFile == null)
+        {
+            if (adminTokenFile != null)
+            {
+                throw new IllegalArgumentException("--admin-token-file needs --token-file: a server without a token " +
+                    "serves everyone alike");
+            }
+            return TokenAuthenticator.acceptAll();
+        }
+        return TokenAuthenticator.fromFiles(tokenFile, adminTokenFile);
     }
 
     /**

@@ -3,12 +3,18 @@ package dev.bitfusion.server;
 import dev.bitfusion.server.backend.GpuBackend;
 import dev.bitfusion.server.health.HealthResponder;
 import dev.bitfusion.transport.ChannelUris;
+import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.TransportSettings;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
+import dev.bitfusion.transport.auth.KeyExchange;
 import dev.bitfusion.transport.protocol.HealthQueryDecoder;
 import dev.bitfusion.transport.protocol.ListGpusDecoder;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.SessionOpenDecoder;
 import io.aeron.Aeron;
 import io.aeron.FragmentAssembler;
+import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
@@ -20,13 +26,15 @@ import org.agrona.concurrent.AgentTerminationException;
 import java.util.function.Consumer;
 
 /**
- * Receives the control stream, on UDP and on IPC: checks each message's header, schema, length and the reply
- * channel it names, decodes it and hands it on: a SessionOpen to the {@link SessionAdmission}, a ListGpus to
- * the {@link ControlReplyProxy} with the pool as it stands, a HealthQuery to the {@link HealthResponder}. It
- * shares a thread with the {@link ControlReplySender}, never waits on a session, and no session waits on it.
+ * Receives the control stream, on UDP and on IPC: checks each message's header, schema and length, decodes it and
+ * hands it on: a SessionOpen to the {@link SessionAdmission}, a ListGpus to the {@link ControlReplyProxy} with the
+ * pool as it stands, a HealthQuery to the {@link HealthResponder}. It shares a thread with the
+ * {@link ControlReplySender}, never waits on a session, and no session waits on it.
  * <p>
- * A reply goes only to a UDP channel, or to an IPC channel when the request itself came over IPC; anything
- * else is ignored with an error logged, as is any message that cannot be decoded.
+ * A reply goes back on the path its request came by, never to an address a message names: over UDP on the Aeron
+ * response channel of the request's image (the client's reply subscription reached out to the server's response
+ * port, so the answer crosses the NAT and firewalls the request crossed), over IPC on the stream the request
+ * names. A ListGpus that does not prove the server's token is refused in no more bytes than it had.
  * <p>
  * Thread safety: the control thread only.
  */
@@ -36,6 +44,10 @@ final class ControlAdapter implements Agent, FragmentHandler
     static final int FRAGMENT_LIMIT = 16;
 
     private final Aeron aeron;
+    private final Endpoint endpoint;
+    private final TransportSettings transportSettings;
+    private final String ipcReplyChannel;
+    private final TokenAuthenticator authenticator;
     private final Subscription udpControl;
     private final Subscription ipcControl;
     private final SessionAdmission admission;
@@ -70,6 +82,10 @@ final class ControlAdapter implements Agent, FragmentHandler
         final Consumer<String> onTransportClosed)
     {
         this.aeron = aeron;
+        this.endpoint = context.endpoint();
+        this.transportSettings = context.transportSettings();
+        this.ipcReplyChannel = ChannelUris.ipc(transportSettings);
+        this.authenticator = context.authenticator();
         this.udpControl = udpControl;
         this.ipcControl = ipcControl;
         this.admission = admission;
@@ -78,7 +94,7 @@ final class ControlAdapter implements Agent, FragmentHandler
         this.backend = context.backend();
         this.errorLog = context.errorLog();
         this.onTransportClosed = onTransportClosed;
-        this.healthResponder = new HealthResponder(context, this::isAcceptableReplyChannel, healthSender);
+        this.healthResponder = new HealthResponder(context, healthSender);
     }
 
     public String roleName()
@@ -132,12 +148,16 @@ final class ControlAdapter implements Agent, FragmentHandler
         final int version = headerDecoder.version();
         try
         {
+            final Image image = (Image)header.context();
+            final String replyChannel = replyChannelTo(image);
             switch (headerDecoder.templateId())
             {
-                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version);
-                case ListGpusDecoder.TEMPLATE_ID -> onListGpus(buffer, bodyOffset, blockLength, version);
+                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version, image,
+                    replyChannel, length);
+                case ListGpusDecoder.TEMPLATE_ID ->
+                    onListGpus(buffer, bodyOffset, blockLength, version, replyChannel, length);
                 case HealthQueryDecoder.TEMPLATE_ID ->
-                    healthResponder.onHealthQuery(buffer, bodyOffset, blockLength, version);
+                    healthResponder.onHealthQuery(buffer, bodyOffset, blockLength, version, replyChannel, length);
                 default -> errorLog.record(
                     "control: unknown opcode (template " + headerDecoder.templateId() + ") ignored");
             }
@@ -148,44 +168,87 @@ final class ControlAdapter implements Agent, FragmentHandler
         }
     }
 
-    private void onSessionOpen(final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    private void onSessionOpen(
+        final DirectBuffer buffer,
+        final int offset,
+        final int blockLength,
+        final int version,
+        final Image image,
+        final String replyChannel,
+        final int requestLength)
     {
         openDecoder.wrap(buffer, offset, blockLength, version);
-        final long correlationId = openDecoder.correlationId();
-        final int protocolVersion = openDecoder.protocolVersion();
-        final int gpuIndex = openDecoder.gpuIndex();
-        final double fraction = openDecoder.memoryFraction();
-        final long memoryMb = openDecoder.memoryMb();
-        final int replyStreamId = openDecoder.replyStreamId();
-        final String clientId = openDecoder.clientId();
-        final String token = openDecoder.authToken();
-        final String replyChannel = openDecoder.replyChannel();
-        if (!isAcceptableReplyChannel(replyChannel))
-        {
-            errorLog.record("control: session open from '" + clientId + "' names an unusable reply channel '" +
-                replyChannel + "'; ignored");
-            return;
-        }
-        admission.onSessionOpen(correlationId, protocolVersion, gpuIndex, fraction, memoryMb, replyStreamId, clientId,
-            token, replyChannel, pollingIpc);
+        final SessionAdmission.OpenRequest request = new SessionAdmission.OpenRequest(
+            openDecoder.correlationId(),
+            openDecoder.protocolVersion(),
+            openDecoder.gpuIndex(),
+            openDecoder.memoryFraction(),
+            openDecoder.memoryMb(),
+            openDecoder.replyStreamId(),
+            openDecoder.requestStreamId(),
+            openDecoder.requestSessionId(),
+            openDecoder.sessionReplyStreamId(),
+            openDecoder.timestampMs(),
+            openDecoder.clientId(),
+            bytes(openDecoder.clientPublicKeyLength(), KeyExchange.MAX_PUBLIC_KEY_LENGTH, openDecoder::getClientPublicKey),
+            bytes(openDecoder.authProofLength(), Credentials.PROOF_LENGTH, openDecoder::getAuthProof),
+            replyChannel,
+            pollingIpc ? null : ChannelUris.sourceHost(image.sourceIdentity()),
+            requestLength);
+        admission.onSessionOpen(request);
     }
 
-    private void onListGpus(final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    private void onListGpus(
+        final DirectBuffer buffer,
+        final int offset,
+        final int blockLength,
+        final int version,
+        final String replyChannel,
+        final int requestLength)
     {
         listGpusDecoder.wrap(buffer, offset, blockLength, version);
         final long correlationId = listGpusDecoder.correlationId();
         final int replyStreamId = listGpusDecoder.replyStreamId();
-        final String replyChannel = listGpusDecoder.replyChannel();
-        if (!isAcceptableReplyChannel(replyChannel))
+        final long timestampMs = listGpusDecoder.timestampMs();
+        final byte[] proof = bytes(listGpusDecoder.authProofLength(), Credentials.PROOF_LENGTH, listGpusDecoder::getAuthProof);
+        final String clientTag = listGpusDecoder.clientTag();
+        final TokenAuthenticator.Access access = authenticator.authorize(
+            Handshakes.query(Handshakes.LIST_GPUS, correlationId, replyStreamId, timestampMs),
+            proof, correlationId, timestampMs, System.currentTimeMillis());
+        if (!access.granted())
         {
-            errorLog.record("control: list_gpus names an unusable reply channel; ignored");
+            replyProxy.sendGpuListRefusal(correlationId, replyChannel, replyStreamId, authenticator.refusal(), requestLength);
             return;
         }
-        replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend.kind(), backend.gpus(), registry);
+        replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend.kind(), backend.gpus(), registry,
+            access.seesClientIds(), clientTag);
     }
 
-    private boolean isAcceptableReplyChannel(final String channel)
+    /**
+     * @return the channel back to the client whose image delivered a request: the response channel of the image
+     * over UDP, the shared IPC channel over IPC.
+     */
+    private String replyChannelTo(final Image image)
     {
-        return channel.startsWith("aeron:udp?") || (pollingIpc && ChannelUris.isIpc(channel));
+        if (pollingIpc)
+        {
+            return ipcReplyChannel;
+        }
+        return ChannelUris.udpResponse(endpoint, image.correlationId(), ChannelUris.sourceHost(image.sourceIdentity()),
+            ChannelUris.CONTROL_REPLY_TERM_LENGTH, transportSettings);
+    }
+
+    /** Reads a var data field of at most {@code max} bytes; a longer one reads as one byte too many, which no check accepts. */
+    private static byte[] bytes(final int length, final int max, final VarDataReader reader)
+    {
+        final byte[] bytes = new byte[Math.max(0, Math.min(length, max + 1))];
+        reader.read(bytes, 0, bytes.length);
+        return bytes;
+    }
+
+    @FunctionalInterface
+    private interface VarDataReader
+    {
+        int read(byte[] destination, int offset, int length);
     }
 }

@@ -135,6 +135,7 @@ public final class GpuServer implements AutoCloseable
                 transportSettings.aeronDirectoryName(serverAeronDirectory(endpoint.port()));
             }
             transportSettings.conclude();
+            Protocol.responsePort(endpoint.port());
             if (maxSessions < 1)
             {
                 throw new IllegalArgumentException("max sessions must be at least 1: " + maxSessions);
@@ -240,7 +241,8 @@ public final class GpuServer implements AutoCloseable
     public String describe()
     {
         final List<GpuDescriptor> gpus = context.backend().gpus();
-        return "bitfusion server listening on " + context.endpoint() + " (udp) and " +
+        return "bitfusion server listening on " + context.endpoint() + " (udp; replies from port " +
+            Protocol.responsePort(context.endpoint().port()) + ") and " +
             context.transportSettings().aeronDirectoryName() + " (ipc); backend " + context.backend().kind() + ": " +
             gpus.size() + " x " + gpus.get(0).name() + ", " + (gpus.get(0).totalBytes() >> 20) + " MiB each" +
             (context.authenticator().required() ? "; token required" : "");

@@ -2,7 +2,9 @@ package dev.bitfusion.server;
 
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.protocol.*;
+import dev.bitfusion.transport.auth.FragmentAuthenticator;
 import io.aeron.ControlledFragmentAssembler;
+import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.Header;
@@ -32,6 +34,8 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     private final ClientSession session;
     private final TrafficCounters counters;
     private final ControlledFragmentAssembler assembler = new ControlledFragmentAssembler(this);
+    private final ControlledFragmentHandler authenticatedAssembler = this::onAuthenticatedFragment;
+    private FragmentAuthenticator authenticator;
     private final UnsafeBuffer varData = new UnsafeBuffer(0, 0);
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -82,7 +86,15 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
      */
     int poll()
     {
-        return requests.controlledPoll(assembler, FRAGMENT_LIMIT);
+        return requests.controlledPoll(authenticator == null ? assembler : authenticatedAssembler, FRAGMENT_LIMIT);
+    }
+
+    /**
+     * @param authenticator what every fragment must satisfy from now on, or null when requests are not authenticated.
+     */
+    void authenticateWith(final FragmentAuthenticator authenticator)
+    {
+        this.authenticator = authenticator;
     }
 
     /**
@@ -91,6 +103,30 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     boolean isConnected()
     {
         return requests.imageCount() > 0;
+    }
+
+    /**
+     * @return the image of the client's publication, or null until it connects; the subscription accepts one
+     * Aeron session only, so there is at most one.
+     */
+    Image image()
+    {
+        return requests.imageCount() > 0 ? requests.imageAtIndex(0) : null;
+    }
+
+    /**
+     * A fragment that fails its tag was not sent by the session's client: the stream can no longer be trusted
+     * (a forged fragment takes the place of the client's at that position), so the session ends.
+     */
+    private Action onAuthenticatedFragment(
+        final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        if (!authenticator.verify(buffer, offset, length, header))
+        {
+            session.onForgedRequest(header.position());
+            return Action.BREAK;
+        }
+        return assembler.onFragment(buffer, offset, length, header);
     }
 
     public void close()

@@ -4,6 +4,7 @@ import dev.bitfusion.server.backend.emulated.EmulatedBackend;
 import dev.bitfusion.server.status.ServerCounters;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.AeronTransport;
+import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.protocol.*;
 import io.aeron.Aeron;
@@ -84,10 +85,16 @@ class ClientSessionTest
     private void startSession(final int replyStream)
     {
         final Aeron aeron = transport.aeron();
-        session = new ClientSession(SESSION_ID, "test-client", backend.gpus().get(0), REQUEST_STREAM,
-            OPEN_CORRELATION_ID, aeron.addSubscription(REQUEST_CHANNEL, REQUEST_STREAM),
-            aeron.addExclusivePublication(REPLY_CHANNEL, replyStream), backend.openSession(0, SLICE_BYTES), counters,
-            errorLog, LIVENESS_NS, (ended) -> closed.set(true));
+        final GpuServer.Context context = new GpuServer.Context().backend(backend);
+        // The replies' term is small, as the client's in the fixture, so that a test can meet back pressure.
+        context.transportSettings().termLength(64 * 1024);
+        final SessionAdmission.OpenRequest open = new SessionAdmission.OpenRequest(OPEN_CORRELATION_ID,
+            Protocol.VERSION, 0, 0, 0, 0, REQUEST_STREAM, requests.sessionId(), replyStream, 0, "test-client",
+            new byte[0], new byte[0], REPLY_CHANNEL, null, 0);
+        session = new ClientSession(SESSION_ID, "test-client", backend.gpus().get(0),
+            new SessionBinding(open, SESSION_ID, context, null),
+            aeron.addSubscription(ChannelUris.onlySession(REQUEST_CHANNEL, requests.sessionId()), REQUEST_STREAM),
+            aeron, backend.openSession(0, SLICE_BYTES), counters, errorLog, LIVENESS_NS, (ended) -> closed.set(true));
     }
 
     @AfterEach
