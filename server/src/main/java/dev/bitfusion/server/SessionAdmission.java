@@ -172,7 +172,7 @@ final class SessionAdmission
 
         final ClientSession session = new ClientSession(
             sessionId, clientId, gpu, requestStreamId, correlationId, requests, replies, backendSession, counters,
-            context.errorLog(), context.transportSettings().livenessTimeoutNs(), registry::remove);
+            context.hostMemoryBudget().newAccount(), context.errorLog(), context.transportSettings().livenessTimeoutNs(), registry::remove);
         registry.add(session);
         context.errorLog().info("session " + sessionId + " opened for '" + clientId + "' on GPU " +
             gpu.index() + ": " + (sliceBytes >> 20) + " MiB slice over " + (overIpc ? "ipc" : "udp"));
