@@ -5,10 +5,15 @@ import dev.bitfusion.server.health.HealthResponder;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.protocol.HealthQueryDecoder;
 import dev.bitfusion.transport.protocol.ListGpusDecoder;
+import dev.bitfusion.server.status.ServerCounters;
+import dev.bitfusion.transport.protocol.MessageBounds;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.SessionOpenDecoder;
+import dev.bitfusion.transport.protocol.SessionStatus;
 import io.aeron.Aeron;
+import io.aeron.Counter;
 import io.aeron.FragmentAssembler;
+import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
@@ -25,8 +30,14 @@ import java.util.function.Consumer;
  * the {@link ControlReplyProxy} with the pool as it stands, a HealthQuery to the {@link HealthResponder}. It
  * shares a thread with the {@link ControlReplySender}, never waits on a session, and no session waits on it.
  * <p>
+ * Each source (see {@link SourceRateLimiter}) is served at a bounded rate: requests past it are ignored before
+ * anything is read, counted on the control requests limited counter. Every length and count of a request is
+ * checked ({@link MessageBounds}, generated from the schema) before it is decoded. A request whose strings are
+ * longer than the schema allows is refused with the reason when its reply channel can still be read; one that
+ * cannot be walked to its end names no channel that could be trusted and is ignored, with an error logged.
+ * <p>
  * A reply goes only to a UDP channel, or to an IPC channel when the request itself came over IPC; anything
- * else is ignored with an error logged, as is any message that cannot be decoded.
+ * else is ignored with an error logged.
  * <p>
  * Thread safety: the control thread only.
  */
@@ -34,6 +45,10 @@ final class ControlAdapter implements Agent, FragmentHandler
 {
     /** Messages taken from each control subscription per turn. */
     static final int FRAGMENT_LIMIT = 16;
+    /** Longest reply channel a refusal is sent to: the schema's limit of the control stream's strings. */
+    static final int MAX_REPLY_CHANNEL_LENGTH = 4096;
+    static final String RATE_LIMITED_MESSAGE =
+        "control: requests past a source's rate limit ignored (see the control requests limited counter)";
 
     private final Aeron aeron;
     private final Subscription udpControl;
@@ -47,6 +62,9 @@ final class ControlAdapter implements Agent, FragmentHandler
     private final Consumer<String> onTransportClosed;
     private final FragmentAssembler udpAssembler = new FragmentAssembler(this);
     private final FragmentAssembler ipcAssembler = new FragmentAssembler(this);
+    private final MessageBounds bounds = new MessageBounds();
+    private final SourceRateLimiter rateLimiter;
+    private final Counter limited;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final SessionOpenDecoder openDecoder = new SessionOpenDecoder();
     private final ListGpusDecoder listGpusDecoder = new ListGpusDecoder();
@@ -79,6 +97,8 @@ final class ControlAdapter implements Agent, FragmentHandler
         this.errorLog = context.errorLog();
         this.onTransportClosed = onTransportClosed;
         this.healthResponder = new HealthResponder(context, this::isAcceptableReplyChannel, healthSender);
+        this.rateLimiter = new SourceRateLimiter(context.controlBurst(), context.controlRequestsPerSecond());
+        this.limited = ServerCounters.controlRequestsLimited(aeron);
     }
 
     public String roleName()
@@ -108,36 +128,52 @@ final class ControlAdapter implements Agent, FragmentHandler
 
     public void onClose()
     {
-        CloseHelper.quietCloseAll(udpControl, ipcControl);
+        CloseHelper.quietCloseAll(udpControl, ipcControl, limited);
     }
 
     public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
-        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
+        if (!mayServe(header))
         {
-            errorLog.record("control: truncated message of " + length + " bytes ignored");
+            limited.increment();
+            errorLog.record(RATE_LIMITED_MESSAGE);
+            return;
+        }
+        final int status = bounds.check(buffer, offset, length);
+        if (status == MessageBounds.MALFORMED || status == MessageBounds.UNKNOWN_TEMPLATE)
+        {
+            // No reply channel can be read from a message that cannot be walked to its end.
+            errorLog.record("control: " + bounds.reason() + "; ignored");
             return;
         }
         headerDecoder.wrap(buffer, offset);
-        if (headerDecoder.schemaId() != MessageHeaderDecoder.SCHEMA_ID ||
-            length < MessageHeaderDecoder.ENCODED_LENGTH + headerDecoder.blockLength())
-        {
-            errorLog.record("control: malformed message ignored (schema " +
-                headerDecoder.schemaId() + ", template " + headerDecoder.templateId() + ")");
-            return;
-        }
-
         final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         final int blockLength = headerDecoder.blockLength();
         final int version = headerDecoder.version();
+        final boolean overLimit = status == MessageBounds.OVER_LIMIT;
         try
         {
             switch (headerDecoder.templateId())
             {
-                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version);
-                case ListGpusDecoder.TEMPLATE_ID -> onListGpus(buffer, bodyOffset, blockLength, version);
+                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version, overLimit);
+                case ListGpusDecoder.TEMPLATE_ID ->
+                {
+                    if (overLimit)
+                    {
+                        errorLog.record("control: " + bounds.reason() + "; ignored");
+                        return;
+                    }
+                    onListGpus(buffer, bodyOffset, blockLength, version);
+                }
                 case HealthQueryDecoder.TEMPLATE_ID ->
+                {
+                    if (overLimit)
+                    {
+                        errorLog.record("control: " + bounds.reason() + "; ignored");
+                        return;
+                    }
                     healthResponder.onHealthQuery(buffer, bodyOffset, blockLength, version);
+                }
                 default -> errorLog.record(
                     "control: unknown opcode (template " + headerDecoder.templateId() + ") ignored");
             }
@@ -148,7 +184,25 @@ final class ControlAdapter implements Agent, FragmentHandler
         }
     }
 
-    private void onSessionOpen(final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    /**
+     * @return whether the request's source is within its rate.
+     */
+    private boolean mayServe(final Header header)
+    {
+        final long nowNs = System.nanoTime();
+        if (pollingIpc || !(header.context() instanceof Image image))
+        {
+            return rateLimiter.tryAcquireIpc(header.sessionId(), nowNs);
+        }
+        return rateLimiter.tryAcquireUdp(image.sourceIdentity(), nowNs);
+    }
+
+    /**
+     * @param overLimit a string of the request is longer than the schema allows: the request is refused with the
+     *                  reason when its reply channel can still be used.
+     */
+    private void onSessionOpen(
+        final DirectBuffer buffer, final int offset, final int blockLength, final int version, final boolean overLimit)
     {
         openDecoder.wrap(buffer, offset, blockLength, version);
         final long correlationId = openDecoder.correlationId();
@@ -157,6 +211,20 @@ final class ControlAdapter implements Agent, FragmentHandler
         final double fraction = openDecoder.memoryFraction();
         final long memoryMb = openDecoder.memoryMb();
         final int replyStreamId = openDecoder.replyStreamId();
+        if (overLimit)
+        {
+            openDecoder.skipClientId();
+            openDecoder.skipAuthToken();
+            final String replyChannel = openDecoder.replyChannelLength() <= MAX_REPLY_CHANNEL_LENGTH ?
+                openDecoder.replyChannel() : "";
+            if (isAcceptableReplyChannel(replyChannel))
+            {
+                replyProxy.sendRefusal(correlationId, replyChannel, replyStreamId, SessionStatus.BAD_REQUEST,
+                    "session open refused: " + bounds.reason());
+            }
+            errorLog.record("control: session open refused: " + bounds.reason());
+            return;
+        }
         final String clientId = openDecoder.clientId();
         final String token = openDecoder.authToken();
         final String replyChannel = openDecoder.replyChannel();
