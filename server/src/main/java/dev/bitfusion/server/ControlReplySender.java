@@ -42,7 +42,7 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
     /** Reply publications open at once, each to one client's reply channel and stream. */
     static final int MAX_PUBLICATIONS = 16;
     /** How long a reply's client may take to connect before a newer client may take its publication. */
-    static final long CONNECT_GRACE_NS = 1_000_000_000L;
+    static final long CONNECT_GRACE_NS = 500_000_000L;
     /** Bytes of replies one client may have waiting for it to connect. */
     static final int MAX_WAITING_BYTES_PER_CLIENT = 256 * 1024;
     static final String DROPPED_MESSAGE =
