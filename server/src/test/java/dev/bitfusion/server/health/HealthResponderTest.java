@@ -164,7 +164,7 @@ class HealthResponderTest
             .putPadding(new byte[192], 0, 192);
         lastQueryLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
         responder.onHealthQuery(query, MessageHeaderEncoder.ENCODED_LENGTH, encoder.sbeBlockLength(),
-            encoder.sbeSchemaVersion(), "aeron:ipc", lastQueryLength);
+            encoder.sbeSchemaVersion(), "aeron:ipc", lastQueryLength, null);
 
         final UnsafeBuffer buffer = reply.orTimeout(10, TimeUnit.SECONDS).join();
         lastReplyLength = buffer.capacity();
