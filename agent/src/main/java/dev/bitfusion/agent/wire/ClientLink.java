@@ -3,64 +3,58 @@ package dev.bitfusion.agent.wire;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
-import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.OwnerLock;
 import dev.bitfusion.transport.TransportSettings;
-import io.aeron.ChannelUri;
-import io.aeron.ChannelUriStringBuilder;
+import io.aeron.ConcurrentPublication;
+import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import org.agrona.CloseHelper;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * The Aeron plumbing from this process to one server: a transport (the server's own media driver over
- * shared memory when it runs on this host, else an embedded one speaking UDP), the subscription replies
- * arrive on, and the channels both sides name.
+ * The Aeron plumbing from this process to one server: a transport (the server's own media driver over shared memory
+ * when it runs on this host, else an embedded one speaking UDP) and the channels of its requests and replies.
  * <p>
- * Thread safety: immutable once made; {@link #close()} once, from one thread.
+ * Every request publication is paired with a reply subscription: over UDP the publication names the subscription
+ * (an Aeron response channel), and the server answers on the path the client opened, to the address it sees, so
+ * the client needs no inbound port and replies cross NAT; over IPC the server answers on the stream the request
+ * named. Aeron pairs one response publication with one reply subscription, so each exchange (a control query, a
+ * session) has a subscription of its own.
+ * <p>
+ * Over IPC each reply subscription comes with a lock file held for the process's life
+ * ({@link OwnerLock#ipcClientFile}, named by the reply stream): the server's driver notices a dead IPC client only
+ * after its client liveness timeout, which also bounds the pauses the server itself survives; the lock tells the
+ * server's session at once that its client's process is gone.
+ * <p>
+ * Thread safety: channels are added from one thread at a time; {@link #close()} once, from one thread.
  */
 public final class ClientLink implements AutoCloseable
 {
-    /** Binding is local work of this process's own driver, yet on a loaded host it has taken over 2 s. */
-    private static final long REPLY_PORT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
-
     private final AeronTransport transport;
-    private final Subscription replies;
-    private final String serverChannel;
-    private final String replyChannel;
-    private final int replyStreamId;
+    private final Endpoint server;
     private final boolean ipc;
-    private final OwnerLock processLock;
+    private final String ipcChannel;
+    private final List<OwnerLock> processLocks = new ArrayList<>();
 
-    private ClientLink(
-        final AeronTransport transport,
-        final Subscription replies,
-        final String serverChannel,
-        final String replyChannel,
-        final int replyStreamId,
-        final boolean ipc,
-        final OwnerLock processLock)
+    private ClientLink(final AeronTransport transport, final Endpoint server, final boolean ipc)
     {
-        this.processLock = processLock;
         this.transport = transport;
-        this.replies = replies;
-        this.serverChannel = serverChannel;
-        this.replyChannel = replyChannel;
-        this.replyStreamId = replyStreamId;
+        this.server = server;
         this.ipc = ipc;
+        this.ipcChannel = ipc ? ChannelUris.ipc(transport.settings()) : null;
     }
 
     /**
      * @param server    the server.
      * @param transport "auto" (shared memory when the server's media driver runs on this host), "udp" or "ipc".
      * @param purpose   a word naming the embedded media driver's directory (session, query, health).
-     * @return a link whose reply subscription is bound and ready.
+     * @return a link over a connected transport.
      */
     public static ClientLink towards(final Endpoint server, final String transport, final String purpose)
     {
@@ -68,13 +62,13 @@ public final class ClientLink implements AutoCloseable
         final boolean serverIsLocal = Endpoint.isLoopback(server.host()) || isLocalAddress(server.host());
         if (transport.equals("ipc"))
         {
-            return ipc(serverDirectory);
+            return ipc(server, serverDirectory);
         }
         if (transport.equals("auto") && serverIsLocal && AeronTransport.isDriverActive(serverDirectory))
         {
             try
             {
-                return ipc(serverDirectory);
+                return ipc(server, serverDirectory);
             }
             catch (final RuntimeException ex)
             {
@@ -83,95 +77,16 @@ public final class ClientLink implements AutoCloseable
                     ex.getMessage() + "); using UDP");
             }
         }
-        return udp(server, purpose);
+        final TransportSettings settings = new TransportSettings().aeronDirectoryName(
+            TransportSettings.defaultAeronDirectory(purpose + "-" + ProcessHandle.current().pid() + "-" +
+            Long.toHexString(ThreadLocalRandom.current().nextLong())));
+        return new ClientLink(AeronTransport.launchEmbedded(settings), server, false);
     }
 
-    private static ClientLink ipc(final String serverDirectory)
+    private static ClientLink ipc(final Endpoint server, final String serverDirectory)
     {
-        AeronTransport transport = null;
-        Subscription replies = null;
-        OwnerLock processLock = null;
-        try
-        {
-            final TransportSettings settings = new TransportSettings().aeronDirectoryName(serverDirectory);
-            transport = AeronTransport.connect(settings);
-            final String channel = ChannelUris.ipc(settings);
-            final int replyStreamId = (int)(transport.aeron().nextCorrelationId() & 0x3fff_ffff) | 0x4000_0000;
-            processLock = lockForServer(serverDirectory, replyStreamId);
-            replies = transport.aeron().addSubscription(channel, replyStreamId);
-            return new ClientLink(transport, replies, channel, channel, replyStreamId, true, processLock);
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietCloseAll(replies, transport, processLock);
-            throw ex;
-        }
-    }
-
-    /**
-     * The server's driver notices a dead IPC client only after its client liveness timeout, which also bounds the
-     * pauses the server itself survives; the lock tells the server at once (see {@code ClientSession}).
-     *
-     * @return the lock, or null when none can be had: the server then relies on the driver alone.
-     */
-    private static OwnerLock lockForServer(final String serverDirectory, final int replyStreamId)
-    {
-        try
-        {
-            return OwnerLock.acquire(OwnerLock.ipcClientFile(serverDirectory, replyStreamId));
-        }
-        catch (final IOException ex)
-        {
-            return null;
-        }
-    }
-
-    private static ClientLink udp(final Endpoint server, final String purpose)
-    {
-        AeronTransport transport = null;
-        Subscription replies = null;
-        try
-        {
-            final TransportSettings settings = new TransportSettings().aeronDirectoryName(
-                TransportSettings.defaultAeronDirectory(purpose + "-" + ProcessHandle.current().pid() + "-" +
-                Long.toHexString(ThreadLocalRandom.current().nextLong())));
-            transport = AeronTransport.launchEmbedded(settings);
-            final String localHost = LocalRoute.addressTowards(server);
-            final int replyStreamId = 1;
-            replies = transport.aeron().addSubscription(
-                new ChannelUriStringBuilder().media("udp").endpoint(localHost + ":0").build(), replyStreamId);
-            return new ClientLink(transport, replies, ChannelUris.udp(server, settings),
-                resolveReplyChannel(replies, settings), replyStreamId, false, null);
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietCloseAll(replies, transport);
-            throw ex;
-        }
-    }
-
-    /** The wildcard port the reply subscription bound, as a channel the server can publish to. */
-    private static String resolveReplyChannel(final Subscription replies, final TransportSettings settings)
-    {
-        final long deadlineNs = System.nanoTime() + REPLY_PORT_TIMEOUT_NS;
-        String resolved;
-        while ((resolved = replies.tryResolveChannelEndpointPort()) == null ||
-            resolved.contains(":0|") || resolved.endsWith(":0"))
-        {
-            if (System.nanoTime() > deadlineNs)
-            {
-                throw new SessionRefusedException("could not bind a local UDP port for replies");
-            }
-            LockSupport.parkNanos(100_000);
-        }
-        final String endpoint = ChannelUri.parse(resolved).get("endpoint");
-        final String host = endpoint.substring(0, endpoint.lastIndexOf(':'));
-        return new ChannelUriStringBuilder()
-            .media("udp")
-            .endpoint(endpoint)
-            .mtu(settings.udpMtuFor(host.replace("[", "").replace("]", "")))
-            .termLength(settings.termLength())
-            .build();
+        return new ClientLink(
+            AeronTransport.connect(new TransportSettings().aeronDirectoryName(serverDirectory)), server, true);
     }
 
     private static boolean isLocalAddress(final String host)
@@ -192,32 +107,59 @@ public final class ClientLink implements AutoCloseable
     }
 
     /**
-     * @return where replies from the server arrive.
+     * @param streamId the stream replies arrive on; one no other exchange of this process uses.
+     * @return a subscription for the replies to one request publication.
      */
-    public Subscription replies()
+    public Subscription addReplySubscription(final int streamId)
     {
-        return replies;
+        if (ipc)
+        {
+            holdProcessLock(streamId);
+        }
+        return transport.aeron().addSubscription(ipc ? ipcChannel : ChannelUris.udpReplies(server), streamId);
     }
 
     /**
-     * @return the channel to publish to the server on (its control stream, a session's request stream).
+     * @param streamId the stream requests go on.
+     * @param replies  where the server's answers to them arrive.
+     * @return a publication many threads may offer on: a session's requests.
      */
-    public String serverChannel()
+    public ConcurrentPublication addRequestPublication(final int streamId, final Subscription replies)
     {
-        return serverChannel;
+        return transport.aeron().addPublication(requestChannel(replies), streamId);
     }
 
     /**
-     * @return the channel the server publishes replies to, as this client names it.
+     * @return a publication one thread offers on: a control exchange.
      */
-    public String replyChannel()
+    public ExclusivePublication addExclusiveRequestPublication(final int streamId, final Subscription replies)
     {
-        return replyChannel;
+        return transport.aeron().addExclusivePublication(requestChannel(replies), streamId);
     }
 
-    public int replyStreamId()
+    /**
+     * Without a lock (none can be made, or the file is taken) the server relies on its driver alone.
+     */
+    private void holdProcessLock(final int replyStreamId)
     {
-        return replyStreamId;
+        try
+        {
+            final OwnerLock lock = OwnerLock.acquire(
+                OwnerLock.ipcClientFile(transport.settings().aeronDirectoryName(), replyStreamId));
+            if (lock != null)
+            {
+                processLocks.add(lock);
+            }
+        }
+        catch (final IOException ignored)
+        {
+            // Best effort, as said above.
+        }
+    }
+
+    private String requestChannel(final Subscription replies)
+    {
+        return ipc ? ipcChannel : ChannelUris.udpRequests(server, transport.settings(), replies.registrationId());
     }
 
     /**
@@ -230,6 +172,7 @@ public final class ClientLink implements AutoCloseable
 
     public void close()
     {
-        CloseHelper.quietCloseAll(replies, transport, processLock);
+        CloseHelper.quietClose(transport);
+        CloseHelper.quietCloseAll(processLocks);
     }
 }
