@@ -33,8 +33,8 @@ public final class LinkChecks
 
     /**
      * Whether the server sees this client at the client's own address. NAT in between is no fault (replies
-     * travel back on the path the client opened), so it is INFO: it tells an administrator why the server lists
-     * the client under another address. Replies that cannot come back leave no facts at all: the probe fails and
+     * travel back on the path the client opened), so it is INFO: it tells an administrator that the server knows
+     * this client by the NAT's address, which other clients behind the same NAT share. Replies that cannot come back leave no facts at all: the probe fails and
      * {@link #unreachable} is the section's FATAL line, naming the ports to open.
      *
      * @param facts the server, which answered.
