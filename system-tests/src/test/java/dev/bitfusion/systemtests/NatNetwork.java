@@ -1,5 +1,7 @@
 package dev.bitfusion.systemtests;
 
+import org.opentest4j.TestAbortedException;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,8 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Hosts made of network namespaces, in the shape of pods leaving their cluster towards GPU servers on another
@@ -68,9 +68,18 @@ final class NatNetwork implements AutoCloseable
     {
         final String ip = executable("ip");
         final String iptables = executable("iptables");
-        skipUnless(ip != null, "no 'ip' command (install iproute2)");
-        skipUnless(iptables != null, "no 'iptables' command (install iptables)");
-        skipUnless(isRoot(), "not root: network namespaces and NAT rules need root (CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+        if (null == ip)
+        {
+            throw skip("no 'ip' command (install iproute2)");
+        }
+        if (null == iptables)
+        {
+            throw skip("no 'iptables' command (install iptables)");
+        }
+        if (!isRoot())
+        {
+            throw skip("not root: network namespaces and NAT rules need root (CAP_NET_ADMIN, CAP_SYS_ADMIN)");
+        }
 
         final NatNetwork network =
             new NatNetwork(ip, iptables, "bfnat-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 24));
@@ -82,7 +91,7 @@ final class NatNetwork implements AutoCloseable
         catch (final SetupFailure ex)
         {
             network.close();
-            skipUnless(false, ex.getMessage());
+            throw skip(ex.getMessage());
         }
         return network;
     }
@@ -252,13 +261,14 @@ final class NatNetwork implements AutoCloseable
         made.clear();
     }
 
-    private static void skipUnless(final boolean condition, final String why)
+    /**
+     * @param why what is missing, for a person.
+     * @return what skips the calling test, said on stderr too.
+     */
+    private static TestAbortedException skip(final String why)
     {
-        if (!condition)
-        {
-            System.err.println("*** NatSystemTest: SKIPPED, network namespaces cannot be made here: " + why + " ***");
-        }
-        assumeTrue(condition, "network namespaces cannot be made here: " + why);
+        System.err.println("*** NatSystemTest: SKIPPED, network namespaces cannot be made here: " + why + " ***");
+        return new TestAbortedException("network namespaces cannot be made here: " + why);
     }
 
     private static boolean isRoot() throws IOException
