@@ -1,6 +1,7 @@
 package dev.bitfusion.benchmarks;
 
 import dev.bitfusion.benchmarks.transport.BandwidthBenchmark;
+import dev.bitfusion.benchmarks.fuzz.WireFuzzRun;
 import dev.bitfusion.benchmarks.transport.BridgeBenchmark;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -19,7 +20,8 @@ import java.util.Locale;
  * beside its baseline from the same run, as a ratio against the goal.
  * <p>
  * Arguments: optional regular expressions selecting JMH benchmarks (default: all of this project's, then
- * the bridge's end-to-end benchmark); "Bridge" alone runs only the latter.
+ * the bridge's end-to-end benchmark); "Bridge" alone runs only the latter; "WireFuzz [MESSAGES [SEED]]" runs the
+ * long fuzz run of the wire instead ({@link WireFuzzRun}).
  */
 public final class BenchmarkSuite
 {
@@ -29,6 +31,11 @@ public final class BenchmarkSuite
 
     public static void main(final String[] args) throws Exception
     {
+        if (args.length > 0 && args[0].equals("WireFuzz"))
+        {
+            WireFuzzRun.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         final Path results = Path.of(System.getProperty("bitfusion.benchmarks.results", "benchmarks/target/results.json"));
         Files.createDirectories(results.toAbsolutePath().getParent());
         final ChainedOptionsBuilder options = new OptionsBuilder()

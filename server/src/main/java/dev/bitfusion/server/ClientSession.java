@@ -13,6 +13,7 @@ import io.aeron.Image;
 import io.aeron.Subscription;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -87,8 +88,10 @@ final class ClientSession implements Agent
     private final int[] occupancyGrid = new int[3];
     private final int[] occupancyBlock = new int[3];
     private final int[] occupancyCluster = new int[3];
-    private final StagedModuleImages stagedImages = new StagedModuleImages(
-        StagedModuleImages.MAX_IMAGE_BYTES_DEFAULT, StagedModuleImages.MAX_STAGED_BYTES_DEFAULT);
+    private final HostMemoryBudget.Account hostMemory;
+    private final StagedModuleImages stagedImages;
+    /** Bytes of each loaded module's image, held against the tenant's host memory until it is unloaded. */
+    private final Long2LongHashMap loadedImageBytes = new Long2LongHashMap(0);
     private final ArrayDeque<BooleanSupplier> pendingReplies = new ArrayDeque<>();
     private final BackendSession.DeviceDataSink dataSink = this::onDeviceData;
     private final Consumer<String> printfSink = this::onDeviceOutput;
@@ -102,12 +105,13 @@ final class ClientSession implements Agent
     private volatile String closeReason;
 
     /**
-     * @param binding  what ties the session to its client.
-     * @param requests the session's request stream, hearing only the client's publication; the session closes it.
-     * @param aeron    makes the reply publication once the client's path is known.
-     * @param backend  the tenant on its GPU; the session closes it.
-     * @param counters the session's counters; the session closes them.
-     * @param onClosed told once the session has freed everything, on the session's thread.
+     * @param binding    what ties the session to its client.
+     * @param requests   the session's request stream, hearing only the client's publication; the session closes it.
+     * @param aeron      makes the reply publication once the client's path is known.
+     * @param backend    the tenant on its GPU; the session closes it.
+     * @param counters   the session's counters; the session closes them.
+     * @param hostMemory the tenant's share of the server's host memory; the session closes it.
+     * @param onClosed   told once the session has freed everything, on the session's thread.
      */
     ClientSession(
         final long sessionId,
@@ -118,6 +122,7 @@ final class ClientSession implements Agent
         final Aeron aeron,
         final BackendSession backend,
         final TrafficCounters counters,
+        final HostMemoryBudget.Account hostMemory,
         final ServerErrorLog errorLog,
         final long livenessTimeoutNs,
         final Consumer<ClientSession> onClosed)
@@ -129,6 +134,8 @@ final class ClientSession implements Agent
         this.aeron = aeron;
         this.backend = backend;
         this.counters = counters;
+        this.hostMemory = hostMemory;
+        this.stagedImages = new StagedModuleImages(StagedModuleImages.MAX_IMAGE_BYTES_DEFAULT, hostMemory);
         this.errorLog = errorLog;
         this.livenessTimeoutNs = livenessTimeoutNs;
         this.onClosed = onClosed;
@@ -218,6 +225,8 @@ final class ClientSession implements Agent
         CloseHelper.quietClose(backend::close);
         CloseHelper.quietCloseAll(adapter, replyProxy, counters);
         stagedImages.clear();
+        loadedImageBytes.clear();
+        hostMemory.close();
         state = State.DONE;
         // Said before the registry lets go, so whoever sees the session gone can read why.
         errorLog.info("session " + sessionId + " (" + clientId + ") ended: " +
@@ -516,13 +525,29 @@ final class ClientSession implements Agent
             sendResult(correlationId, CUDA_ERROR_INVALID_VALUE);
             return;
         }
-        sendResult(correlationId, backend.moduleLoad(moduleHandle, contextHandle, image, callResult));
+        final int status = backend.moduleLoad(moduleHandle, contextHandle, image, callResult);
+        if (status == CUDA_SUCCESS)
+        {
+            // The backend keeps what it made of the image (parsed, or the driver's copy) until the unload.
+            hostMemory.release(loadedImageBytes.remove(moduleHandle));
+            loadedImageBytes.put(moduleHandle, image.length);
+        }
+        else
+        {
+            hostMemory.release(image.length);
+        }
+        sendResult(correlationId, status);
     }
 
     void onModuleUnload(final long moduleHandle)
     {
         stagedImages.discard(moduleHandle);
-        checkAsync(backend.moduleUnload(moduleHandle), "cuModuleUnload", moduleHandle);
+        final int status = backend.moduleUnload(moduleHandle);
+        if (status == CUDA_SUCCESS)
+        {
+            hostMemory.release(loadedImageBytes.remove(moduleHandle));
+        }
+        checkAsync(status, "cuModuleUnload", moduleHandle);
     }
 
     void onModuleGetFunction(
@@ -620,11 +645,23 @@ final class ClientSession implements Agent
     }
 
     /**
-     * A request that could not be decoded, or of a kind this server does not know.
+     * A request that could not be decoded, or of a kind this server does not know: answered with a Result when
+     * its correlation id could be read, so a caller waiting for it gets the error now (the client takes a Result
+     * for any call), else with an asynchronous error.
      */
-    void onMalformedRequest(final int status, final String message)
+    void onMalformedRequest(
+        final int status, final boolean hasCorrelationId, final long correlationId, final String message)
     {
-        reportAsyncError(status, false, message);
+        if (hasCorrelationId)
+        {
+            callResult.reset();
+            callResult.message = message;
+            sendResult(correlationId, status);
+        }
+        else
+        {
+            reportAsyncError(status, false, message);
+        }
     }
 
     // ---------------------------------------------------------------- replies

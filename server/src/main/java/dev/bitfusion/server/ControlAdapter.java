@@ -8,11 +8,15 @@ import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.auth.Credentials;
 import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.auth.KeyExchange;
+import dev.bitfusion.server.status.ServerCounters;
 import dev.bitfusion.transport.protocol.HealthQueryDecoder;
 import dev.bitfusion.transport.protocol.ListGpusDecoder;
+import dev.bitfusion.transport.protocol.MessageBounds;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.SessionOpenDecoder;
+import dev.bitfusion.transport.protocol.SessionStatus;
 import io.aeron.Aeron;
+import io.aeron.Counter;
 import io.aeron.FragmentAssembler;
 import io.aeron.Image;
 import io.aeron.Subscription;
@@ -31,10 +35,17 @@ import java.util.function.Consumer;
  * pool as it stands, a HealthQuery to the {@link HealthResponder}. It shares a thread with the
  * {@link ControlReplySender}, never waits on a session, and no session waits on it.
  * <p>
+ * Each source (see {@link SourceRateLimiter}) is served at a bounded rate: requests past it are ignored before
+ * anything is read, counted on the control requests limited counter. Every length and count of a request is
+ * checked ({@link MessageBounds}, generated from the schema) before it is decoded; a request that fails is refused
+ * with the reason (its fixed fields, the correlation id among them, are always readable), an unknown one is
+ * ignored with an error logged.
+ * <p>
  * A reply goes back on the path its request came by, never to an address a message names: over UDP on the Aeron
  * response channel of the request's image (the client's reply subscription reached out to the server's response
  * port, so the answer crosses the NAT and firewalls the request crossed), over IPC on the stream the request
- * names. A ListGpus that does not prove the server's token is refused in no more bytes than it had.
+ * names. A request that does not prove the server's token, or cannot be read, is refused in no more bytes than
+ * it had.
  * <p>
  * Thread safety: the control thread only.
  */
@@ -42,6 +53,8 @@ final class ControlAdapter implements Agent, FragmentHandler
 {
     /** Messages taken from each control subscription per turn. */
     static final int FRAGMENT_LIMIT = 16;
+    static final String RATE_LIMITED_MESSAGE =
+        "control: requests past a source's rate limit ignored (see the control requests limited counter)";
 
     private final Aeron aeron;
     private final Endpoint endpoint;
@@ -59,6 +72,9 @@ final class ControlAdapter implements Agent, FragmentHandler
     private final Consumer<String> onTransportClosed;
     private final FragmentAssembler udpAssembler = new FragmentAssembler(this);
     private final FragmentAssembler ipcAssembler = new FragmentAssembler(this);
+    private final MessageBounds bounds = new MessageBounds();
+    private final SourceRateLimiter rateLimiter;
+    private final Counter limited;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final SessionOpenDecoder openDecoder = new SessionOpenDecoder();
     private final ListGpusDecoder listGpusDecoder = new ListGpusDecoder();
@@ -95,6 +111,8 @@ final class ControlAdapter implements Agent, FragmentHandler
         this.errorLog = context.errorLog();
         this.onTransportClosed = onTransportClosed;
         this.healthResponder = new HealthResponder(context, healthSender);
+        this.rateLimiter = new SourceRateLimiter(context.controlBurst(), context.controlRequestsPerSecond());
+        this.limited = ServerCounters.controlRequestsLimited(aeron);
     }
 
     public String roleName()
@@ -124,28 +142,36 @@ final class ControlAdapter implements Agent, FragmentHandler
 
     public void onClose()
     {
-        CloseHelper.quietCloseAll(udpControl, ipcControl);
+        CloseHelper.quietCloseAll(udpControl, ipcControl, limited);
     }
 
     public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
-        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
+        if (!mayServe(header))
         {
-            errorLog.record("control: truncated message of " + length + " bytes ignored");
+            limited.increment();
+            errorLog.record(RATE_LIMITED_MESSAGE);
+            return;
+        }
+        final int status = bounds.check(buffer, offset, length);
+        if (status == MessageBounds.UNKNOWN_TEMPLATE)
+        {
+            errorLog.record("control: " + bounds.reason() + "; ignored");
             return;
         }
         headerDecoder.wrap(buffer, offset);
         if (headerDecoder.schemaId() != MessageHeaderDecoder.SCHEMA_ID ||
             length < MessageHeaderDecoder.ENCODED_LENGTH + headerDecoder.blockLength())
         {
-            errorLog.record("control: malformed message ignored (schema " +
-                headerDecoder.schemaId() + ", template " + headerDecoder.templateId() + ")");
+            // Without its fixed fields there is no correlation id to answer.
+            errorLog.record("control: " + bounds.reason() + "; ignored");
             return;
         }
 
         final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         final int blockLength = headerDecoder.blockLength();
         final int version = headerDecoder.version();
+        final String malformed = status == MessageBounds.VALID ? null : bounds.reason();
         try
         {
             final Image image = (Image)header.context();
@@ -156,11 +182,11 @@ final class ControlAdapter implements Agent, FragmentHandler
             switch (headerDecoder.templateId())
             {
                 case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version,
-                    replyChannel, clientHost, length);
+                    replyChannel, clientHost, length, malformed);
                 case ListGpusDecoder.TEMPLATE_ID ->
-                    onListGpus(buffer, bodyOffset, blockLength, version, replyChannel, length);
+                    onListGpus(buffer, bodyOffset, blockLength, version, replyChannel, length, malformed);
                 case HealthQueryDecoder.TEMPLATE_ID -> healthResponder.onHealthQuery(
-                    buffer, bodyOffset, blockLength, version, replyChannel, clientHost, length);
+                    buffer, bodyOffset, blockLength, version, replyChannel, clientHost, length, malformed);
                 default -> errorLog.record(
                     "control: unknown opcode (template " + headerDecoder.templateId() + ") ignored");
             }
@@ -171,6 +197,19 @@ final class ControlAdapter implements Agent, FragmentHandler
         }
     }
 
+    /**
+     * @return whether the request's source is within its rate.
+     */
+    private boolean mayServe(final Header header)
+    {
+        final long nowNs = System.nanoTime();
+        if (pollingIpc || !(header.context() instanceof Image image))
+        {
+            return rateLimiter.tryAcquireIpc(header.sessionId(), nowNs);
+        }
+        return rateLimiter.tryAcquireUdp(image.sourceIdentity(), nowNs);
+    }
+
     private void onSessionOpen(
         final DirectBuffer buffer,
         final int offset,
@@ -178,9 +217,17 @@ final class ControlAdapter implements Agent, FragmentHandler
         final int version,
         final String replyChannel,
         final String clientHost,
-        final int requestLength)
+        final int requestLength,
+        final String malformed)
     {
         openDecoder.wrap(buffer, offset, blockLength, version);
+        if (malformed != null)
+        {
+            errorLog.record("control: session open refused: " + malformed);
+            replyProxy.sendRefusal(openDecoder.correlationId(), replyChannel, openDecoder.replyStreamId(),
+                SessionStatus.BAD_REQUEST, "session open refused: " + malformed, requestLength);
+            return;
+        }
         final SessionAdmission.OpenRequest request = new SessionAdmission.OpenRequest(
             openDecoder.correlationId(),
             openDecoder.protocolVersion(),
@@ -207,11 +254,19 @@ final class ControlAdapter implements Agent, FragmentHandler
         final int blockLength,
         final int version,
         final String replyChannel,
-        final int requestLength)
+        final int requestLength,
+        final String malformed)
     {
         listGpusDecoder.wrap(buffer, offset, blockLength, version);
         final long correlationId = listGpusDecoder.correlationId();
         final int replyStreamId = listGpusDecoder.replyStreamId();
+        if (malformed != null)
+        {
+            errorLog.record("control: list_gpus refused: " + malformed);
+            replyProxy.sendGpuListRefusal(correlationId, replyChannel, replyStreamId, SessionStatus.BAD_REQUEST,
+                "list_gpus refused: " + malformed, requestLength);
+            return;
+        }
         final long timestampMs = listGpusDecoder.timestampMs();
         final byte[] proof = bytes(listGpusDecoder.authProofLength(), Credentials.PROOF_LENGTH, listGpusDecoder::getAuthProof);
         final String clientTag = listGpusDecoder.clientTag();
@@ -220,7 +275,8 @@ final class ControlAdapter implements Agent, FragmentHandler
             proof, correlationId, timestampMs, System.currentTimeMillis());
         if (!access.granted())
         {
-            replyProxy.sendGpuListRefusal(correlationId, replyChannel, replyStreamId, authenticator.refusal(), requestLength);
+            replyProxy.sendGpuListRefusal(correlationId, replyChannel, replyStreamId, SessionStatus.AUTH_REFUSED,
+                authenticator.refusal(), requestLength);
             return;
         }
         replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend.kind(), backend.gpus(), registry,

@@ -85,6 +85,7 @@ final class ControlReplyProxy
     }
 
     /**
+     * @param status    why in a word: AUTH_REFUSED, BAD_REQUEST.
      * @param reason    why the list is refused.
      * @param maxLength the request's length: the refusal is no longer.
      * @return false when the reply was dropped.
@@ -93,6 +94,7 @@ final class ControlReplyProxy
         final long correlationId,
         final String replyChannel,
         final int replyStreamId,
+        final SessionStatus status,
         final String reason,
         final int maxLength)
     {
@@ -100,7 +102,7 @@ final class ControlReplyProxy
             .correlationId(correlationId)
             .protocolVersion(Protocol.VERSION)
             .openSessions(0)
-            .status(SessionStatus.AUTH_REFUSED)
+            .status(status)
             .clientIdsShown(0);
         gpuListEncoder.gpusCount(0);
         gpuListEncoder.backend("");

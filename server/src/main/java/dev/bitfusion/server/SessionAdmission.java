@@ -222,8 +222,9 @@ final class SessionAdmission
 
         final SessionBinding binding = new SessionBinding(request, sessionId, context, sessionCredentials);
         final ClientSession session = new ClientSession(
-            sessionId, clientId, gpu, binding, requests, aeron, backendSession, counters, context.errorLog(),
-            context.transportSettings().livenessTimeoutNs(), registry::remove);
+            sessionId, clientId, gpu, binding, requests, aeron, backendSession, counters,
+            context.hostMemoryBudget().newAccount(), context.errorLog(), context.transportSettings().livenessTimeoutNs(),
+            registry::remove);
         registry.add(session);
         context.errorLog().info("session " + sessionId + " opened for '" + clientId + "' on GPU " +
             gpu.index() + ": " + (sliceBytes >> 20) + " MiB slice over " + (overIpc ? "ipc" : "udp from " +

@@ -59,7 +59,7 @@ class ControlAdapterTest
     private final EmulatedBackend backend = new EmulatedBackend(1, GPU_BYTES);
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final ServerErrorLog errorLog = new ServerErrorLog(new PrintStream(log, true, StandardCharsets.UTF_8));
-    private final UnsafeBuffer request = new UnsafeBuffer(new byte[4096]);
+    private final UnsafeBuffer request = new UnsafeBuffer(new byte[16 * 1024]);
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
     private AeronTransport transport;
@@ -288,11 +288,91 @@ class ControlAdapterTest
             received.poll();
             mostThreads = Math.max(mostThreads, threads.getThreadCount());
         }
-        await(received::poll, () -> received.count(GpuListDecoder.TEMPLATE_ID) + dropped.get() == requests,
-            "every listing answered or counted as dropped");
+        await(received::poll,
+            () -> received.count(GpuListDecoder.TEMPLATE_ID) + dropped.get() + limitedRequests() == requests,
+            "every listing answered, or counted as dropped or past the rate limit");
 
         assertTrue(mostThreads <= threadsBefore + 2, "threads: " + threadsBefore + " before, " + mostThreads + " at most");
-        assertTrue(received.count(GpuListDecoder.TEMPLATE_ID) > 0);
+        assertTrue(received.count(GpuListDecoder.TEMPLATE_ID) >= GpuServer.Context.CONTROL_BURST_DEFAULT);
+        assertTrue(limitedRequests() > requests / 2, "limited: " + limitedRequests());
+    }
+
+    @Test
+    void shouldAnswerOtherSourcesWhileOneFloods()
+    {
+        final int length = listGpus(0);
+        for (int i = 1; i <= 1000; i++)
+        {
+            new ListGpusEncoder().wrapAndApplyHeader(request, 0, header).correlationId(i);
+            send(controlRequests, length);
+        }
+        await(this::turn, () -> limitedRequests() > 0, "the flood limited");
+
+        try (ExclusivePublication other = transport.aeron().addExclusivePublication(REQUEST_CHANNEL, CONTROL_STREAM))
+        {
+            send(other, listGpus(5_000));
+            await(this::turn, () ->
+            {
+                final UnsafeBuffer last = received.last(GpuListDecoder.TEMPLATE_ID);
+                return last != null && new GpuListDecoder().wrapAndApplyHeader(last, 0, replyHeader).correlationId() == 5_000;
+            }, "the other source's listing");
+        }
+    }
+
+    @Test
+    void shouldRefuseASessionOpenWhoseClientIdIsLongerThanTheSchemaAllows()
+    {
+        // The encoder refuses what the schema does not allow, so the hostile string is written by hand.
+        new SessionOpenEncoder().wrapAndApplyHeader(request, 0, header)
+            .correlationId(21).protocolVersion(Protocol.VERSION).gpuIndex(0).memoryFraction(0).memoryMb(16)
+            .replyStreamId(REPLY_STREAM);
+        final java.nio.ByteOrder order = java.nio.ByteOrder.LITTLE_ENDIAN;
+        int limit = MessageHeaderEncoder.ENCODED_LENGTH + SessionOpenEncoder.BLOCK_LENGTH;
+        request.putInt(limit, 5000, order);
+        request.setMemory(limit + 4, 5000, (byte)'x');
+        limit += 4 + 5000;
+        request.putInt(limit, 0, order);
+        limit += 4;
+        limit += request.putStringAscii(limit, REPLY_CHANNEL, order);
+        send(controlRequests, limit);
+
+        final SessionOpenReplyDecoder reply = awaitOpenReply();
+        assertEquals(21, reply.correlationId());
+        assertEquals(SessionStatus.BAD_REQUEST, reply.status());
+        skipAttributes(reply);
+        final String message = reply.message();
+        assertTrue(message.contains("SessionOpen.clientId: 5000 bytes"), message);
+        assertEquals(0, registry.size());
+    }
+
+    @Test
+    void shouldIgnoreASessionOpenWhoseLengthsOverflowWithoutReadingThem()
+    {
+        for (final int hostileLength : new int[]{ Integer.MAX_VALUE - 8, -1, 1 << 20 })
+        {
+            final int length = sessionOpen(22, Protocol.VERSION, 16);
+            request.putInt(MessageHeaderEncoder.ENCODED_LENGTH + SessionOpenEncoder.BLOCK_LENGTH, hostileLength,
+                java.nio.ByteOrder.LITTLE_ENDIAN);
+            final long errorsBefore = errorLog.errorCount();
+            send(controlRequests, length);
+            await(this::turn, () -> errorLog.errorCount() > errorsBefore, "the request ignored");
+        }
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("SessionOpen.clientId: data of"), log::toString);
+        assertEquals(0, registry.size());
+        assertEquals(0, received.messages.size());
+    }
+
+    private long limitedRequests()
+    {
+        final long[] limited = new long[1];
+        transport.aeron().countersReader().forEach((counterId, typeId, key, label) ->
+        {
+            if (typeId == ServerCounters.CONTROL_REQUESTS_LIMITED_TYPE_ID)
+            {
+                limited[0] = transport.aeron().countersReader().getCounterValue(counterId);
+            }
+        });
+        return limited[0];
     }
 
     /**

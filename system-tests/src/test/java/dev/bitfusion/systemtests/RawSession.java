@@ -4,13 +4,7 @@ import dev.bitfusion.agent.wire.ClientLink;
 import dev.bitfusion.agent.wire.ControlClient;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
-import dev.bitfusion.transport.protocol.AsyncErrorDecoder;
-import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
-import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
-import dev.bitfusion.transport.protocol.ResultDecoder;
-import dev.bitfusion.transport.protocol.SessionOpenEncoder;
-import dev.bitfusion.transport.protocol.SessionOpenReplyDecoder;
-import dev.bitfusion.transport.protocol.SessionStatus;
+import dev.bitfusion.transport.protocol.*;
 import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;
@@ -23,83 +17,107 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
- * A session opened on the wire by hand, without a token, whose request stream takes whatever bytes a test offers:
- * malformed messages from the session's own client, which is the only publication its server hears. What comes back
- * is kept: the messages of asynchronous errors and the results of calls.
+ * A client that speaks the wire by hand, as a hostile one would: it opens a session the way every client does
+ * (its request publication and reply subscription first, then a SessionOpen on the control stream naming them,
+ * without a token), then sends whatever bytes a test writes on the session's request stream (the only publication
+ * the session hears) or on the control stream, and keeps what comes back.
  * <p>
  * Thread safety: one thread.
  */
 final class RawSession implements AutoCloseable
 {
+    static final int HEADER = MessageHeaderEncoder.ENCODED_LENGTH;
     private static final long TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
+    private static final long OPEN_CORRELATION_ID = 1;
 
-    private final ClientLink link;
-    private final Subscription replies;
-    private final ExclusivePublication requests;
-    private final MessageHeaderDecoder header = new MessageHeaderDecoder();
-    private final SessionOpenReplyDecoder openReply = new SessionOpenReplyDecoder();
-    private final AsyncErrorDecoder asyncError = new AsyncErrorDecoder();
-    private final ResultDecoder result = new ResultDecoder();
-    private final FragmentAssembler assembler = new FragmentAssembler(this::onReply);
-    private final List<String> asyncErrors = new ArrayList<>();
-    private final List<long[]> results = new ArrayList<>();
-    private long openCorrelationId;
-    private long sessionId;
-    private String refusal;
-
-    private RawSession(final ClientLink link, final Subscription replies, final ExclusivePublication requests)
+    /**
+     * A reply as it came back: a Result (its correlation id, CUresult, first value and message), an AsyncError
+     * (result and message), a SessionOpenReply (the request stream in place of a correlation id, the status).
+     */
+    record Reply(int templateId, long correlationId, int result, long value1, String message)
     {
-        this.link = link;
-        this.replies = replies;
-        this.requests = requests;
+    }
+
+    final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1 << 20]);
+    final MessageHeaderEncoder header = new MessageHeaderEncoder();
+    final List<Reply> replies = new ArrayList<>();
+    private final ClientLink link;
+    private final int controlReplyStreamId = Protocol.newClientStreamId();
+    private final Subscription controlReplies;
+    private final ExclusivePublication control;
+    private final MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
+    private final FragmentAssembler controlAssembler = new FragmentAssembler(this::onReply);
+    private final FragmentAssembler sessionAssembler = new FragmentAssembler(this::onReply);
+    private Subscription sessionReplies;
+    private ExclusivePublication session;
+    private long sessionId;
+
+    private RawSession(final Endpoint server)
+    {
+        link = ClientLink.towards(server, "udp", "raw");
+        controlReplies = link.addReplySubscription(controlReplyStreamId);
+        control = link.addExclusiveRequestPublication(Protocol.CONTROL_STREAM_ID, controlReplies);
     }
 
     /**
-     * @return a session of {@code memoryMb} on GPU 0, over UDP, its request stream connected.
+     * @return a raw client with no session: for the control stream only.
+     */
+    static RawSession controlOnly(final Endpoint server)
+    {
+        return new RawSession(server);
+    }
+
+    /**
+     * @param memoryMb the slice.
+     * @return a raw client with a session of its own, its request stream connected.
      */
     static RawSession open(final Endpoint server, final long memoryMb)
     {
-        final ClientLink link = ClientLink.towards(server, "udp", "raw-session");
-        final Subscription replies = link.addReplySubscription(Protocol.newClientStreamId());
-        final RawSession session =
-            new RawSession(link, replies, link.addExclusiveRequestPublication(Protocol.newClientStreamId(), replies));
-        try (ControlClient control = new ControlClient(link, server))
+        final RawSession raw = new RawSession(server);
+        try
         {
-            session.openCorrelationId = ControlClient.newCorrelationId();
-            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1024]);
-            final SessionOpenEncoder encoder = new SessionOpenEncoder()
-                .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
-                .correlationId(session.openCorrelationId)
+            raw.sessionReplies = raw.link.addReplySubscription(Protocol.newClientStreamId());
+            raw.session = raw.link.addExclusiveRequestPublication(Protocol.newClientStreamId(), raw.sessionReplies);
+            final SessionOpenEncoder open = new SessionOpenEncoder().wrapAndApplyHeader(raw.buffer, 0, raw.header)
+                .correlationId(OPEN_CORRELATION_ID)
                 .protocolVersion(Protocol.VERSION)
                 .gpuIndex(0)
                 .memoryFraction(0)
                 .memoryMb(memoryMb)
-                .replyStreamId(control.replyStreamId())
-                .requestStreamId(session.requests.streamId())
-                .requestSessionId(session.requests.sessionId())
-                .sessionReplyStreamId(replies.streamId())
+                .replyStreamId(raw.controlReplyStreamId)
+                .requestStreamId(raw.session.streamId())
+                .requestSessionId(raw.session.sessionId())
+                .sessionReplyStreamId(raw.sessionReplies.streamId())
                 .timestampMs(System.currentTimeMillis())
                 .clientId("raw-session");
-            encoder.putClientPublicKey(new byte[0], 0, 0);
-            encoder.putAuthProof(new byte[0], 0, 0);
-            encoder.putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
-            control.exchange(buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(), session::onReply,
-                () -> session.sessionId != 0 || session.refusal != null, session::poll, TIMEOUT_NS);
+            open.putClientPublicKey(new byte[0], 0, 0);
+            open.putAuthProof(new byte[0], 0, 0);
+            open.putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
+            raw.sendControl(HEADER + open.encodedLength());
+            final Reply opened = raw.await(reply -> reply.templateId() == SessionOpenReplyDecoder.TEMPLATE_ID);
+            if (opened.result() != SessionStatus.OPENED.value())
+            {
+                throw new IllegalStateException("session refused: " + opened);
+            }
+            raw.awaitTrue(() -> raw.session.isConnected(), "the session's request stream to connect");
+            return raw;
         }
         catch (final RuntimeException ex)
         {
-            session.close();
+            raw.close();
             throw ex;
         }
-        if (session.refusal != null)
-        {
-            session.close();
-            throw new IllegalStateException("session refused: " + session.refusal);
-        }
-        session.await(session.requests::isConnected, "the request stream to connect");
-        return session;
+    }
+
+    /**
+     * @return the stream the server answers this client's control requests on, for a request to name.
+     */
+    int replyStreamId()
+    {
+        return controlReplyStreamId;
     }
 
     long sessionId()
@@ -108,109 +126,141 @@ final class RawSession implements AutoCloseable
     }
 
     /**
-     * Offer bytes as they are on the session's request stream.
+     * Offer the first {@code length} bytes of {@link #buffer} on the session's request stream.
      */
-    void offer(final DirectBuffer buffer, final int length)
+    void send(final int length)
     {
-        await(() -> requests.offer(buffer, 0, length) > 0, "room to offer " + length + " bytes");
+        awaitTrue(() -> session.offer(buffer, 0, length) > 0, "room to send on the session");
     }
 
     /**
-     * @return the messages of the asynchronous errors received so far.
+     * Offer the first {@code length} bytes of {@link #buffer} on the control stream.
      */
-    List<String> asyncErrors()
+    void sendControl(final int length)
     {
-        poll();
-        return asyncErrors;
+        awaitTrue(() -> control.offer(buffer, 0, length) > 0, "room to send on the control stream");
     }
 
     /**
-     * Wait for an asynchronous error whose message contains the text.
+     * @return the Result of a call, once it came.
      */
-    void awaitAsyncError(final String text)
+    Reply awaitResult(final long correlationId)
     {
-        await(() -> asyncErrors().stream().anyMatch(message -> message.contains(text)),
-            "an asynchronous error saying '" + text + "'; got " + asyncErrors);
+        return await(reply -> reply.templateId() == ResultDecoder.TEMPLATE_ID && reply.correlationId() == correlationId);
     }
 
     /**
-     * @return {CUresult, value1} of the call with that correlation id, once its result arrives.
+     * @return the first AsyncError whose message holds the text, once it came.
      */
-    long[] awaitResult(final long correlationId)
+    Reply awaitAsyncError(final String text)
     {
-        final long[][] found = new long[1][];
-        await(() ->
+        return await(reply -> reply.templateId() == AsyncErrorDecoder.TEMPLATE_ID && reply.message().contains(text));
+    }
+
+    /**
+     * @return the first reply that meets the condition, taken from those kept, once it came.
+     */
+    Reply await(final Predicate<Reply> condition)
+    {
+        final Reply[] found = new Reply[1];
+        awaitTrue(() ->
         {
-            poll();
-            for (final long[] entry : results)
+            for (final Reply reply : replies)
             {
-                if (entry[0] == correlationId)
+                if (condition.test(reply))
                 {
-                    found[0] = new long[]{entry[1], entry[2]};
+                    found[0] = reply;
                     return true;
                 }
             }
             return false;
-        }, "the result of call " + correlationId);
+        }, "a reply");
+        replies.remove(found[0]);
         return found[0];
     }
 
-    private int poll()
+    int poll()
     {
-        return replies.poll(assembler, 64);
+        return controlReplies.poll(controlAssembler, 64) +
+            (sessionReplies != null ? sessionReplies.poll(sessionAssembler, 64) : 0);
     }
 
-    private void onReply(final DirectBuffer buffer, final int offset, final int length, final Header frame)
+    /**
+     * @return whether the session answers a call: it executes requests in order, so every earlier one was too.
+     */
+    boolean answers(final long correlationId)
     {
-        header.wrap(buffer, offset);
-        switch (header.templateId())
+        send(HEADER + new MemGetInfoEncoder().wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId)
+            .encodedLength());
+        return awaitResult(correlationId).result() == 0;
+    }
+
+    public void close()
+    {
+        if (session != null && sessionId != 0)
         {
-            case SessionOpenReplyDecoder.TEMPLATE_ID ->
-            {
-                openReply.wrapAndApplyHeader(buffer, offset, header);
-                if (openReply.correlationId() != openCorrelationId)
-                {
-                    return;
-                }
-                if (openReply.status() == SessionStatus.OPENED)
-                {
-                    sessionId = openReply.sessionId();
-                }
-                else
-                {
-                    refusal = openReply.status().toString();
-                }
-            }
-            case AsyncErrorDecoder.TEMPLATE_ID ->
-                asyncErrors.add(asyncError.wrapAndApplyHeader(buffer, offset, header).message());
-            case ResultDecoder.TEMPLATE_ID ->
-            {
-                result.wrapAndApplyHeader(buffer, offset, header);
-                results.add(new long[]{result.correlationId(), result.result(), result.value1()});
-            }
-            default ->
-            {
-                // Other replies do not concern these tests.
-            }
+            session.offer(buffer, 0, HEADER + new SessionCloseEncoder().wrapAndApplyHeader(buffer, 0, header)
+                .sessionId(sessionId).encodedLength());
         }
+        CloseHelper.quietCloseAll(session, sessionReplies, control, controlReplies, link);
     }
 
-    private void await(final BooleanSupplier condition, final String what)
+    private void awaitTrue(final BooleanSupplier condition, final String what)
     {
         final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
         while (!condition.getAsBoolean())
         {
             if (System.nanoTime() > deadlineNs)
             {
-                throw new IllegalStateException("gave up waiting for " + what);
+                throw new IllegalStateException("gave up waiting for " + what + "; replies: " + replies);
             }
-            poll();
-            Thread.onSpinWait();
+            if (poll() == 0)
+            {
+                Thread.onSpinWait();
+            }
         }
     }
 
-    public void close()
+    private void onReply(final DirectBuffer message, final int offset, final int length, final Header frame)
     {
-        CloseHelper.quietCloseAll(requests, replies, link);
+        replyHeader.wrap(message, offset);
+        switch (replyHeader.templateId())
+        {
+            case ResultDecoder.TEMPLATE_ID ->
+            {
+                final ResultDecoder result = new ResultDecoder().wrapAndApplyHeader(message, offset, replyHeader);
+                replies.add(new Reply(ResultDecoder.TEMPLATE_ID, result.correlationId(), result.result(),
+                    result.value1(), result.message()));
+            }
+            case AsyncErrorDecoder.TEMPLATE_ID ->
+            {
+                final AsyncErrorDecoder error = new AsyncErrorDecoder().wrapAndApplyHeader(message, offset, replyHeader);
+                replies.add(new Reply(AsyncErrorDecoder.TEMPLATE_ID, 0, error.result(), 0, error.message()));
+            }
+            case SessionOpenReplyDecoder.TEMPLATE_ID ->
+            {
+                final SessionOpenReplyDecoder reply =
+                    new SessionOpenReplyDecoder().wrapAndApplyHeader(message, offset, replyHeader);
+                final long correlationId = reply.correlationId();
+                final long openedSessionId = reply.sessionId();
+                final int requestStreamId = reply.requestStreamId();
+                final int status = reply.statusRaw();
+                for (final SessionOpenReplyDecoder.AttributesDecoder ignored : reply.attributes())
+                {
+                    // Skipped to reach the message.
+                }
+                reply.skipDeviceName();
+                if (correlationId == OPEN_CORRELATION_ID && status == SessionStatus.OPENED.value())
+                {
+                    sessionId = openedSessionId;
+                }
+                replies.add(new Reply(SessionOpenReplyDecoder.TEMPLATE_ID, requestStreamId, status, correlationId,
+                    reply.message()));
+            }
+            default ->
+            {
+                // Other replies do not concern these tests.
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.bitfusion.agent.pool;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.wire.ClientLink;
 import dev.bitfusion.agent.wire.ControlClient;
+import dev.bitfusion.agent.wire.QueryRefusedException;
 import dev.bitfusion.agent.wire.SessionRefusedException;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.auth.Credentials;
@@ -37,7 +38,8 @@ public final class PoolQuery
      * @param server    the server.
      * @param timeoutNs how long to wait for its answer.
      * @return what it reports.
-     * @throws SessionRefusedException when it does not answer in time or refuses the credentials.
+     * @throws SessionRefusedException when it does not answer in time, {@link QueryRefusedException} when it refuses
+     * the credentials.
      */
     public static GpuPoolInfo listGpus(final Endpoint server, final long timeoutNs)
     {
@@ -96,7 +98,7 @@ public final class PoolQuery
                 () -> answer[0] != null || refusal[0] != null, timeoutNs);
             if (refusal[0] != null)
             {
-                throw new SessionRefusedException("bitfusion server " + server + " refused to list its GPUs: " + refusal[0]);
+                throw new QueryRefusedException("bitfusion server " + server + " refused to list its GPUs: " + refusal[0]);
             }
             return answer[0];
         }

@@ -161,6 +161,8 @@ public final class HealthResponder
      * @param replyChannel  the channel back to the client.
      * @param clientAddress the query's source address as the server sees it, or null over IPC.
      * @param requestLength the whole message's length: a refusal is no longer.
+     * @param malformed     why the query's lengths cannot be trusted, or null when they were checked and can: then
+     *                      only its fixed fields are read, and it is refused.
      */
     public void onHealthQuery(
         final DirectBuffer buffer,
@@ -169,11 +171,18 @@ public final class HealthResponder
         final int version,
         final String replyChannel,
         final String clientAddress,
-        final int requestLength)
+        final int requestLength,
+        final String malformed)
     {
         queryDecoder.wrap(buffer, offset, blockLength, version);
         final long correlationId = queryDecoder.correlationId();
         final int replyStreamId = queryDecoder.replyStreamId();
+        if (malformed != null)
+        {
+            errorLog.record("control: health query refused: " + malformed);
+            refuse(correlationId, replyChannel, replyStreamId, "health query refused: " + malformed, requestLength);
+            return;
+        }
         final long timestampMs = queryDecoder.timestampMs();
         final byte[] proof = new byte[Math.min(queryDecoder.authProofLength(), Credentials.PROOF_LENGTH + 1)];
         queryDecoder.getAuthProof(proof, 0, proof.length);
@@ -182,12 +191,7 @@ public final class HealthResponder
             proof, correlationId, timestampMs, System.currentTimeMillis());
         if (!access.granted())
         {
-            final ExpandableArrayBuffer reply = new ExpandableArrayBuffer(256);
-            final int length = encodeRefusal(correlationId, authenticator.refusal(), requestLength, reply);
-            if (length > 0)
-            {
-                sender.send(replyChannel, replyStreamId, reply, length);
-            }
+            refuse(correlationId, replyChannel, replyStreamId, authenticator.refusal(), requestLength);
             return;
         }
 
@@ -211,6 +215,17 @@ public final class HealthResponder
         catch (final RejectedExecutionException ex)
         {
             errorLog.record("control: health query dropped: " + QUEUED_QUERIES + " queries already waiting");
+        }
+    }
+
+    private void refuse(
+        final long correlationId, final String replyChannel, final int replyStreamId, final String why, final int maxLength)
+    {
+        final ExpandableArrayBuffer reply = new ExpandableArrayBuffer(256);
+        final int length = encodeRefusal(correlationId, why, maxLength, reply);
+        if (length > 0)
+        {
+            sender.send(replyChannel, replyStreamId, reply, length);
         }
     }
 

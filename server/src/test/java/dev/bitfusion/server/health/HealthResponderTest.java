@@ -168,7 +168,7 @@ class HealthResponderTest
             .putPadding(new byte[192], 0, 192);
         lastQueryLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
         responder.onHealthQuery(query, MessageHeaderEncoder.ENCODED_LENGTH, encoder.sbeBlockLength(),
-            encoder.sbeSchemaVersion(), "aeron:udp?endpoint=10.100.0.2:56001", CLIENT_ADDRESS, lastQueryLength);
+            encoder.sbeSchemaVersion(), "aeron:udp?endpoint=10.100.0.2:56001", CLIENT_ADDRESS, lastQueryLength, null);
 
         final UnsafeBuffer buffer = reply.orTimeout(10, TimeUnit.SECONDS).join();
         lastReplyLength = buffer.capacity();
