@@ -62,8 +62,19 @@ final class ServerProcess implements AutoCloseable
      */
     static ServerProcess start(final List<String> command, final int port) throws IOException, InterruptedException
     {
+        return start(command, new Endpoint("127.0.0.1", port));
+    }
+
+    /**
+     * @param command  a command line that ends up running a server listening on {@code endpoint}, e.g. inside a
+     *                 network namespace.
+     * @param endpoint where it listens.
+     * @return the running server, once it says it listens.
+     */
+    static ServerProcess start(final List<String> command, final Endpoint endpoint) throws IOException, InterruptedException
+    {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        final ServerProcess server = new ServerProcess(process, new Endpoint("127.0.0.1", port));
+        final ServerProcess server = new ServerProcess(process, endpoint);
 
         final CountDownLatch listening = new CountDownLatch(1);
         final Thread reader = new Thread(() ->
@@ -85,7 +96,7 @@ final class ServerProcess implements AutoCloseable
             {
                 // The process ended; its output so far is kept.
             }
-        }, "server-output-" + port);
+        }, "server-output-" + endpoint.port());
         reader.setDaemon(true);
         reader.start();
 
