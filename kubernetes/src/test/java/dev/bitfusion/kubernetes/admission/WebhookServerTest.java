@@ -78,7 +78,8 @@ class WebhookServerTest
             new AdmissionReviewHandler(AdmissionReviews.MAPPER, new PodMutator(settings)), 8);
         client = HttpClient.newBuilder()
             .sslContext(PemKeyMaterial.clientContext(tls.resolve(WebhookCertificates.CA_FILE)))
-            .connectTimeout(Duration.ofSeconds(5))
+            // The cold round opens a hundred TLS connections at once on a cold JVM; on two shared cores that takes seconds.
+            .connectTimeout(Duration.ofSeconds(30))
             .build();
         mutate = URI.create("https://localhost:" + server.address().getPort() + WebhookServer.MUTATE_PATH);
     }
