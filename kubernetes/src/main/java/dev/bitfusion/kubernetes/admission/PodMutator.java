@@ -28,7 +28,7 @@ import java.util.Set;
  * A pod annotated {@code auto-management/bitfusion: all} or {@code injection} gets an init container that
  * copies the client out of the bitfusion image into an emptyDir, mounted read-only in every container that
  * asks for {@code bitfusion.io/gpu-*} resources, with the servers file from the ConfigMap and the token from
- * the Secret of the pod's own namespace. Those resources become {@code bitfusion.io/gpu} (percent of a GPU),
+ * the Secret of the pod's own namespace, and a memory-backed {@code /dev/shm} big enough for the client's transport. Those resources become {@code bitfusion.io/gpu} (percent of a GPU),
  * which quotas count and nodes advertise. Under {@code all} each such container's command is prefixed with
  * {@code bitfusion run -n N (-p F | -m MB) [--server_list ...] --}. The pod is marked
  * {@code auto-management/status: injected}, and a marked pod is let through untouched, so a second pass
@@ -47,6 +47,14 @@ public final class PodMutator
     public static final String CLIENT_VOLUME = "bitfusion-client";
     /** The volume of the servers ConfigMap. */
     public static final String SERVERS_VOLUME = "bitfusion-servers";
+    /**
+     * Memory for {@code /dev/shm}: the client's transport (Aeron) keeps its buffers there, about 100 MiB a
+     * session, and a container's own {@code /dev/shm} is 64 MiB.
+     */
+    public static final String SHM_VOLUME = "bitfusion-shm";
+    /** The cap on {@link #SHM_VOLUME}; what is used counts against the pod's memory, like any tmpfs. */
+    public static final String SHM_SIZE_LIMIT = "1Gi";
+    private static final String SHM_PATH = "/dev/shm";
     private static final String FILTER_SERVER_ADDRESS = "server.addr";
 
     private final InjectionSettings settings;
@@ -201,7 +209,7 @@ public final class PodMutator
         {
             spec.getVolumes().forEach(volume -> volumes.add(volume.getName()));
         }
-        for (final String name : List.of(CLIENT_VOLUME, SERVERS_VOLUME))
+        for (final String name : List.of(CLIENT_VOLUME, SERVERS_VOLUME, SHM_VOLUME))
         {
             if (volumes.contains(name))
             {
@@ -238,6 +246,8 @@ public final class PodMutator
     {
         final List<Volume> volumes = new ArrayList<>(null == spec.getVolumes() ? List.of() : spec.getVolumes());
         volumes.add(new VolumeBuilder().withName(CLIENT_VOLUME).withNewEmptyDir().endEmptyDir().build());
+        volumes.add(new VolumeBuilder().withName(SHM_VOLUME)
+            .withNewEmptyDir().withMedium("Memory").withSizeLimit(new Quantity(SHM_SIZE_LIMIT)).endEmptyDir().build());
         volumes.add(new VolumeBuilder().withName(SERVERS_VOLUME)
             .withNewConfigMap()
             .withName(settings.serversConfigMap())
@@ -280,6 +290,10 @@ public final class PodMutator
             .withReadOnly(true).build());
         mounts.add(new VolumeMountBuilder().withName(SERVERS_VOLUME).withMountPath(InjectionSettings.SERVERS_DIR)
             .withReadOnly(true).build());
+        if (mounts.stream().noneMatch(mount -> SHM_PATH.equals(mount.getMountPath())))
+        {
+            mounts.add(new VolumeMountBuilder().withName(SHM_VOLUME).withMountPath(SHM_PATH).build());
+        }
         container.setVolumeMounts(mounts);
         final List<EnvVar> env = new ArrayList<>(null == container.getEnv() ? List.of() : container.getEnv());
         if (env.stream().noneMatch(variable -> "BITFUSION_TOKEN".equals(variable.getName())))

@@ -55,6 +55,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WebhookServerTest
 {
     private static final String IMAGE = System.getProperty("bitfusion.test.image", "localhost/bitfusion:latest");
+    /** test-image.sh's app image: bare Debian, no Java, no bitfusion. */
+    private static final String APP_IMAGE = "localhost/bitfusion-test-app:latest";
     private static final String VERSION = "0.1.0-SNAPSHOT";
     private static final int CONCURRENT_REVIEWS = 100;
 
@@ -129,6 +131,9 @@ class WebhookServerTest
         final Volume client = volume(mutated, PodMutator.CLIENT_VOLUME);
         assertNotNull(client.getEmptyDir());
         assertEquals("bitfusion-servers", volume(mutated, PodMutator.SERVERS_VOLUME).getConfigMap().getName());
+        assertEquals("Memory", volume(mutated, PodMutator.SHM_VOLUME).getEmptyDir().getMedium());
+        assertTrue(trainer.getVolumeMounts().stream().anyMatch(mount ->
+            mount.getName().equals(PodMutator.SHM_VOLUME) && mount.getMountPath().equals("/dev/shm")));
 
         final Container sidecar = mutated.getSpec().getContainers().get(1);
         assertEquals(List.of("sh", "-c", "sleep 1"), sidecar.getCommand());
@@ -371,7 +376,7 @@ class WebhookServerTest
             .withRestartPolicy("Never")
             .addNewContainer()
             .withName("app")
-            .withImage(IMAGE)
+            .withImage(APP_IMAGE)
             .withCommand("/examples/vector_add")
             .withNewResources()
             .addToLimits(PodContract.GPU_AMOUNT_RESOURCE, new Quantity("1"))
