@@ -6,7 +6,9 @@
 #      no bitfusion, runs an nvcc-built example through `bitfusion run -n 1 -p 0.5` against a bitfusion server on
 #      the host (the emulated GPU): the example must print PASSED and exit 0;
 #   3. the same with the pod the webhook produced in the Maven build (kubernetes/target/webhook/mutated-pod.yaml,
-#      from WebhookServerTest), unchanged.
+#      from WebhookServerTest), unchanged;
+#   4. the webhook role: `bitfusion webhook certificate` in the image (its jlinked keytool), then
+#      `bitfusion webhook --tls-dir` serving an AdmissionReview over HTTPS to curl, which trusts only that CA.
 # Needs root, podman with runc, nvcc (to build the example) and the Maven build. Where podman cannot run a
 # container, it says so and exits 0 without testing anything; BITFUSION_REQUIRE_PODMAN=1 makes that a failure.
 #   sudo deploy/image/test-image.sh
@@ -50,6 +52,7 @@ server_pid=""
 remove_pods() {
     local pod
     for pod in bitfusion-payload vector-add; do podman pod rm -f "$pod" >/dev/null 2>&1 || true; done
+    podman rm -f bitfusion-webhook-test >/dev/null 2>&1 || true
 }
 cleanup() {
     remove_pods
@@ -161,5 +164,40 @@ grep -qF "$examples" "$mutated" ||
     fail "$mutated does not mount $examples: rerun the Maven build from this checkout"
 play "$mutated" vector-add app
 
-echo "test-image: the image's commands and $((passed - 2)) pods in $((SECONDS - start)) s"
+# 4. The webhook role, from the image, with a certificate the image made.
+tls="$work/tls"
+rm -rf "$tls" && mkdir -p "$tls" && chmod 0777 "$tls"
+"${run[@]}" -v "$tls:/tls" "$image" webhook certificate --out /tls >"$work/ca-bundle.txt"
+grep -q "^caBundle: " "$work/ca-bundle.txt" || fail "webhook certificate printed no caBundle"
+webhook_port=$((18400 + RANDOM % 500))
+podman run -d --name bitfusion-webhook-test --network=host -v "$tls:/tls:ro" "$image" \
+    webhook --client-image "$image" --tls-dir /tls --listen "127.0.0.1:$webhook_port" >/dev/null
+for _ in $(seq 120); do
+    curl -sf --cacert "$tls/ca.crt" "https://localhost:$webhook_port/healthz" >/dev/null && break
+    sleep 0.5
+done
+cat >"$work/review.json" <<'JSON'
+{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+  "uid": "image-test-1", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+  "resource": {"group": "", "version": "v1", "resource": "pods"}, "namespace": "team-a", "operation": "CREATE",
+  "object": {"apiVersion": "v1", "kind": "Pod",
+    "metadata": {"name": "p", "annotations": {"auto-management/bitfusion": "all"}},
+    "spec": {"containers": [{"name": "app", "image": "app:1", "command": ["./train"],
+      "resources": {"limits": {"bitfusion.io/gpu-amount": "1", "bitfusion.io/gpu-percent": "50"}}}]}}}}
+JSON
+curl -sf --cacert "$tls/ca.crt" -H "Content-Type: application/json" --data-binary "@$work/review.json" \
+    "https://localhost:$webhook_port/mutate" >"$work/review-answer.json" ||
+    { podman logs bitfusion-webhook-test; fail "the image's webhook did not answer over HTTPS"; }
+grep -q '"uid":"image-test-1"' "$work/review-answer.json" && grep -q '"allowed":true' "$work/review-answer.json" ||
+    fail "unexpected answer: $(cat "$work/review-answer.json")"
+sed -n 's/.*"patch":"\([^"]*\)".*/\1/p' "$work/review-answer.json" | base64 -d >"$work/review-patch.json"
+# The Maven build applies such patches and checks the pods; here it is enough that the image's webhook made one.
+grep -q '"path":"/spec/containers/0/command/0","value":"/bitfusion/bin/bitfusion"' "$work/review-patch.json" &&
+    grep -q '"path":"/spec/initContainers"' "$work/review-patch.json" ||
+    fail "the patch does not prefix the command and add the init container: $(cat "$work/review-patch.json")"
+podman rm -f bitfusion-webhook-test >/dev/null
+passed=$((passed + 1))
+echo "test-image: webhook role PASSED"
+
+echo "test-image: the image's commands, 2 pods and the webhook in $((SECONDS - start)) s"
 echo "test-image: $passed passed, 0 failed"

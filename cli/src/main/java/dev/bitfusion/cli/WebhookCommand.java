@@ -52,7 +52,8 @@ final class WebhookCommand implements Callable<Integer>
         description = "The Service's namespace (default: POD_NAMESPACE, else bitfusion-system).")
     String namespace = System.getenv().getOrDefault("POD_NAMESPACE", "bitfusion-system");
 
-    @Option(names = "--client-image", required = true, paramLabel = "IMAGE",
+    // Not required by picocli: that would demand it of `webhook certificate` too; conclude() says it is missing.
+    @Option(names = "--client-image", paramLabel = "IMAGE",
         description = "The bitfusion image the init container copies the client from (this image).")
     String clientImage;
 
@@ -77,6 +78,11 @@ final class WebhookCommand implements Callable<Integer>
 
     public Integer call() throws IOException, InterruptedException
     {
+        if (null == clientImage || clientImage.isBlank())
+        {
+            System.err.println("bitfusion webhook: give --client-image IMAGE, the bitfusion image this webhook runs from");
+            return 2;
+        }
         final InjectionSettings settings = new InjectionSettings()
             .clientImage(clientImage)
             .imagePullPolicy(imagePullPolicy)
