@@ -1,8 +1,10 @@
 package dev.bitfusion.kubernetes.manifests;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -62,7 +64,7 @@ class DeployManifestsTest
         {
             try (InputStream in = Files.newInputStream(manifest))
             {
-                objects += check(ROOT.relativize(manifest).toString(), in, problems);
+                objects += check(ROOT.relativize(manifest).toString(), in, problems).size();
             }
         }
         assertEquals(List.of(), problems);
@@ -89,15 +91,35 @@ class DeployManifestsTest
             final byte[] built = kustomize.getInputStream().readAllBytes();
             assertTrue(kustomize.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize " + directory);
             assertEquals(0, kustomize.exitValue(), "kubectl kustomize " + directory);
-            final int objects = check("kustomize " + ROOT.relativize(directory), new ByteArrayInputStream(built), problems);
-            assertTrue(objects > 0, directory.toString());
+            final List<?> objects = check("kustomize " + ROOT.relativize(directory), new ByteArrayInputStream(built),
+                problems);
+            assertFalse(objects.isEmpty(), directory.toString());
+            checkClientImage(objects);
             final String text = new String(built, StandardCharsets.UTF_8);
             assertFalse(text.contains("image: bitfusion/bitfusion\n"), "an untagged bitfusion image in " + directory);
         }
         assertEquals(List.of(), problems);
     }
 
-    private int check(final String source, final InputStream yaml, final List<String> problems)
+    /** The webhook's init containers must copy the client from the image the webhook runs. */
+    private static void checkClientImage(final List<?> objects)
+    {
+        for (final Object object : objects)
+        {
+            if (object instanceof Deployment && ((Deployment)object).getMetadata().getName().equals("bitfusion-webhook"))
+            {
+                final String image = ((Deployment)object).getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+                final String clientImage = objects.stream()
+                    .filter(candidate -> candidate instanceof ConfigMap &&
+                        ((ConfigMap)candidate).getMetadata().getName().startsWith("bitfusion-webhook"))
+                    .map(candidate -> ((ConfigMap)candidate).getData().get("client-image"))
+                    .findFirst().orElseThrow(() -> new AssertionError("no bitfusion-webhook ConfigMap"));
+                assertEquals(image, clientImage, "the kustomization's client-image and images entry disagree");
+            }
+        }
+    }
+
+    private List<?> check(final String source, final InputStream yaml, final List<String> problems)
     {
         final Object parsed = serialization.unmarshal(yaml);
         final List<?> objects;
@@ -124,7 +146,7 @@ class DeployManifestsTest
             }
             collectUnknown(object, name, problems);
         }
-        return objects.size();
+        return objects;
     }
 
     /** Walks a model object's getters; whatever a model could not place sits in its additional properties. */
