@@ -191,6 +191,50 @@ class WebhookServerTest
             "--server_list", "10.1.2.3:56001,10.1.2.4:56001", "--", "./train"), trainer.getCommand());
     }
 
+    /**
+     * The pod as the API server sends it, written out rather than made by fabric8: defaulted fields, empty
+     * objects, null timestamps. The patch must apply to that text, not only to fabric8's rendering of it.
+     */
+    @Test
+    void shouldPatchThePodAsTheApiServerWritesIt() throws Exception
+    {
+        final String pod = """
+            {"kind": "Pod", "apiVersion": "v1",
+             "metadata": {"generateName": "train-", "namespace": "team-a", "creationTimestamp": null,
+               "labels": {"bitfusion.io/webhook": "enabled"},
+               "annotations": {"auto-management/bitfusion": "all"}},
+             "spec": {
+               "volumes": [{"name": "kube-api-access-x", "projected": {"sources": [{"serviceAccountToken":
+                 {"expirationSeconds": 3607, "path": "token"}}], "defaultMode": 420}}],
+               "containers": [{"name": "trainer", "image": "train:1", "command": ["python3", "train.py"],
+                 "resources": {"limits": {"bitfusion.io/gpu-percent": "30", "memory": "2Gi"},
+                   "requests": {"bitfusion.io/gpu-percent": "30", "memory": "2Gi"}},
+                 "volumeMounts": [{"name": "kube-api-access-x", "readOnly": true,
+                   "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}],
+                 "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+                 "imagePullPolicy": "IfNotPresent", "securityContext": {}}],
+               "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+               "serviceAccountName": "default", "securityContext": {}, "schedulerName": "default-scheduler",
+               "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                 "effect": "NoExecute", "tolerationSeconds": 300}],
+               "priority": 0, "enableServiceLinks": true, "preemptionPolicy": "PreemptLowerPriority"},
+             "status": {}}
+            """;
+        final ObjectNode review = AdmissionReviews.review("uid-raw", AdmissionReviews.MAPPER.readTree(pod));
+        final JsonNode response = post(review).get("response");
+        final Pod mutated = apply(review, response);
+        final Container trainer = mutated.getSpec().getContainers().get(0);
+
+        assertEquals(List.of("/bitfusion/bin/bitfusion", "run", "-n", "1", "-p", "0.3", "--", "python3", "train.py"),
+            trainer.getCommand());
+        assertEquals(new Quantity("30"), trainer.getResources().getRequests().get(PodContract.GPU_RESOURCE));
+        assertEquals(new Quantity("2Gi"), trainer.getResources().getRequests().get("memory"));
+        assertEquals("/var/run/secrets/kubernetes.io/serviceaccount", trainer.getVolumeMounts().get(0).getMountPath());
+        assertEquals(4, trainer.getVolumeMounts().size());
+        assertEquals("kube-api-access-x", mutated.getSpec().getVolumes().get(0).getName());
+        assertEquals(Long.valueOf(300), mutated.getSpec().getTolerations().get(0).getTolerationSeconds());
+    }
+
     @Test
     void shouldLeaveThePodAloneWhenNotOptedIn() throws Exception
     {
