@@ -61,6 +61,11 @@ final class NodeCapacityCommand implements Callable<Integer>
             System.err.println("bitfusion node-capacity: no node: give --node or set NODE_NAME (the downward API's spec.nodeName)");
             return 2;
         }
+        if (null != apiServer && (null == apiCa || null == apiTokenFile))
+        {
+            System.err.println("bitfusion node-capacity: --api-server needs --api-ca and --api-token-file");
+            return 2;
+        }
         final ApiServerAccess access = null != apiServer ?
             new ApiServerAccess(apiServer, apiCa, apiTokenFile) : ApiServerAccess.inCluster(System.getenv());
         final NodeCapacityPublisher publisher = new NodeCapacityPublisher(access);

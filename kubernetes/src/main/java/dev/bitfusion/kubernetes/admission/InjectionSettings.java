@@ -19,6 +19,8 @@ public final class InjectionSettings
     public static final String SERVERS_CONFIG_MAP_DEFAULT = "bitfusion-servers";
     /** The Secret, in the pod's namespace, whose {@code token} key the servers expect. */
     public static final String TOKEN_SECRET_DEFAULT = "bitfusion-token";
+    /** The variable the client reads the token from (the agent's {@code ClientSettings.TOKEN_ENV_NAME}). */
+    public static final String TOKEN_ENV_NAME = "BITFUSION_TOKEN";
     /** The key of the token in its Secret. */
     public static final String TOKEN_KEY = "token";
     /** The key of the servers file in its ConfigMap. */

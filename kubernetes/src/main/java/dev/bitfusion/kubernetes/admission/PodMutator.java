@@ -296,10 +296,10 @@ public final class PodMutator
         }
         container.setVolumeMounts(mounts);
         final List<EnvVar> env = new ArrayList<>(null == container.getEnv() ? List.of() : container.getEnv());
-        if (env.stream().noneMatch(variable -> "BITFUSION_TOKEN".equals(variable.getName())))
+        if (env.stream().noneMatch(variable -> InjectionSettings.TOKEN_ENV_NAME.equals(variable.getName())))
         {
             // Optional: servers started without --token-file need no Secret, and one that needs it says so.
-            env.add(new EnvVarBuilder().withName("BITFUSION_TOKEN")
+            env.add(new EnvVarBuilder().withName(InjectionSettings.TOKEN_ENV_NAME)
                 .withNewValueFrom().withNewSecretKeyRef(InjectionSettings.TOKEN_KEY, settings.tokenSecret(), true)
                 .endValueFrom().build());
         }
