@@ -82,6 +82,7 @@ buildah config \
     --entrypoint '["/usr/local/bin/bitfusion"]' \
     --cmd '["--help"]' \
     --port 56001/udp \
+    --port 56002/udp \
     --label org.opencontainers.image.title=bitfusion \
     --label org.opencontainers.image.version="$version" \
     --label org.opencontainers.image.description="Network-attached full or partial GPUs: server, client payload, health, webhook" \

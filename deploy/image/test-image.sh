@@ -89,7 +89,8 @@ fi
     "$nvcc" -o "$examples/vector_add" "$root/examples/cuda/vector_add.cu"
 chmod a+rx "$work" "$examples" "$examples/vector_add"
 
-# A server on the host, as a GPU server outside the cluster; the pods reach it over UDP on the host's network.
+# A server on the host, as a GPU server outside the cluster; the pods reach it over UDP on the host's network, on
+# its port and the next, where its replies leave from.
 # On two overloaded cores the server's media driver can miss Aeron's start-up timeout ("CnC file is created but
 # not initialised"); that is the harness's server, not what is tested here, so it gets a second try, said aloud.
 for attempt in 1 2; do

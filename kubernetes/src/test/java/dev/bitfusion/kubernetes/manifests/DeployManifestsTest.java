@@ -1,9 +1,14 @@
 package dev.bitfusion.kubernetes.manifests;
 
+import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.Protocol;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import org.junit.jupiter.api.Assumptions;
@@ -99,6 +104,29 @@ class DeployManifestsTest
             assertFalse(text.contains("image: bitfusion/bitfusion\n"), "an untagged bitfusion image in " + directory);
         }
         assertEquals(List.of(), problems);
+    }
+
+    /**
+     * A server takes its port for requests and the next for replies, and clients must reach both: the DaemonSet
+     * on the node's network declares both, so that a reader of it (or a policy built from it) opens both.
+     */
+    @Test
+    void shouldDeclareTheServersRequestAndReplyPorts() throws IOException
+    {
+        final DaemonSet servers;
+        try (InputStream in = Files.newInputStream(ROOT.resolve("deploy/k8s/gpu-servers/server-daemonset.yaml")))
+        {
+            servers = serialization.unmarshal(in, DaemonSet.class);
+        }
+        assertTrue(servers.getSpec().getTemplate().getSpec().getHostNetwork(), "servers on the node's network");
+        final Container server = servers.getSpec().getTemplate().getSpec().getContainers().get(0);
+        final List<String> args = server.getArgs();
+        final int port = Endpoint.parse(args.get(args.indexOf("--listen") + 1)).port();
+        final List<Integer> udpPorts = server.getPorts().stream()
+            .filter(declared -> "UDP".equals(declared.getProtocol()))
+            .map(ContainerPort::getContainerPort)
+            .collect(Collectors.toList());
+        assertEquals(List.of(port, Protocol.responsePort(port)), udpPorts);
     }
 
     /** The webhook's init containers must copy the client from the image the webhook runs. */
