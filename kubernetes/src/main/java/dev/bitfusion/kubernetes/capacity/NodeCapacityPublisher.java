@@ -65,7 +65,16 @@ public final class NodeCapacityPublisher
             .header("Accept", "application/json")
             .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(patch)))
             .build();
-        final HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        final HttpResponse<String> response;
+        try
+        {
+            response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        }
+        catch (final IOException ex)
+        {
+            // The HTTP client's own exceptions often have no message (a refused connection says "null").
+            throw new IOException("cannot reach the API server at " + access.server() + ": " + ex, ex);
+        }
         if (response.statusCode() / 100 != 2)
         {
             throw new IOException("the API server answered " + response.statusCode() + " to patching node " + node +

@@ -17,7 +17,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -110,10 +112,29 @@ class NodeCapacityPublisherTest
         assertTrue(refused.getMessage().contains("403") && refused.getMessage().contains("forbidden"), refused.getMessage());
     }
 
+    @Test
+    void shouldNameTheApiServerItCannotReach() throws IOException
+    {
+        final int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
+        {
+            closedPort = socket.getLocalPort();
+        }
+        final IOException unreachable =
+            assertThrows(IOException.class, () -> publisher(closedPort).publish("gpu-node-1", 100));
+
+        final String expected = "cannot reach the API server at https://localhost:" + closedPort + ": ";
+        assertTrue(unreachable.getMessage().startsWith(expected), unreachable.getMessage());
+    }
+
     private NodeCapacityPublisher publisher()
     {
-        return new NodeCapacityPublisher(new ApiServerAccess(
-            URI.create("https://localhost:" + apiServer.getAddress().getPort()),
+        return publisher(apiServer.getAddress().getPort());
+    }
+
+    private NodeCapacityPublisher publisher(final int port)
+    {
+        return new NodeCapacityPublisher(new ApiServerAccess(URI.create("https://localhost:" + port),
             dir.resolve(WebhookCertificates.CA_FILE), dir.resolve("token")));
     }
 }
