@@ -28,6 +28,10 @@ import java.util.Map;
  * for up to the reply timeout. Publications are kept for the next reply to the same client and closed once idle
  * for the reply timeout; at most {@link #MAX_PUBLICATIONS} are open at once, and replies to a new client wait in
  * the queue while all of them are busy, for at most {@link #CONNECT_GRACE_NS} behind a client that never connected.
+ * Over UDP a reply channel is the response path of one client publication (one source): a source whose earlier
+ * reply still waits for its client to connect gets no second publication for another stream, as a client that
+ * asked has one exchange open at a time; a stranger naming stream after stream nobody reads would otherwise hold
+ * every publication and delay the replies of everyone else by the grace, reply after reply.
  * A reply that finds the queue full (a flood of requests, or clients that
  * never connect) is dropped: counted on the control replies dropped counter and in the error log.
  * <pre>
@@ -48,6 +52,7 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
     static final String DROPPED_MESSAGE =
         "control: replies dropped: too many wait to go out (see the control replies dropped counter)";
 
+    private static final String IPC_CHANNEL_PREFIX = "aeron:ipc";
     private static final int REPLY_MSG_TYPE_ID = 1;
     private static final int STREAM_ID_OFFSET = 0;
     private static final int CHANNEL_LENGTH_OFFSET = STREAM_ID_OFFSET + Integer.BYTES;
@@ -59,14 +64,17 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
     private static final class ReplyPublication
     {
         final String key;
+        final String channel;
         final ExclusivePublication publication;
         final ExpandableRingBuffer waiting = new ExpandableRingBuffer(0, MAX_WAITING_BYTES_PER_CLIENT, false);
         long waitingSinceNs;
         long lastActiveNs;
 
-        ReplyPublication(final String key, final ExclusivePublication publication, final long nowNs)
+        ReplyPublication(
+            final String key, final String channel, final ExclusivePublication publication, final long nowNs)
         {
             this.key = key;
+            this.channel = channel;
             this.publication = publication;
             this.lastActiveNs = nowNs;
         }
@@ -166,13 +174,18 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
         ReplyPublication target = publicationsByKey.get(key);
         if (target == null)
         {
+            if (isWaitingForConnection(channel))
+            {
+                drop();
+                return Action.CONTINUE;
+            }
             if (publications.size() >= MAX_PUBLICATIONS && !closeLeastRecentlyActiveIdle() && !closeLongestUnconnected())
             {
                 return Action.ABORT;
             }
             try
             {
-                target = new ReplyPublication(key, aeron.addExclusivePublication(channel, streamId), nowNs);
+                target = new ReplyPublication(key, channel, aeron.addExclusivePublication(channel, streamId), nowNs);
             }
             catch (final RuntimeException ex)
             {
@@ -252,6 +265,26 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
             }
         }
         return closed;
+    }
+
+    /**
+     * @return whether a UDP reply channel (one source) already has a publication its client has not connected to.
+     */
+    private boolean isWaitingForConnection(final String channel)
+    {
+        if (channel.startsWith(IPC_CHANNEL_PREFIX))
+        {
+            return false;
+        }
+        for (int i = 0; i < publications.size(); i++)
+        {
+            final ReplyPublication target = publications.get(i);
+            if (!target.publication.isConnected() && target.channel.equals(channel))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean closeLeastRecentlyActiveIdle()

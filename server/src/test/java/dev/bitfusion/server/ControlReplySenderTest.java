@@ -125,6 +125,33 @@ class ControlReplySenderTest
         assertEquals(0, dropped.get(), "none dropped: the later ones waited in the queue");
     }
 
+    /**
+     * Over UDP a channel is one source's path: a source whose reply still waits for its client gets no second
+     * publication, so a stranger naming stream after stream holds one publication, not all of them.
+     */
+    @Test
+    void shouldGiveASourceWhoseReplyWaitsNoSecondPublication() throws Exception
+    {
+        final String stranger = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort();
+        final String other = "aeron:udp?endpoint=127.0.0.1:" + freeUdpPort();
+        for (int i = 0; i < 10; i++)
+        {
+            assertTrue(sender.send(stranger, REPLY_STREAM + i, message, 16));
+        }
+        assertTrue(sender.send(other, REPLY_STREAM, message, 16));
+
+        await(sender::doWork, () -> sender.publicationCount() == 2, "a publication for each source");
+        assertEquals(9, dropped.get(), "the stranger's replies to its other streams dropped");
+    }
+
+    private static int freeUdpPort() throws java.io.IOException
+    {
+        try (java.net.DatagramSocket socket = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress()))
+        {
+            return socket.getLocalPort();
+        }
+    }
+
     @Test
     void shouldCloseAPublicationLeftIdle()
     {

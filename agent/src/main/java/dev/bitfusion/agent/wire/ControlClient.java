@@ -2,6 +2,7 @@ package dev.bitfusion.agent.wire;
 
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.protocol.MessageBounds;
 import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Subscription;
@@ -108,7 +109,22 @@ public final class ControlClient implements AutoCloseable
         final IntSupplier alsoPoll,
         final long timeoutNs)
     {
-        final FragmentAssembler assembler = new FragmentAssembler(handler);
+        // This exchange's reply stream carries only the server's answers to it: one whose lengths cannot be trusted
+        // ends the exchange, loudly, before a handler reads it.
+        final MessageBounds bounds = new MessageBounds();
+        final FragmentAssembler assembler = new FragmentAssembler((buffer, offset, fragmentLength, header) ->
+        {
+            final int status = bounds.check(buffer, offset, fragmentLength);
+            if (status == MessageBounds.VALID)
+            {
+                handler.onFragment(buffer, offset, fragmentLength, header);
+            }
+            else if (status != MessageBounds.UNKNOWN_TEMPLATE)
+            {
+                throw new SessionRefusedException(
+                    "bitfusion server " + server + " sent a malformed reply: " + bounds.reason());
+            }
+        });
         final long deadlineNs = System.nanoTime() + timeoutNs;
         boolean sent = false;
         while (!answered.getAsBoolean())

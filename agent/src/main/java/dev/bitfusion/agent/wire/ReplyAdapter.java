@@ -4,6 +4,8 @@ import dev.bitfusion.transport.protocol.AsyncErrorDecoder;
 import dev.bitfusion.transport.protocol.DataChunkDecoder;
 import dev.bitfusion.transport.protocol.DeviceOutputDecoder;
 import dev.bitfusion.transport.protocol.FunctionInfoDecoder;
+import dev.bitfusion.cuda.CuResult;
+import dev.bitfusion.transport.protocol.MessageBounds;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.ResultDecoder;
 import dev.bitfusion.transport.protocol.SessionOpenReplyDecoder;
@@ -14,7 +16,11 @@ import org.agrona.DirectBuffer;
 /**
  * Receives a session's replies: decodes each and routes it, results and data to the call slot whose
  * correlation id they carry, asynchronous errors, device output and the open reply to the session.
- * Replies for no waiting call (late, or forged) are dropped.
+ * Replies for no waiting call (late, or forged) are dropped. Every reply's lengths and counts are checked before
+ * it is read ({@link MessageBounds}), as the server checks requests: a malformed one fails the call it answers
+ * with {@code CUDA_ERROR_UNKNOWN} and the reason, or, when no call can be told, is reported as an asynchronous
+ * error; it never throws out of the poll nor leaves a caller waiting. Replies of a kind this client does not know
+ * (a newer server's) are ignored.
  * <p>
  * Thread safety: called by whichever thread holds the session's poll lock, one at a time.
  */
@@ -43,6 +49,7 @@ final class ReplyAdapter implements FragmentHandler
 
     private final CallSlots slots;
     private final Listener listener;
+    private final MessageBounds bounds = new MessageBounds();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final ResultDecoder resultDecoder = new ResultDecoder();
     private final DataChunkDecoder dataChunkDecoder = new DataChunkDecoder();
@@ -59,15 +66,16 @@ final class ReplyAdapter implements FragmentHandler
 
     public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
-        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
+        final int status = bounds.check(buffer, offset, length);
+        if (status != MessageBounds.VALID)
         {
+            if (status != MessageBounds.UNKNOWN_TEMPLATE)
+            {
+                onMalformed();
+            }
             return;
         }
         headerDecoder.wrap(buffer, offset);
-        if (headerDecoder.schemaId() != MessageHeaderDecoder.SCHEMA_ID)
-        {
-            return;
-        }
         final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         final int blockLength = headerDecoder.blockLength();
         final int version = headerDecoder.version();
@@ -95,6 +103,22 @@ final class ReplyAdapter implements FragmentHandler
                 break;
             default:
                 break;
+        }
+    }
+
+    private void onMalformed()
+    {
+        final String message = "the server sent a malformed reply: " + bounds.reason();
+        final CallSlot slot = bounds.hasCorrelationId() ? slots.waitingFor(bounds.correlationId()) : null;
+        if (slot != null)
+        {
+            slot.result = CuResult.CUDA_ERROR_UNKNOWN;
+            slot.message = message;
+            slot.done = true;
+        }
+        else
+        {
+            listener.onAsyncError(CuResult.CUDA_ERROR_UNKNOWN, false, message);
         }
     }
 

@@ -79,6 +79,8 @@ public final class WireFuzzCampaign
     private static final class ServerLogScan extends OutputStream
     {
         final List<String> internalFailures = new ArrayList<>();
+        /** Why the fuzzer's own sessions ended: a probe left unanswered is explained by one of them. */
+        final List<String> fuzzerSessionEnds = new ArrayList<>();
         long lines;
         private final StringBuilder line = new StringBuilder();
 
@@ -92,6 +94,10 @@ public final class WireFuzzCampaign
                 {
                     internalFailures.add(text);
                 }
+                if (text.contains("(" + WireFuzzer.CLIENT_ID + ") ended: ") && fuzzerSessionEnds.size() < 20)
+                {
+                    fuzzerSessionEnds.add(text);
+                }
                 line.setLength(0);
             }
             else if (line.length() < 4096)
@@ -103,6 +109,11 @@ public final class WireFuzzCampaign
         synchronized List<String> internalFailures()
         {
             return new ArrayList<>(internalFailures);
+        }
+
+        synchronized List<String> fuzzerSessionEnds()
+        {
+            return new ArrayList<>(fuzzerSessionEnds);
         }
 
         synchronized long lines()
@@ -205,6 +216,13 @@ public final class WireFuzzCampaign
         for (final String failure : log.internalFailures())
         {
             outcome.findings.add("internal error: " + failure);
+        }
+        if (outcome.fuzz != null && outcome.fuzz.sessionsOpened > 1)
+        {
+            // Only the final session is closed by the fuzzer: the server's reason for ending each earlier one.
+            final List<String> ends = log.fuzzerSessionEnds();
+            outcome.findings.add("the fuzzer's sessions that ended before it closed them: " +
+                ends.subList(0, Math.min(ends.size(), (int)outcome.fuzz.sessionsOpened - 1)));
         }
         outcome.serverErrorLines = log.lines();
         return outcome;

@@ -53,6 +53,8 @@ public final class WireFuzzer implements AutoCloseable
         SessionOpenDecoder.TEMPLATE_ID, ListGpusDecoder.TEMPLATE_ID, HealthQueryDecoder.TEMPLATE_ID,
         SessionCloseDecoder.TEMPLATE_ID, MemAllocDecoder.TEMPLATE_ID,
     };
+    /** The client id of the fuzzer's own sessions, as the server's log names them. */
+    public static final String CLIENT_ID = "wire-fuzzer";
     private static final int HEADER = MessageHeaderEncoder.ENCODED_LENGTH;
     private static final byte[] NOTHING = new byte[0];
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
@@ -139,6 +141,7 @@ public final class WireFuzzer implements AutoCloseable
             else
             {
                 final int length = mutate(encodeSession(SESSION_TEMPLATES[random.nextInt(SESSION_TEMPLATES.length)]));
+                spareOwnSession(length);
                 expectAnswer(length);
                 offer(session, length);
             }
@@ -212,7 +215,7 @@ public final class WireFuzzer implements AutoCloseable
             .correlationId(openCorrelationId).protocolVersion(Protocol.VERSION).gpuIndex(0).memoryFraction(0)
             .memoryMb(64).replyStreamId(controlReplyStreamId).requestStreamId(session.streamId())
             .requestSessionId(session.sessionId()).sessionReplyStreamId(sessionReplies.streamId())
-            .timestampMs(System.currentTimeMillis()).clientId("wire-fuzzer");
+            .timestampMs(System.currentTimeMillis()).clientId(CLIENT_ID);
         open.putClientPublicKey(NOTHING, 0, 0);
         open.putAuthProof(NOTHING, 0, 0);
         open.putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
@@ -509,6 +512,20 @@ public final class WireFuzzer implements AutoCloseable
             default -> HEADER + new MemAllocEncoder().wrapAndApplyHeader(buffer, 0, header)
                 .correlationId(correlationId).bytes(size()).encodedLength();
         };
+    }
+
+    /**
+     * A mutation may turn any message into a SessionClose (a changed template id) whose first field happens to be
+     * the fuzzer's own session id: a close the server rightly obeys, which would end the run's session.
+     */
+    private void spareOwnSession(final int length)
+    {
+        replyHeader.wrap(buffer, 0);
+        if (replyHeader.templateId() == SessionCloseDecoder.TEMPLATE_ID && length >= HEADER + Long.BYTES &&
+            buffer.getLong(HEADER, ORDER) == sessionId)
+        {
+            buffer.putLong(HEADER, sessionId + 1, ORDER);
+        }
     }
 
     /** A var data field of up to 64 random bytes, put by an encoder's {@code putX(byte[], int, int)}. */
