@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * the latency and bandwidth measured to it), then one for this host. Exit code 0 unless a check is FATAL.
  * <p>
  * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else the servers file
- * ({@link ServerConfig}).
+ * ({@link dev.bitfusion.agent.ServerConfig}).
  */
 @Command(name = "health", mixinStandardHelpOptions = true,
     description = "Check this host and every configured server for what would limit or prevent remote GPUs.")

@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  * {@code bitfusion run}: start an unmodified CUDA program on remote GPU slices.
  * <p>
  * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else {@code ~/.bitfusion/servers.conf}
- * or {@code /etc/bitfusion/servers.conf} ({@link ServerConfig}); with none, an embedded local server is
+ * or {@code /etc/bitfusion/servers.conf} ({@link dev.bitfusion.agent.ServerConfig}); with none, an embedded local server is
  * started for the run (the emulated GPU on a machine without one) and stderr says so.
  * <p>
  * Life of the slice. The slice is held by the program's own session: our libcuda.so.1 (first in the
