@@ -1,5 +1,6 @@
 package dev.bitfusion.cli;
 
+import dev.bitfusion.agent.javaagent.NativeLibraries;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.health.BitfusionVersion;
 import dev.bitfusion.health.HealthReport;
@@ -78,7 +79,7 @@ final class HealthCommand implements Callable<Integer>
         String library;
         try
         {
-            library = RunCommand.extractLibrary().resolve("libcuda.so.1").toString();
+            library = NativeLibraries.extract(RunCommand.class).resolve(NativeLibraries.DRIVER).toString();
         }
         catch (final java.io.IOException | RuntimeException ex)
         {
