@@ -311,7 +311,23 @@ static JNIEnv *create_embedded_vm(void)
     args.options = options;
     args.ignoreUnrecognized = JNI_FALSE;
     JNIEnv *env = NULL;
-    if (create(&vm, (void **)&env, &args) != JNI_OK)
+    /*
+     * bitfusion run hands JVM programs the Java agent through JAVA_TOOL_OPTIONS, which every JVM reads: this
+     * JVM is the bridge's own and needs no agent (nor the line the JVM prints when it picks them up). It is
+     * hidden while the JVM starts, at the program's first CUDA call, and put back.
+     */
+    char *tool_options = getenv("JAVA_TOOL_OPTIONS") == NULL ? NULL : strdup(getenv("JAVA_TOOL_OPTIONS"));
+    if (tool_options != NULL)
+    {
+        unsetenv("JAVA_TOOL_OPTIONS");
+    }
+    const jint created = create(&vm, (void **)&env, &args);
+    if (tool_options != NULL)
+    {
+        setenv("JAVA_TOOL_OPTIONS", tool_options, 1);
+        free(tool_options);
+    }
+    if (created != JNI_OK)
     {
         fail("JNI_CreateJavaVM failed", libjvm);
         vm = NULL;
