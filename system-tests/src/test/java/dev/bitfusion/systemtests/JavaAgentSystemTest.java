@@ -3,6 +3,7 @@ package dev.bitfusion.systemtests;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.systemtests.jvmapps.CpuFallback;
+import dev.bitfusion.systemtests.jvmapps.DjlGpuDetection;
 import dev.bitfusion.systemtests.jvmapps.JCudaRuntimeCopies;
 import dev.bitfusion.systemtests.jvmapps.JCudaVectorAdd;
 import dev.bitfusion.systemtests.jvmapps.JavaCppCudartCopies;
@@ -35,7 +36,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * JVM GPU applications under the Java agent ({@code -javaagent:bitfusion-agent.jar}) against a real server
  * process on the emulated GPU: JCuda's driver and runtime APIs, JavaCPP's CUDA presets, JavaCPP's NVML preset
- * and a C NVML client, each program checking its own results and printing PASSED. Every run must end with its
+ * and a C NVML client, DJL's GPU detection, each program checking its own results and printing PASSED. Every run must end with its
  * slice freed at once: the server says "closed by client" for the program's session, and {@code list_gpus}
  * shows no slice right after the JVM exits, whether {@code main} returned, {@code System.exit} was called or
  * SIGTERM arrived. The application's class path holds only the stack it uses; everything of ours comes
@@ -215,6 +216,30 @@ class JavaAgentSystemTest
         assertTrue(run.output().contains("CpuFallback: no GPU (CUDA_ERROR_NO_DEVICE), running on the CPU PASSED"), run.output());
     }
 
+    @Test
+    void shouldLetDjlSeeTheRemoteGpuWhereItFindsNoCudaRuntime() throws Exception
+    {
+        // A client machine without the toolkit: its CUDA runtime directory hidden in a mount namespace of the JVM's own.
+        final Path runtime = CUDA_LIBRARIES.toRealPath();
+        final List<String> hide = List.of("unshare", "-m", "sh", "-c", "mount -t tmpfs none " + runtime + " && exec \"$0\" \"$@\"");
+        final Run probe = run(List.of("unshare", "-m", "true"), Map.of());
+        assumeTrue(probe.exitCode() == 0, "no mount namespaces here: " + probe.output());
+
+        final List<String> without = new ArrayList<>(hide);
+        without.addAll(javaCommand(List.of(), DjlGpuDetection.class, "0"));
+        final Run plain = run(without, Map.of());
+        final List<String> with = new ArrayList<>(hide);
+        with.addAll(agentCommand("m=" + SLICE_MB, DjlGpuDetection.class, "1"));
+        final Run advised = run(with, Map.of());
+
+        assertEquals(0, plain.exitCode(), "without the agent DJL finds no GPU: " + plain.output());
+        assertTrue(plain.output().contains("DjlGpuDetection: 0 GPU, CUDA absent"), plain.output());
+        assertEquals(0, advised.exitCode(), advised.output());
+        assertTrue(advised.output().contains("DjlGpuDetection: 1 GPU, CUDA 130"), advised.output());
+        assertTrue(advised.output().contains("DjlGpuDetection: PASSED"), advised.output());
+        assertSliceClosedByClient(advised);
+    }
+
     private Run runUnderAgent(final String options, final Class<?> main, final String... args) throws Exception
     {
         return run(agentCommand(options, main, args), Map.of());
@@ -231,7 +256,7 @@ class JavaAgentSystemTest
     {
         final String stacks = Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
             .filter(entry -> entry.endsWith("test-classes") || Path.of(entry).getFileName().toString()
-                .matches("(jcuda|jcuda-natives|javacpp|cuda)-[0-9].*\\.jar"))
+                .matches("(jcuda|jcuda-natives|javacpp|cuda|api|jna|slf4j-api|gson|commons-compress|commons-io|commons-lang3)-[0-9].*\\.jar"))
             .collect(Collectors.joining(File.pathSeparator));
         final List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString()));

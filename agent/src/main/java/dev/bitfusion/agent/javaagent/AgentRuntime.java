@@ -103,10 +103,9 @@ public final class AgentRuntime
             final RemoteDriver opened = new RemoteDriver(wanted, deviceOutput(), System.err);
             if (opened.cuInit(0) != CUDA_SUCCESS)
             {
-                final String reason = opened.lastError();
                 opened.close();
-                noServer(options, "cannot get " + options.describeSlice() + " from " + options.servers().get(0) +
-                    ": " + reason);
+                // The driver has just said why, on the line before.
+                noServer(options, "cannot get " + options.describeSlice() + " from " + options.servers().get(0));
             }
             else
             {
