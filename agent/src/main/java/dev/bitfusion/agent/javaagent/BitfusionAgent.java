@@ -51,17 +51,31 @@ public final class BitfusionAgent
      */
     public static void premain(final String arguments, final Instrumentation instrumentation) throws Exception
     {
-        final Path jar = Path.of(ownJar());
-        final ClassLoader loader = isolatedLoader(jar);
+        final ClassLoader loader = isolatedLoader(agentJar());
         openJdkPackages(instrumentation, loader.getUnnamedModule());
         Class.forName(RUNTIME_CLASS, true, loader)
             .getMethod("start", String.class, Instrumentation.class)
             .invoke(null, arguments, instrumentation);
     }
 
-    private static URI ownJar() throws URISyntaxException
+    /**
+     * The agent jar, found by its build id on the system class path the JVM appended it to. Not this class's
+     * own code source: an application whose class path holds our jars (a bitfusion server under
+     * {@code bitfusion run}) loads this class from those.
+     */
+    private static Path agentJar() throws IOException, URISyntaxException
     {
-        return BitfusionAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI();
+        final Enumeration<URL> ids = ClassLoader.getSystemResources(BUILD_ID);
+        while (ids.hasMoreElements())
+        {
+            final URL id = ids.nextElement();
+            if (id.getProtocol().equals("jar"))
+            {
+                final String file = id.getPath();
+                return Path.of(new URI(file.substring(0, file.indexOf("!/"))));
+            }
+        }
+        throw new IOException("no " + BUILD_ID + " on the class path: -javaagent must name bitfusion-agent.jar");
     }
 
     /** The jars of BITFUSION-INF/lib, unpacked once per build id, in a loader that only the JDK is parent of. */

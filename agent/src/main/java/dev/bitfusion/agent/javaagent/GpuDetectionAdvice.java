@@ -1,11 +1,14 @@
 package dev.bitfusion.agent.javaagent;
 
 import dev.bitfusion.agent.driver.RemoteDriver;
-import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.asm.Advice;
-import net.bytebuddy.matcher.ElementMatchers;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.pool.TypePool;
 
+import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
+import java.security.ProtectionDomain;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
 
@@ -28,23 +31,49 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
  */
 final class GpuDetectionAdvice
 {
+    private static final String DJL_CUDA_UTILS = "ai/djl/util/cuda/CudaUtils";
+
     private GpuDetectionAdvice()
     {
     }
 
+    /**
+     * Watches class loading for the classes advised here; ByteBuddy itself loads only when one of them does,
+     * so a JVM without those stacks does not pay for it at start-up.
+     */
     static void install(final Instrumentation instrumentation)
     {
-        new AgentBuilder.Default()
-            .disableClassFormatChanges()
-            .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-            .with(AgentBuilder.Listener.NoOp.INSTANCE)
-            .ignore(ElementMatchers.nameStartsWith("net.bytebuddy."))
-            .type(named("ai.djl.util.cuda.CudaUtils"))
-            .transform((builder, type, loader, module, domain) -> builder
+        instrumentation.addTransformer(new ClassFileTransformer()
+        {
+            public byte[] transform(
+                final ClassLoader loader, final String name, final Class<?> redefined, final ProtectionDomain domain,
+                final byte[] bytes)
+            {
+                return DJL_CUDA_UTILS.equals(name) ? adviseDjl(loader, bytes) : null;
+            }
+        });
+    }
+
+    private static byte[] adviseDjl(final ClassLoader loader, final byte[] bytes)
+    {
+        try
+        {
+            final String type = DJL_CUDA_UTILS.replace('/', '.');
+            final ClassFileLocator locator = new ClassFileLocator.Compound(
+                ClassFileLocator.Simple.of(type, bytes), ClassFileLocator.ForClassLoader.of(loader));
+            return new ByteBuddy()
+                .redefine(TypePool.Default.of(locator).describe(type).resolve(), locator)
                 .visit(Advice.to(DjlGpuCount.class).on(named("getGpuCount")))
                 .visit(Advice.to(DjlHasCuda.class).on(named("hasCuda")))
-                .visit(Advice.to(DjlCudaVersion.class).on(named("getCudaVersion"))))
-            .installOn(instrumentation);
+                .visit(Advice.to(DjlCudaVersion.class).on(named("getCudaVersion")))
+                .make()
+                .getBytes();
+        }
+        catch (final RuntimeException | LinkageError ex)
+        {
+            System.err.println("bitfusion agent: DJL's GPU detection is left as it is: " + ex);
+            return null;
+        }
     }
 
     /** {@code CudaUtils.getGpuCount()}: the agent's GPUs when DJL found no CUDA runtime. */
