@@ -58,7 +58,16 @@ public final class AeronDirectoryJanitor
         final File cnc = new File(directory, CncFileDescriptor.CNC_FILE);
         if (cnc.exists())
         {
-            return !CommonContext.isDriverActive(directory, DRIVER_TIMEOUT_MS, message -> {});
+            try
+            {
+                return !CommonContext.isDriverActive(directory, DRIVER_TIMEOUT_MS, message -> {});
+            }
+            catch (final RuntimeException ex)
+            {
+                // A directory in passage (its owner removing it, or a driver still writing its CnC file) cannot
+                // be judged, and is not provably abandoned: leave it.
+                return false;
+            }
         }
         return System.currentTimeMillis() - directory.lastModified() > ABANDONED_AFTER_MS;
     }
