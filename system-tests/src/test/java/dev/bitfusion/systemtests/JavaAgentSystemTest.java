@@ -240,6 +240,20 @@ class JavaAgentSystemTest
         assertSliceClosedByClient(advised);
     }
 
+    @Test
+    void shouldStayOutWhenADriverIsAlreadyLoaded() throws Exception
+    {
+        // A libcuda mapped before premain (here preloaded) is the driver whatever the agent does.
+        final Path preloaded = CudaExamples.BRIDGE_LIBRARY_DIR.resolve("libcuda.so.1").toAbsolutePath();
+        final Run run = run(agentCommand("m=" + SLICE_MB, CpuFallback.class), Map.of("LD_PRELOAD", preloaded.toString()));
+
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("bitfusion agent: a CUDA driver is already loaded in this JVM (" + preloaded +
+            "), so it stays the driver and the agent does nothing"), run.output());
+        assertTrue(run.output().contains("CpuFallback: no GPU"), run.output());
+        assertEquals(0, slices(), "the agent reserved nothing");
+    }
+
     private Run runUnderAgent(final String options, final Class<?> main, final String... args) throws Exception
     {
         return run(agentCommand(options, main, args), Map.of());
