@@ -1,6 +1,7 @@
 package dev.bitfusion.agent;
 
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.auth.Credentials;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -33,6 +34,11 @@ public final class ClientSettings
 
     /** Environment variable holding the token a server started with --token-file expects. */
     public static final String TOKEN_ENV_NAME = "BITFUSION_TOKEN";
+    /**
+     * Environment variable holding the administrator's token of servers started with --admin-token-file: it shows
+     * who holds each slice in list_gpus; read from ~/.bitfusion/admin-token when unset.
+     */
+    public static final String ADMIN_TOKEN_ENV_NAME = "BITFUSION_ADMIN_TOKEN";
 
     /** Transport choice: "auto" (IPC when the server shares this host, else UDP), "udp" or "ipc". */
     public static final String TRANSPORT_PROP_NAME = "bitfusion.client.transport";
@@ -224,14 +230,29 @@ public final class ClientSettings
         return this;
     }
 
+    /**
+     * @return the credentials pool queries present: the administrator's token when this user has one, else the
+     * token, else none.
+     */
+    public static Credentials discoverQueryCredentials()
+    {
+        final String adminToken = discoverToken(ADMIN_TOKEN_ENV_NAME, "admin-token");
+        return Credentials.ofToken(adminToken.isEmpty() ? discoverToken(TOKEN_ENV_NAME, "token") : adminToken);
+    }
+
     private static String discoverToken()
     {
-        final String fromEnv = System.getenv(TOKEN_ENV_NAME);
+        return discoverToken(TOKEN_ENV_NAME, "token");
+    }
+
+    private static String discoverToken(final String envName, final String fileName)
+    {
+        final String fromEnv = System.getenv(envName);
         if (fromEnv != null && !fromEnv.isBlank())
         {
             return fromEnv.strip();
         }
-        final Path tokenFile = Path.of(System.getProperty("user.home"), ".bitfusion", "token");
+        final Path tokenFile = Path.of(System.getProperty("user.home"), ".bitfusion", fileName);
         if (Files.isReadable(tokenFile))
         {
             try

@@ -1,6 +1,7 @@
 package dev.bitfusion.benchmarks;
 
 import dev.bitfusion.benchmarks.transport.BandwidthBenchmark;
+import dev.bitfusion.benchmarks.fuzz.WireFuzzRun;
 import dev.bitfusion.benchmarks.transport.BridgeBenchmark;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -19,7 +20,8 @@ import java.util.Locale;
  * beside its baseline from the same run, as a ratio against the goal.
  * <p>
  * Arguments: optional regular expressions selecting JMH benchmarks (default: all of this project's, then
- * the bridge's end-to-end benchmark); "Bridge" alone runs only the latter.
+ * the bridge's end-to-end benchmark); "Bridge" alone runs only the latter; "WireFuzz [MESSAGES [SEED]]" runs the
+ * long fuzz run of the wire instead ({@link WireFuzzRun}).
  */
 public final class BenchmarkSuite
 {
@@ -29,6 +31,11 @@ public final class BenchmarkSuite
 
     public static void main(final String[] args) throws Exception
     {
+        if (args.length > 0 && args[0].equals("WireFuzz"))
+        {
+            WireFuzzRun.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         final Path results = Path.of(System.getProperty("bitfusion.benchmarks.results", "benchmarks/target/results.json"));
         Files.createDirectories(results.toAbsolutePath().getParent());
         final ChainedOptionsBuilder options = new OptionsBuilder()
@@ -63,23 +70,24 @@ public final class BenchmarkSuite
         out.printf(Locale.ROOT, "%-44s %14s %14s %10s %s%n", "measure", "ours", "baseline", "ratio", "goal");
         for (final String transport : new String[]{ "ipc", "udp" })
         {
-            final double call = score(runResults, "RoundTripBenchmark.syncCall", transport);
-            final double pingPong = score(runResults, "RoundTripBenchmark.aeronPingPongBaseline", transport);
+            final double call = score(runResults, "RoundTripBenchmark.syncCall", transport, "off");
+            final double pingPong = score(runResults, "RoundTripBenchmark.aeronPingPongBaseline", transport, "off");
             if (!Double.isNaN(call))
             {
                 out.printf(Locale.ROOT, "%-44s %11.2f us %11.2f us %10.2f %s%n",
                     "sync round trip vs Aeron ping-pong (" + transport + ")", call, pingPong, call / pingPong, "<= 1.5");
             }
-            final double rate = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport);
+            final double rate = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport, "off");
             if (!Double.isNaN(rate))
             {
                 out.printf(Locale.ROOT, "%-44s %11.0f /s %14s %10s %s%n",
                     "async 4-byte memsets executed (" + transport + ")", rate, "-", "-", ">= 1,000,000/s over ipc");
             }
-            final double memcpy = gigabytesPerSecond(score(runResults, "BandwidthBenchmark.memcpyBaseline", transport));
+            final double memcpy = gigabytesPerSecond(score(runResults, "BandwidthBenchmark.memcpyBaseline", transport, "off"));
             for (final String direction : new String[]{ "hostToDevice", "deviceToHost" })
             {
-                final double bandwidth = gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport));
+                final double bandwidth =
+                    gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport, "off"));
                 if (!Double.isNaN(bandwidth))
                 {
                     out.printf(Locale.ROOT, "%-44s %9.2f GB/s %9.2f GB/s %10.2f %s%n",
@@ -88,11 +96,49 @@ public final class BenchmarkSuite
                 }
             }
         }
+        printAuthenticationCost(runResults, out);
         final double vectorAddsPerSecond = score(runResults, "InterpreterBenchmark.vectorAdd1M", null);
         if (!Double.isNaN(vectorAddsPerSecond))
         {
             out.printf(Locale.ROOT, "%-44s %11.1f ms %14s %10s %s%n",
                 "emulator: 1M-element vector add launch", 1000.0 / vectorAddsPerSecond, "-", "-", "< 1000 ms");
+        }
+    }
+
+    /**
+     * What a token costs: each figure with the server requiring a token (every request fragment tagged and checked)
+     * beside the same without one, from the same run.
+     */
+    private static void printAuthenticationCost(final Collection<RunResult> runResults, final PrintStream out)
+    {
+        for (final String transport : new String[]{ "ipc", "udp" })
+        {
+            final double call = score(runResults, "RoundTripBenchmark.syncCall", transport, "token");
+            if (!Double.isNaN(call))
+            {
+                final double without = score(runResults, "RoundTripBenchmark.syncCall", transport, "off");
+                out.printf(Locale.ROOT, "%-44s %11.2f us %11.2f us %10.2f %s%n",
+                    "sync round trip, token vs none (" + transport + ")", call, without, call / without, "-");
+            }
+            final double rate = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport, "token");
+            if (!Double.isNaN(rate))
+            {
+                final double without = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport, "off");
+                out.printf(Locale.ROOT, "%-44s %11.0f /s %11.0f /s %10.2f %s%n",
+                    "async memsets, token vs none (" + transport + ")", rate, without, rate / without, "-");
+            }
+            for (final String direction : new String[]{ "hostToDevice", "deviceToHost" })
+            {
+                final double bandwidth =
+                    gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport, "token"));
+                if (!Double.isNaN(bandwidth))
+                {
+                    final double without =
+                        gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport, "off"));
+                    out.printf(Locale.ROOT, "%-44s %9.2f GB/s %9.2f GB/s %10.2f %s%n",
+                        direction + ", token vs none (" + transport + ")", bandwidth, without, bandwidth / without, "-");
+                }
+            }
         }
     }
 
@@ -103,11 +149,22 @@ public final class BenchmarkSuite
 
     private static double score(final Collection<RunResult> runResults, final String benchmark, final String transport)
     {
+        return score(runResults, benchmark, transport, null);
+    }
+
+    /**
+     * @param authentication "off", "token", or null for benchmarks without that parameter.
+     */
+    private static double score(
+        final Collection<RunResult> runResults, final String benchmark, final String transport, final String authentication)
+    {
         for (final RunResult result : runResults)
         {
             final String label = result.getParams().getBenchmark();
             final String resultTransport = result.getParams().getParam("transport");
-            if (label.endsWith(benchmark) && (transport == null || transport.equals(resultTransport)))
+            final String resultAuthentication = result.getParams().getParam("authentication");
+            if (label.endsWith(benchmark) && (transport == null || transport.equals(resultTransport)) &&
+                (authentication == null || authentication.equals(resultAuthentication)))
             {
                 return result.getPrimaryResult().getScore();
             }

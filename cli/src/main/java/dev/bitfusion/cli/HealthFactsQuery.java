@@ -14,6 +14,8 @@ import dev.bitfusion.health.server.GpuFacts;
 import dev.bitfusion.health.server.ServerFacts;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.protocol.HealthFactsDecoder;
 import dev.bitfusion.transport.protocol.HealthQueryEncoder;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
@@ -35,7 +37,6 @@ import java.util.List;
  */
 final class HealthFactsQuery
 {
-    private static final int REPLY_STREAM_ID = 1;
     private static final int NOT_MEASURED = -1;
 
     private HealthFactsQuery()
@@ -63,14 +64,18 @@ final class HealthFactsQuery
         try (link; ControlClient control = new ControlClient(link, server))
         {
             final long correlationId = ControlClient.newCorrelationId();
+            final long timestampMs = System.currentTimeMillis();
+            final byte[] proof = Credentials.ofToken(token).prove(
+                Handshakes.query(Handshakes.HEALTH_QUERY, correlationId, control.replyStreamId(), timestampMs));
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
             final HealthQueryEncoder encoder = new HealthQueryEncoder()
                 .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
                 .correlationId(correlationId)
                 .protocolVersion(Protocol.VERSION)
-                .replyStreamId(link.replyStreamId())
-                .authToken(token)
-                .replyChannel(link.replyChannel());
+                .replyStreamId(control.replyStreamId())
+                .timestampMs(timestampMs)
+                .putAuthProof(proof, 0, proof.length)
+                .putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
 
             final ServerAddress address = new ServerAddress(server.host(), server.port());
             final ServerFacts[] answer = new ServerFacts[1];

@@ -2,6 +2,7 @@ package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.PoolQuery;
+import dev.bitfusion.agent.wire.QueryRefusedException;
 import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,6 +37,11 @@ final class ListGpusCommand implements Callable<Integer>
             try
             {
                 print(server, PoolQuery.listGpus(server, TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+            }
+            catch (final QueryRefusedException ex)
+            {
+                System.out.println("server " + server + ": REFUSED: " + ex.getMessage());
+                failures++;
             }
             catch (final RuntimeException ex)
             {

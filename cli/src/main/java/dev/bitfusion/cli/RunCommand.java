@@ -195,7 +195,8 @@ final class RunCommand implements Callable<Integer>
         {
             try
             {
-                final GpuPoolInfo pool = PoolQuery.listGpus(server, TimeUnit.SECONDS.toNanos(1));
+                final GpuPoolInfo pool = PoolQuery.listGpus(
+                    server, ClientSettings.discoverQueryCredentials(), tag, TimeUnit.SECONDS.toNanos(1));
                 if (pool.gpus().stream().flatMap(gpu -> gpu.slices().stream())
                     .noneMatch(slice -> slice.clientId().endsWith(clientIdSuffix)))
                 {

@@ -10,6 +10,7 @@ import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -40,21 +41,43 @@ final class ServerCommand implements Callable<Integer>
         description = "Dedicated busy-spinning transport threads (needs spare cores); default: shared, backoff.")
     boolean lowLatency;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "Refuse sessions that do not present this token.")
+    @Option(names = "--token-file", paramLabel = "FILE",
+        description = "Serve only clients that prove this token (sessions, list_gpus, health); their requests are then authenticated.")
     Path tokenFile;
+
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+        description = "The administrator's token, which also shows who holds each slice (needs --token-file).")
+    Path adminTokenFile;
+
+    @Option(names = "--host-memory-mb", paramLabel = "MB",
+        description = "Host memory all tenants together may make the server hold (module images); " +
+            "default half the JVM's maximum heap.")
+    long hostMemoryMb;
+
+    @Option(names = "--tenant-host-memory-mb", paramLabel = "MB",
+        description = "Host memory one tenant may make the server hold; default a quarter of --host-memory-mb, " +
+            "between 64 and 1024.")
+    long tenantHostMemoryMb;
 
     public Integer call() throws Exception
     {
         final GpuServer.Context context = new GpuServer.Context()
             .endpoint(Endpoint.parse(listen))
             .backend(createBackend(backend, gpus, memoryMb))
-            .authenticator(tokenFile == null ? TokenAuthenticator.acceptAll() : TokenAuthenticator.fromFile(tokenFile));
+            .authenticator(authenticator());
         context.transportSettings().lowLatency(lowLatency);
         context.maxSessions(maxSessions);
+        context.hostMemory(hostMemoryMb << 20, tenantHostMemoryMb << 20);
 
         final CountDownLatch stopped = new CountDownLatch(1);
         try (GpuServer server = GpuServer.launch(context))
         {
+            final String exposure = exposureWarning(context.endpoint(), context.authenticator().required());
+            if (exposure != null)
+            {
+                System.err.println(exposure);
+                System.err.flush();
+            }
             System.out.println(server.describe());
             System.out.flush();
             Runtime.getRuntime().addShutdownHook(new Thread(() ->
@@ -73,6 +96,45 @@ final class ServerCommand implements Callable<Integer>
             }
         }
         return 0;
+    }
+
+    private TokenAuthenticator authenticator() throws IOException
+    {
+        if (tokenFile == null)
+        {
+            if (adminTokenFile != null)
+            {
+                throw new IllegalArgumentException("--admin-token-file needs --token-file: a server without a token " +
+                    "serves everyone alike");
+            }
+            return TokenAuthenticator.acceptAll();
+        }
+        return TokenAuthenticator.fromFiles(tokenFile, adminTokenFile);
+    }
+
+    /**
+     * @param endpoint      where the server listens.
+     * @param tokenRequired whether it has a token.
+     * @return the warning a server reachable from other hosts without a token must give, or null when it is
+     * reachable from this host only or requires a token.
+     */
+    static String exposureWarning(final Endpoint endpoint, final boolean tokenRequired)
+    {
+        if (tokenRequired || Endpoint.isLoopback(endpoint.host()))
+        {
+            return null;
+        }
+        final String rule = "*".repeat(100);
+        return String.join(System.lineSeparator(),
+            rule,
+            "bitfusion server: WARNING: listening on " + endpoint + " WITHOUT A TOKEN.",
+            "  Anyone who can reach this port can open sessions on its GPUs, use their memory and list its tenants.",
+            "  Create a token and restart with it:",
+            "    install -d -m 700 /etc/bitfusion && head -c 32 /dev/urandom | base64 > /etc/bitfusion/token && " +
+                "chmod 600 /etc/bitfusion/token",
+            "    bitfusion server --listen " + endpoint + " --token-file /etc/bitfusion/token",
+            "  and give clients the same token (BITFUSION_TOKEN, or ~/.bitfusion/token).",
+            rule);
     }
 
     /**

@@ -105,10 +105,10 @@ class HealthFactsQueryTest
         final HostView host = new HostView(root, Map.of(), (command) -> new CommandResult(0, "", ""),
             new JavaNetworkView(), (path) -> {}, Runtime.version());
         final HealthResponder responder = new HealthResponder(
-            context, host, HealthThresholds.DEFAULTS, (channel) -> true, (channel, streamId, message, length) -> {});
+            context, host, HealthThresholds.DEFAULTS, (channel, streamId, message, length) -> {});
 
         final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64);
-        responder.encodeFacts(7, "", buffer);
+        responder.encodeFacts(7, buffer);
         final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
         return HealthFactsQuery.decode(ADDRESS, new HealthFactsDecoder().wrapAndApplyHeader(buffer, 0, header));
     }

@@ -8,10 +8,12 @@ import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.protocol.SyncKind;
 import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
-import io.aeron.ExclusivePublication;
+import io.aeron.Aeron;
+import io.aeron.Image;
 import io.aeron.Subscription;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -33,8 +35,11 @@ import static dev.bitfusion.cuda.CuResult.*;
  * requests, this class executes each in order against the backend, and its {@link SessionReplyProxy} encodes
  * the answers.
  * <pre>
- *   AWAIT_REPLY_STREAM  until the client's reply stream connects (it was named in SessionOpen)
- *   SEND_OPEN_REPLY     until the SessionOpenReply goes out
+ *   AWAIT_REQUEST_STREAM  until the client's request publication connects: bound to the client, the reply
+ *                         publication made on its path and, with a token, the session's keys made
+ *                         ({@link SessionBinding})
+ *   AWAIT_REPLY_STREAM    until the client's reply subscription connects to that publication
+ *   SEND_OPEN_REPLY       until the SessionOpenReply goes out
  *   ACTIVE              requests executed as they come; liveness of both streams checked
  *   DONE                the runner stops; onClose frees all the session held and its slice
  * </pre>
@@ -57,14 +62,14 @@ final class ClientSession implements Agent
 
     enum State
     {
-        AWAIT_REPLY_STREAM, SEND_OPEN_REPLY, ACTIVE, DONE
+        AWAIT_REQUEST_STREAM, AWAIT_REPLY_STREAM, SEND_OPEN_REPLY, ACTIVE, DONE
     }
 
     private final long sessionId;
     private final String clientId;
     private final GpuDescriptor gpu;
-    private final int requestStreamId;
-    private final long openCorrelationId;
+    private final SessionBinding binding;
+    private final Aeron aeron;
     private final BackendSession backend;
     private final TrafficCounters counters;
     private final ServerErrorLog errorLog;
@@ -83,15 +88,16 @@ final class ClientSession implements Agent
     private final int[] occupancyGrid = new int[3];
     private final int[] occupancyBlock = new int[3];
     private final int[] occupancyCluster = new int[3];
-    private final StagedModuleImages stagedImages = new StagedModuleImages(
-        StagedModuleImages.MAX_IMAGE_BYTES_DEFAULT, StagedModuleImages.MAX_STAGED_BYTES_DEFAULT);
+    private final HostMemoryBudget.Account hostMemory;
+    private final StagedModuleImages stagedImages;
+    /** Bytes of each loaded module's image, held against the tenant's host memory until it is unloaded. */
+    private final Long2LongHashMap loadedImageBytes = new Long2LongHashMap(0);
     private final ArrayDeque<BooleanSupplier> pendingReplies = new ArrayDeque<>();
     private final BackendSession.DeviceDataSink dataSink = this::onDeviceData;
     private final Consumer<String> printfSink = this::onDeviceOutput;
 
-    private State state = State.AWAIT_REPLY_STREAM;
+    private State state = State.AWAIT_REQUEST_STREAM;
     private long deadlineNs;
-    private boolean requestStreamSeen;
     private long repliesLostSinceNs;
     private long pendingSinceNs;
     private long dtoHCorrelationId;
@@ -99,22 +105,24 @@ final class ClientSession implements Agent
     private volatile String closeReason;
 
     /**
-     * @param requests the session's request stream; the session closes it.
-     * @param replies  the client's reply stream; the session closes it.
-     * @param backend  the tenant on its GPU; the session closes it.
-     * @param counters the session's counters; the session closes them.
-     * @param onClosed told once the session has freed everything, on the session's thread.
+     * @param binding    what ties the session to its client.
+     * @param requests   the session's request stream, hearing only the client's publication; the session closes it.
+     * @param aeron      makes the reply publication once the client's path is known.
+     * @param backend    the tenant on its GPU; the session closes it.
+     * @param counters   the session's counters; the session closes them.
+     * @param hostMemory the tenant's share of the server's host memory; the session closes it.
+     * @param onClosed   told once the session has freed everything, on the session's thread.
      */
     ClientSession(
         final long sessionId,
         final String clientId,
         final GpuDescriptor gpu,
-        final int requestStreamId,
-        final long openCorrelationId,
+        final SessionBinding binding,
         final Subscription requests,
-        final ExclusivePublication replies,
+        final Aeron aeron,
         final BackendSession backend,
         final TrafficCounters counters,
+        final HostMemoryBudget.Account hostMemory,
         final ServerErrorLog errorLog,
         final long livenessTimeoutNs,
         final Consumer<ClientSession> onClosed)
@@ -122,15 +130,17 @@ final class ClientSession implements Agent
         this.sessionId = sessionId;
         this.clientId = clientId;
         this.gpu = gpu;
-        this.requestStreamId = requestStreamId;
-        this.openCorrelationId = openCorrelationId;
+        this.binding = binding;
+        this.aeron = aeron;
         this.backend = backend;
         this.counters = counters;
+        this.hostMemory = hostMemory;
+        this.stagedImages = new StagedModuleImages(StagedModuleImages.MAX_IMAGE_BYTES_DEFAULT, hostMemory);
         this.errorLog = errorLog;
         this.livenessTimeoutNs = livenessTimeoutNs;
         this.onClosed = onClosed;
         this.adapter = new SessionAdapter(requests, this, counters);
-        this.replyProxy = new SessionReplyProxy(replies, counters);
+        this.replyProxy = new SessionReplyProxy(counters);
         deadlineNs = System.nanoTime() + Math.max(livenessTimeoutNs, MIN_REPLY_CONNECT_TIMEOUT_NS);
     }
 
@@ -195,6 +205,7 @@ final class ClientSession implements Agent
             final long nowNs = System.nanoTime();
             return switch (state)
             {
+                case AWAIT_REQUEST_STREAM -> awaitRequestStream(nowNs);
                 case AWAIT_REPLY_STREAM -> awaitReplyStream(nowNs);
                 case SEND_OPEN_REPLY -> sendOpenReply(nowNs);
                 default -> serve(nowNs);
@@ -214,6 +225,8 @@ final class ClientSession implements Agent
         CloseHelper.quietClose(backend::close);
         CloseHelper.quietCloseAll(adapter, replyProxy, counters);
         stagedImages.clear();
+        loadedImageBytes.clear();
+        hostMemory.close();
         state = State.DONE;
         // Said before the registry lets go, so whoever sees the session gone can read why.
         errorLog.info("session " + sessionId + " (" + clientId + ") ended: " +
@@ -227,6 +240,41 @@ final class ClientSession implements Agent
     }
 
     // ---------------------------------------------------------------- states
+
+    private int awaitRequestStream(final long nowNs)
+    {
+        final Image image = adapter.image();
+        if (image == null)
+        {
+            if (closeReason != null || nowNs > deadlineNs)
+            {
+                end("client never connected its request stream");
+            }
+            return 0;
+        }
+        final String refusal = binding.refusalOf(image);
+        if (refusal != null)
+        {
+            errorLog.record("session " + sessionId + " (" + clientId + ") refused: " + refusal);
+            end(refusal);
+            return 1;
+        }
+        try
+        {
+            binding.exchangeKeys();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            errorLog.record("session " + sessionId + " (" + clientId + ") refused: " + ex.getMessage());
+            end("its key exchange failed: " + ex.getMessage());
+            return 1;
+        }
+        adapter.authenticateWith(binding.requestAuthenticator());
+        replyProxy.connect(aeron.addExclusivePublication(binding.replyChannelFor(image), binding.replyStreamId()));
+        state = State.AWAIT_REPLY_STREAM;
+        deadlineNs = nowNs + Math.max(livenessTimeoutNs, MIN_REPLY_CONNECT_TIMEOUT_NS);
+        return 1;
+    }
 
     private int awaitReplyStream(final long nowNs)
     {
@@ -245,10 +293,10 @@ final class ClientSession implements Agent
 
     private int sendOpenReply(final long nowNs)
     {
-        if (replyProxy.sendOpenReply(openCorrelationId, sessionId, requestStreamId, backend.sliceBytes(), gpu))
+        if (replyProxy.sendOpenReply(binding.openCorrelationId(), sessionId, binding.requestStreamId(),
+            backend.sliceBytes(), gpu, binding.serverPublicKey(), binding.serverProof()))
         {
             state = State.ACTIVE;
-            deadlineNs = nowNs + livenessTimeoutNs * 2;
             return 1;
         }
         if (closeReason != null || replyProxy.isClosed() || nowNs > deadlineNs)
@@ -270,17 +318,9 @@ final class ClientSession implements Agent
         {
             end(reason);
         }
-        else if (adapter.isConnected())
-        {
-            requestStreamSeen = true;
-        }
-        else if (requestStreamSeen)
+        else if (!adapter.isConnected())
         {
             end("client disconnected");
-        }
-        else if (nowNs > deadlineNs)
-        {
-            end("client never connected its request stream");
         }
 
         if (replyProxy.isConnected())
@@ -315,6 +355,22 @@ final class ClientSession implements Agent
             closeFor("client stopped receiving replies");
         }
         return sent;
+    }
+
+    /**
+     * A request fragment at {@code position} failed authentication: someone other than the client wrote into the
+     * session's stream. The session ends, telling the client why; nothing of the fragment was executed.
+     */
+    void onForgedRequest(final long position)
+    {
+        errorLog.record("session " + sessionId + " (" + clientId + "): a request fragment at position " + position +
+            " failed authentication; ending the session");
+        if (closeReason == null)
+        {
+            replyProxy.sendAsyncError(CUDA_ERROR_DEVICE_UNAVAILABLE, true,
+                "the server received a request on this session that this client did not send; the session is ended");
+        }
+        closeFor("a request failed authentication");
     }
 
     private void end(final String reason)
@@ -469,13 +525,29 @@ final class ClientSession implements Agent
             sendResult(correlationId, CUDA_ERROR_INVALID_VALUE);
             return;
         }
-        sendResult(correlationId, backend.moduleLoad(moduleHandle, contextHandle, image, callResult));
+        final int status = backend.moduleLoad(moduleHandle, contextHandle, image, callResult);
+        if (status == CUDA_SUCCESS)
+        {
+            // The backend keeps what it made of the image (parsed, or the driver's copy) until the unload.
+            hostMemory.release(loadedImageBytes.remove(moduleHandle));
+            loadedImageBytes.put(moduleHandle, image.length);
+        }
+        else
+        {
+            hostMemory.release(image.length);
+        }
+        sendResult(correlationId, status);
     }
 
     void onModuleUnload(final long moduleHandle)
     {
         stagedImages.discard(moduleHandle);
-        checkAsync(backend.moduleUnload(moduleHandle), "cuModuleUnload", moduleHandle);
+        final int status = backend.moduleUnload(moduleHandle);
+        if (status == CUDA_SUCCESS)
+        {
+            hostMemory.release(loadedImageBytes.remove(moduleHandle));
+        }
+        checkAsync(status, "cuModuleUnload", moduleHandle);
     }
 
     void onModuleGetFunction(
@@ -573,11 +645,23 @@ final class ClientSession implements Agent
     }
 
     /**
-     * A request that could not be decoded, or of a kind this server does not know.
+     * A request that could not be decoded, or of a kind this server does not know: answered with a Result when
+     * its correlation id could be read, so a caller waiting for it gets the error now (the client takes a Result
+     * for any call), else with an asynchronous error.
      */
-    void onMalformedRequest(final int status, final String message)
+    void onMalformedRequest(
+        final int status, final boolean hasCorrelationId, final long correlationId, final String message)
     {
-        reportAsyncError(status, false, message);
+        if (hasCorrelationId)
+        {
+            callResult.reset();
+            callResult.message = message;
+            sendResult(correlationId, status);
+        }
+        else
+        {
+            reportAsyncError(status, false, message);
+        }
     }
 
     // ---------------------------------------------------------------- replies

@@ -3,12 +3,22 @@ package dev.bitfusion.server;
 import dev.bitfusion.server.backend.GpuBackend;
 import dev.bitfusion.server.health.HealthResponder;
 import dev.bitfusion.transport.ChannelUris;
+import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.TransportSettings;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
+import dev.bitfusion.transport.auth.KeyExchange;
+import dev.bitfusion.server.status.ServerCounters;
 import dev.bitfusion.transport.protocol.HealthQueryDecoder;
 import dev.bitfusion.transport.protocol.ListGpusDecoder;
+import dev.bitfusion.transport.protocol.MessageBounds;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.SessionOpenDecoder;
+import dev.bitfusion.transport.protocol.SessionStatus;
 import io.aeron.Aeron;
+import io.aeron.Counter;
 import io.aeron.FragmentAssembler;
+import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
@@ -20,13 +30,22 @@ import org.agrona.concurrent.AgentTerminationException;
 import java.util.function.Consumer;
 
 /**
- * Receives the control stream, on UDP and on IPC: checks each message's header, schema, length and the reply
- * channel it names, decodes it and hands it on: a SessionOpen to the {@link SessionAdmission}, a ListGpus to
- * the {@link ControlReplyProxy} with the pool as it stands, a HealthQuery to the {@link HealthResponder}. It
- * shares a thread with the {@link ControlReplySender}, never waits on a session, and no session waits on it.
+ * Receives the control stream, on UDP and on IPC: checks each message's header, schema and length, decodes it and
+ * hands it on: a SessionOpen to the {@link SessionAdmission}, a ListGpus to the {@link ControlReplyProxy} with the
+ * pool as it stands, a HealthQuery to the {@link HealthResponder}. It shares a thread with the
+ * {@link ControlReplySender}, never waits on a session, and no session waits on it.
  * <p>
- * A reply goes only to a UDP channel, or to an IPC channel when the request itself came over IPC; anything
- * else is ignored with an error logged, as is any message that cannot be decoded.
+ * Each source (see {@link SourceRateLimiter}) is served at a bounded rate: requests past it are ignored before
+ * anything is read, counted on the control requests limited counter. Every length and count of a request is
+ * checked ({@link MessageBounds}, generated from the schema) before it is decoded; a request that fails is refused
+ * with the reason (its fixed fields, the correlation id among them, are always readable), an unknown one is
+ * ignored with an error logged.
+ * <p>
+ * A reply goes back on the path its request came by, never to an address a message names: over UDP on the Aeron
+ * response channel of the request's image (the client's reply subscription reached out to the server's response
+ * port, so the answer crosses the NAT and firewalls the request crossed), over IPC on the stream the request
+ * names. A request that does not prove the server's token, or cannot be read, is refused in no more bytes than
+ * it had.
  * <p>
  * Thread safety: the control thread only.
  */
@@ -34,8 +53,14 @@ final class ControlAdapter implements Agent, FragmentHandler
 {
     /** Messages taken from each control subscription per turn. */
     static final int FRAGMENT_LIMIT = 16;
+    static final String RATE_LIMITED_MESSAGE =
+        "control: requests past a source's rate limit ignored (see the control requests limited counter)";
 
     private final Aeron aeron;
+    private final Endpoint endpoint;
+    private final TransportSettings transportSettings;
+    private final String ipcReplyChannel;
+    private final TokenAuthenticator authenticator;
     private final Subscription udpControl;
     private final Subscription ipcControl;
     private final SessionAdmission admission;
@@ -47,6 +72,9 @@ final class ControlAdapter implements Agent, FragmentHandler
     private final Consumer<String> onTransportClosed;
     private final FragmentAssembler udpAssembler = new FragmentAssembler(this);
     private final FragmentAssembler ipcAssembler = new FragmentAssembler(this);
+    private final MessageBounds bounds = new MessageBounds();
+    private final SourceRateLimiter rateLimiter;
+    private final Counter limited;
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final SessionOpenDecoder openDecoder = new SessionOpenDecoder();
     private final ListGpusDecoder listGpusDecoder = new ListGpusDecoder();
@@ -70,6 +98,10 @@ final class ControlAdapter implements Agent, FragmentHandler
         final Consumer<String> onTransportClosed)
     {
         this.aeron = aeron;
+        this.endpoint = context.endpoint();
+        this.transportSettings = context.transportSettings();
+        this.ipcReplyChannel = ChannelUris.ipc(transportSettings);
+        this.authenticator = context.authenticator();
         this.udpControl = udpControl;
         this.ipcControl = ipcControl;
         this.admission = admission;
@@ -78,7 +110,9 @@ final class ControlAdapter implements Agent, FragmentHandler
         this.backend = context.backend();
         this.errorLog = context.errorLog();
         this.onTransportClosed = onTransportClosed;
-        this.healthResponder = new HealthResponder(context, this::isAcceptableReplyChannel, healthSender);
+        this.healthResponder = new HealthResponder(context, healthSender);
+        this.rateLimiter = new SourceRateLimiter(context.controlBurst(), context.controlRequestsPerSecond());
+        this.limited = ServerCounters.controlRequestsLimited(aeron);
     }
 
     public String roleName()
@@ -108,36 +142,48 @@ final class ControlAdapter implements Agent, FragmentHandler
 
     public void onClose()
     {
-        CloseHelper.quietCloseAll(udpControl, ipcControl);
+        CloseHelper.quietCloseAll(udpControl, ipcControl, limited);
     }
 
     public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
-        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
+        if (!mayServe(header))
         {
-            errorLog.record("control: truncated message of " + length + " bytes ignored");
+            limited.increment();
+            errorLog.record(RATE_LIMITED_MESSAGE);
+            return;
+        }
+        final int status = bounds.check(buffer, offset, length);
+        if (status == MessageBounds.UNKNOWN_TEMPLATE)
+        {
+            errorLog.record("control: " + bounds.reason() + "; ignored");
             return;
         }
         headerDecoder.wrap(buffer, offset);
         if (headerDecoder.schemaId() != MessageHeaderDecoder.SCHEMA_ID ||
             length < MessageHeaderDecoder.ENCODED_LENGTH + headerDecoder.blockLength())
         {
-            errorLog.record("control: malformed message ignored (schema " +
-                headerDecoder.schemaId() + ", template " + headerDecoder.templateId() + ")");
+            // Without its fixed fields there is no correlation id to answer.
+            errorLog.record("control: " + bounds.reason() + "; ignored");
             return;
         }
 
         final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         final int blockLength = headerDecoder.blockLength();
         final int version = headerDecoder.version();
+        final String malformed = status == MessageBounds.VALID ? null : bounds.reason();
         try
         {
+            final Image image = (Image)header.context();
+            final String replyChannel = replyChannelTo(image);
             switch (headerDecoder.templateId())
             {
-                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version);
-                case ListGpusDecoder.TEMPLATE_ID -> onListGpus(buffer, bodyOffset, blockLength, version);
-                case HealthQueryDecoder.TEMPLATE_ID ->
-                    healthResponder.onHealthQuery(buffer, bodyOffset, blockLength, version);
+                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version, image,
+                    replyChannel, length, malformed);
+                case ListGpusDecoder.TEMPLATE_ID ->
+                    onListGpus(buffer, bodyOffset, blockLength, version, replyChannel, length, malformed);
+                case HealthQueryDecoder.TEMPLATE_ID -> healthResponder.onHealthQuery(
+                    buffer, bodyOffset, blockLength, version, replyChannel, length, malformed);
                 default -> errorLog.record(
                     "control: unknown opcode (template " + headerDecoder.templateId() + ") ignored");
             }
@@ -148,44 +194,117 @@ final class ControlAdapter implements Agent, FragmentHandler
         }
     }
 
-    private void onSessionOpen(final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    /**
+     * @return whether the request's source is within its rate.
+     */
+    private boolean mayServe(final Header header)
     {
-        openDecoder.wrap(buffer, offset, blockLength, version);
-        final long correlationId = openDecoder.correlationId();
-        final int protocolVersion = openDecoder.protocolVersion();
-        final int gpuIndex = openDecoder.gpuIndex();
-        final double fraction = openDecoder.memoryFraction();
-        final long memoryMb = openDecoder.memoryMb();
-        final int replyStreamId = openDecoder.replyStreamId();
-        final String clientId = openDecoder.clientId();
-        final String token = openDecoder.authToken();
-        final String replyChannel = openDecoder.replyChannel();
-        if (!isAcceptableReplyChannel(replyChannel))
+        final long nowNs = System.nanoTime();
+        if (pollingIpc || !(header.context() instanceof Image image))
         {
-            errorLog.record("control: session open from '" + clientId + "' names an unusable reply channel '" +
-                replyChannel + "'; ignored");
-            return;
+            return rateLimiter.tryAcquireIpc(header.sessionId(), nowNs);
         }
-        admission.onSessionOpen(correlationId, protocolVersion, gpuIndex, fraction, memoryMb, replyStreamId, clientId,
-            token, replyChannel, pollingIpc);
+        return rateLimiter.tryAcquireUdp(image.sourceIdentity(), nowNs);
     }
 
-    private void onListGpus(final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    private void onSessionOpen(
+        final DirectBuffer buffer,
+        final int offset,
+        final int blockLength,
+        final int version,
+        final Image image,
+        final String replyChannel,
+        final int requestLength,
+        final String malformed)
+    {
+        openDecoder.wrap(buffer, offset, blockLength, version);
+        if (malformed != null)
+        {
+            errorLog.record("control: session open refused: " + malformed);
+            replyProxy.sendRefusal(openDecoder.correlationId(), replyChannel, openDecoder.replyStreamId(),
+                SessionStatus.BAD_REQUEST, "session open refused: " + malformed, requestLength);
+            return;
+        }
+        final SessionAdmission.OpenRequest request = new SessionAdmission.OpenRequest(
+            openDecoder.correlationId(),
+            openDecoder.protocolVersion(),
+            openDecoder.gpuIndex(),
+            openDecoder.memoryFraction(),
+            openDecoder.memoryMb(),
+            openDecoder.replyStreamId(),
+            openDecoder.requestStreamId(),
+            openDecoder.requestSessionId(),
+            openDecoder.sessionReplyStreamId(),
+            openDecoder.timestampMs(),
+            openDecoder.clientId(),
+            bytes(openDecoder.clientPublicKeyLength(), KeyExchange.MAX_PUBLIC_KEY_LENGTH, openDecoder::getClientPublicKey),
+            bytes(openDecoder.authProofLength(), Credentials.PROOF_LENGTH, openDecoder::getAuthProof),
+            replyChannel,
+            pollingIpc ? null : ChannelUris.sourceHost(image.sourceIdentity()),
+            requestLength);
+        admission.onSessionOpen(request);
+    }
+
+    private void onListGpus(
+        final DirectBuffer buffer,
+        final int offset,
+        final int blockLength,
+        final int version,
+        final String replyChannel,
+        final int requestLength,
+        final String malformed)
     {
         listGpusDecoder.wrap(buffer, offset, blockLength, version);
         final long correlationId = listGpusDecoder.correlationId();
         final int replyStreamId = listGpusDecoder.replyStreamId();
-        final String replyChannel = listGpusDecoder.replyChannel();
-        if (!isAcceptableReplyChannel(replyChannel))
+        if (malformed != null)
         {
-            errorLog.record("control: list_gpus names an unusable reply channel; ignored");
+            errorLog.record("control: list_gpus refused: " + malformed);
+            replyProxy.sendGpuListRefusal(correlationId, replyChannel, replyStreamId, SessionStatus.BAD_REQUEST,
+                "list_gpus refused: " + malformed, requestLength);
             return;
         }
-        replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend.kind(), backend.gpus(), registry);
+        final long timestampMs = listGpusDecoder.timestampMs();
+        final byte[] proof = bytes(listGpusDecoder.authProofLength(), Credentials.PROOF_LENGTH, listGpusDecoder::getAuthProof);
+        final String clientTag = listGpusDecoder.clientTag();
+        final TokenAuthenticator.Access access = authenticator.authorize(
+            Handshakes.query(Handshakes.LIST_GPUS, correlationId, replyStreamId, timestampMs),
+            proof, correlationId, timestampMs, System.currentTimeMillis());
+        if (!access.granted())
+        {
+            replyProxy.sendGpuListRefusal(correlationId, replyChannel, replyStreamId, SessionStatus.AUTH_REFUSED,
+                authenticator.refusal(), requestLength);
+            return;
+        }
+        replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend.kind(), backend.gpus(), registry,
+            access.seesClientIds(), clientTag);
     }
 
-    private boolean isAcceptableReplyChannel(final String channel)
+    /**
+     * @return the channel back to the client whose image delivered a request: the response channel of the image
+     * over UDP, the shared IPC channel over IPC.
+     */
+    private String replyChannelTo(final Image image)
     {
-        return channel.startsWith("aeron:udp?") || (pollingIpc && ChannelUris.isIpc(channel));
+        if (pollingIpc)
+        {
+            return ipcReplyChannel;
+        }
+        return ChannelUris.udpResponse(endpoint, image.correlationId(), ChannelUris.sourceHost(image.sourceIdentity()),
+            ChannelUris.CONTROL_REPLY_TERM_LENGTH, transportSettings);
+    }
+
+    /** Reads a var data field of at most {@code max} bytes; a longer one reads as one byte too many, which no check accepts. */
+    private static byte[] bytes(final int length, final int max, final VarDataReader reader)
+    {
+        final byte[] bytes = new byte[Math.max(0, Math.min(length, max + 1))];
+        reader.read(bytes, 0, bytes.length);
+        return bytes;
+    }
+
+    @FunctionalInterface
+    private interface VarDataReader
+    {
+        int read(byte[] destination, int offset, int length);
     }
 }

@@ -12,18 +12,26 @@ import java.util.List;
 
 /**
  * Encodes the control stream's own replies and hands them to the {@link ControlReplySender}: refused session
- * opens, and pool listings.
+ * opens, and pool listings. A refusal to a request that did not prove the server's token is cut to the length
+ * of the request, so a stranger never makes the server send more than it sent.
  * <pre>
  *   SessionOpenReply  correlationId, status (why refused), protocolVersion, no slice, no attributes, message
- *   GpuList           correlationId, protocolVersion, openSessions,
+ *   GpuList           correlationId, protocolVersion, openSessions, status, clientIdsShown,
  *                     gpus[index, totalBytes, unreservedBytes, allocatedBytes,
  *                          slices[sessionId, sliceBytes, allocatedBytes, clientId], name],
- *                     backend
+ *                     backend, message (why refused)
  * </pre>
+ * Who holds a slice (its client id) is shown to the server's administrator, on a server without a token, and to
+ * the asker for the slices of its own tag; to anyone else it reads {@link #OTHER_TENANT}.
  * Thread safety: the control thread only.
  */
 final class ControlReplyProxy
 {
+    /** What a slice's client id reads as to those who may not see it. */
+    static final String OTHER_TENANT = "(another tenant)";
+
+    private static final byte[] NOTHING = new byte[0];
+
     private final ControlReplySender sender;
     private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64 * 1024);
     private final MessageHeaderEncoder headerEncoder = new MessageHeaderEncoder();
@@ -38,12 +46,18 @@ final class ControlReplyProxy
     /**
      * @return false when the reply was dropped: too many replies wait to go out.
      */
+    /**
+     * @param maxLength the longest the reply may be: the request's length when it did not prove the token.
+     * @return false when the reply was dropped: too many replies wait to go out, or even a refusal without a
+     * reason would be longer than allowed.
+     */
     boolean sendRefusal(
         final long correlationId,
         final String replyChannel,
         final int replyStreamId,
         final SessionStatus status,
-        final String reason)
+        final String reason,
+        final int maxLength)
     {
         openReplyEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -55,15 +69,60 @@ final class ControlReplyProxy
             .computeCapabilityMajor(0)
             .computeCapabilityMinor(0);
         openReplyEncoder.attributesCount(0);
-        openReplyEncoder.deviceName("").message(reason);
+        openReplyEncoder.deviceName("");
+        final int room = maxLength - MessageHeaderEncoder.ENCODED_LENGTH - openReplyEncoder.encodedLength() -
+            SessionOpenReplyEncoder.messageHeaderLength() - SessionOpenReplyEncoder.serverPublicKeyHeaderLength() -
+            SessionOpenReplyEncoder.serverProofHeaderLength();
+        if (room < 0)
+        {
+            return false;
+        }
+        openReplyEncoder.message(reason.length() > room ? reason.substring(0, room) : reason)
+            .putServerPublicKey(NOTHING, 0, 0)
+            .putServerProof(NOTHING, 0, 0);
         return sender.send(replyChannel, replyStreamId, buffer,
             MessageHeaderEncoder.ENCODED_LENGTH + openReplyEncoder.encodedLength());
+    }
+
+    /**
+     * @param status    why in a word: AUTH_REFUSED, BAD_REQUEST.
+     * @param reason    why the list is refused.
+     * @param maxLength the request's length: the refusal is no longer.
+     * @return false when the reply was dropped.
+     */
+    boolean sendGpuListRefusal(
+        final long correlationId,
+        final String replyChannel,
+        final int replyStreamId,
+        final SessionStatus status,
+        final String reason,
+        final int maxLength)
+    {
+        gpuListEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
+            .correlationId(correlationId)
+            .protocolVersion(Protocol.VERSION)
+            .openSessions(0)
+            .status(status)
+            .clientIdsShown(0);
+        gpuListEncoder.gpusCount(0);
+        gpuListEncoder.backend("");
+        final int room = maxLength - MessageHeaderEncoder.ENCODED_LENGTH - gpuListEncoder.encodedLength() -
+            GpuListEncoder.messageHeaderLength();
+        if (room < 0)
+        {
+            return false;
+        }
+        gpuListEncoder.message(reason.length() > room ? reason.substring(0, room) : reason);
+        return sender.send(replyChannel, replyStreamId, buffer,
+            MessageHeaderEncoder.ENCODED_LENGTH + gpuListEncoder.encodedLength());
     }
 
     /**
      * @param backendKind the backend's kind: emulated or cuda.
      * @param gpus        the server's GPUs.
      * @param registry    their slices and the sessions that hold them.
+     * @param showAll     whether every slice's client id may be shown.
+     * @param clientTag   the asker's own tag: the client ids ending in " [clientTag]" are shown; empty for none.
      * @return false when the reply was dropped: too many replies wait to go out.
      */
     boolean sendGpuList(
@@ -72,12 +131,17 @@ final class ControlReplyProxy
         final int replyStreamId,
         final String backendKind,
         final List<GpuDescriptor> gpus,
-        final SessionRegistry registry)
+        final SessionRegistry registry,
+        final boolean showAll,
+        final String clientTag)
     {
+        final String ownSuffix = clientTag.isEmpty() ? null : " [" + clientTag + "]";
         gpuListEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
             .correlationId(correlationId)
             .protocolVersion(Protocol.VERSION)
-            .openSessions(registry.size());
+            .openSessions(registry.size())
+            .status(SessionStatus.OPENED)
+            .clientIdsShown(showAll ? 1 : 0);
         final GpuListEncoder.GpusEncoder gpusEncoder = gpuListEncoder.gpusCount(gpus.size());
         for (final GpuDescriptor gpu : gpus)
         {
@@ -99,11 +163,12 @@ final class ControlReplyProxy
                     .sessionId(session.sessionId())
                     .sliceBytes(session.sliceBytes())
                     .allocatedBytes(session.allocatedBytes())
-                    .clientId(session.clientId());
+                    .clientId(showAll || (ownSuffix != null && session.clientId().endsWith(ownSuffix)) ?
+                        session.clientId() : OTHER_TENANT);
             }
             gpusEncoder.name(gpu.name());
         }
-        gpuListEncoder.backend(backendKind);
+        gpuListEncoder.backend(backendKind).message("");
         return sender.send(replyChannel, replyStreamId, buffer,
             MessageHeaderEncoder.ENCODED_LENGTH + gpuListEncoder.encodedLength());
     }

@@ -27,7 +27,8 @@ import java.util.Map;
  * it on a publication to the client's reply channel and, while the client has not connected, keeps it waiting
  * for up to the reply timeout. Publications are kept for the next reply to the same client and closed once idle
  * for the reply timeout; at most {@link #MAX_PUBLICATIONS} are open at once, and replies to a new client wait in
- * the queue while all of them are busy. A reply that finds the queue full (a flood of requests, or clients that
+ * the queue while all of them are busy, for at most {@link #CONNECT_GRACE_NS} behind a client that never connected.
+ * A reply that finds the queue full (a flood of requests, or clients that
  * never connect) is dropped: counted on the control replies dropped counter and in the error log.
  * <pre>
  *   queued reply: replyStreamId (int32), channelLength (int32), channel (ASCII), message
@@ -40,6 +41,8 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
     static final int QUEUE_BYTES = 1024 * 1024;
     /** Reply publications open at once, each to one client's reply channel and stream. */
     static final int MAX_PUBLICATIONS = 16;
+    /** How long a reply's client may take to connect before a newer client may take its publication. */
+    static final long CONNECT_GRACE_NS = 500_000_000L;
     /** Bytes of replies one client may have waiting for it to connect. */
     static final int MAX_WAITING_BYTES_PER_CLIENT = 256 * 1024;
     static final String DROPPED_MESSAGE =
@@ -163,7 +166,7 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
         ReplyPublication target = publicationsByKey.get(key);
         if (target == null)
         {
-            if (publications.size() >= MAX_PUBLICATIONS && !closeLeastRecentlyActiveIdle())
+            if (publications.size() >= MAX_PUBLICATIONS && !closeLeastRecentlyActiveIdle() && !closeLongestUnconnected())
             {
                 return Action.ABORT;
             }
@@ -267,6 +270,35 @@ final class ControlReplySender implements Agent, ControlledMessageHandler
             close(oldest);
         }
         return oldest >= 0;
+    }
+
+    /**
+     * Make room for a new client by giving up on the one that has waited longest, past {@link
+     * #CONNECT_GRACE_NS}, without ever connecting: a client that asked connects within milliseconds, so one that
+     * has not is most likely a stranger naming a channel nobody listens on, who must not hold up everyone else.
+     */
+    private boolean closeLongestUnconnected()
+    {
+        int longest = -1;
+        for (int i = 0; i < publications.size(); i++)
+        {
+            final ReplyPublication target = publications.get(i);
+            if (!target.publication.isConnected() && nowNs - target.waitingSinceNs > CONNECT_GRACE_NS &&
+                (longest < 0 || target.waitingSinceNs < publications.get(longest).waitingSinceNs))
+            {
+                longest = i;
+            }
+        }
+        if (longest >= 0)
+        {
+            final ReplyPublication target = publications.get(longest);
+            errorLog.record("client at " + target.publication.channel() + " stream " + target.publication.streamId() +
+                " did not connect to receive a reply; given up for a newer one");
+            target.waiting.reset(0);
+            drop();
+            close(longest);
+        }
+        return longest >= 0;
     }
 
     private void close(final int index)

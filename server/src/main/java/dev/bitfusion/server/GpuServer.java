@@ -41,6 +41,12 @@ public final class GpuServer implements AutoCloseable
     {
         /** Sessions one server serves at once unless configured otherwise. */
         public static final int MAX_SESSIONS_DEFAULT = 128;
+        /** Control requests one source may send at once (see {@link SourceRateLimiter}). */
+        public static final String CONTROL_BURST_PROP_NAME = "bitfusion.server.control.burst";
+        public static final int CONTROL_BURST_DEFAULT = 16;
+        /** Control requests one source may send each second after a burst. */
+        public static final String CONTROL_RATE_PROP_NAME = "bitfusion.server.control.requests.per.second";
+        public static final int CONTROL_RATE_DEFAULT = 4;
 
         private Endpoint endpoint = new Endpoint("0.0.0.0", Protocol.DEFAULT_PORT);
         private GpuBackend backend;
@@ -48,6 +54,11 @@ public final class GpuServer implements AutoCloseable
         private TransportSettings transportSettings = new TransportSettings();
         private ServerErrorLog errorLog = new ServerErrorLog(System.err);
         private int maxSessions = MAX_SESSIONS_DEFAULT;
+        private int controlBurst = Integer.getInteger(CONTROL_BURST_PROP_NAME, CONTROL_BURST_DEFAULT);
+        private int controlRequestsPerSecond = Integer.getInteger(CONTROL_RATE_PROP_NAME, CONTROL_RATE_DEFAULT);
+        private long hostMemoryCapBytes = Long.getLong(HostMemoryBudget.CAP_PROP_NAME, 0);
+        private long tenantHostMemoryBytes = Long.getLong(HostMemoryBudget.TENANT_PROP_NAME, 0);
+        private HostMemoryBudget hostMemoryBudget;
 
         public Context endpoint(final Endpoint endpoint)
         {
@@ -120,6 +131,56 @@ public final class GpuServer implements AutoCloseable
         }
 
         /**
+         * @param burst     control requests one source may send at once.
+         * @param perSecond control requests one source may send each second after a burst.
+         * @return this.
+         */
+        public Context controlRateLimit(final int burst, final int perSecond)
+        {
+            this.controlBurst = burst;
+            this.controlRequestsPerSecond = perSecond;
+            return this;
+        }
+
+        public int controlBurst()
+        {
+            return controlBurst;
+        }
+
+        public int controlRequestsPerSecond()
+        {
+            return controlRequestsPerSecond;
+        }
+
+        /**
+         * @param capBytes    host memory all tenants together may make the server hold (staged and loaded module
+         *                    images); 0 for half the JVM's maximum heap.
+         * @param tenantBytes host memory one tenant may make it hold; 0 for a quarter of the cap, between 64 MiB
+         *                    and 1 GiB.
+         * @return this.
+         */
+        public Context hostMemory(final long capBytes, final long tenantBytes)
+        {
+            this.hostMemoryCapBytes = capBytes;
+            this.tenantHostMemoryBytes = tenantBytes;
+            return this;
+        }
+
+        /**
+         * @return the budget tenants' host memory is counted against, made once from the configured bytes.
+         */
+        public HostMemoryBudget hostMemoryBudget()
+        {
+            if (hostMemoryBudget == null)
+            {
+                final long capBytes = hostMemoryCapBytes > 0 ? hostMemoryCapBytes : HostMemoryBudget.defaultCapBytes();
+                hostMemoryBudget = new HostMemoryBudget(capBytes,
+                    tenantHostMemoryBytes > 0 ? tenantHostMemoryBytes : HostMemoryBudget.defaultTenantBytes(capBytes));
+            }
+            return hostMemoryBudget;
+        }
+
+        /**
          * Validate, and default the Aeron directory to the one local clients derive from the port.
          *
          * @return this.
@@ -135,10 +196,17 @@ public final class GpuServer implements AutoCloseable
                 transportSettings.aeronDirectoryName(serverAeronDirectory(endpoint.port()));
             }
             transportSettings.conclude();
+            Protocol.responsePort(endpoint.port());
             if (maxSessions < 1)
             {
                 throw new IllegalArgumentException("max sessions must be at least 1: " + maxSessions);
             }
+            if (controlBurst < 1 || controlRequestsPerSecond < 1)
+            {
+                throw new IllegalArgumentException("the control rate limit must allow at least 1 request and 1 a " +
+                    "second: " + controlBurst + " burst, " + controlRequestsPerSecond + "/s");
+            }
+            hostMemoryBudget();
             return this;
         }
     }
@@ -240,7 +308,8 @@ public final class GpuServer implements AutoCloseable
     public String describe()
     {
         final List<GpuDescriptor> gpus = context.backend().gpus();
-        return "bitfusion server listening on " + context.endpoint() + " (udp) and " +
+        return "bitfusion server listening on " + context.endpoint() + " (udp; replies from port " +
+            Protocol.responsePort(context.endpoint().port()) + ") and " +
             context.transportSettings().aeronDirectoryName() + " (ipc); backend " + context.backend().kind() + ": " +
             gpus.size() + " x " + gpus.get(0).name() + ", " + (gpus.get(0).totalBytes() >> 20) + " MiB each" +
             (context.authenticator().required() ? "; token required" : "");

@@ -2,7 +2,9 @@ package dev.bitfusion.server;
 
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.protocol.*;
+import dev.bitfusion.transport.auth.FragmentAuthenticator;
 import io.aeron.ControlledFragmentAssembler;
+import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.logbuffer.ControlledFragmentHandler;
 import io.aeron.logbuffer.Header;
@@ -16,9 +18,10 @@ import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NOT_SUPPORTED;
  * Receives one session's request stream: checks each message's header, schema and lengths, wraps its decoder
  * and hands the decoded fields to the {@link ClientSession}. Nothing else: what a call means is the session's.
  * <p>
- * Every length a message carries is checked against the message's own end before anything is read past its
- * fields, so a malformed message becomes an asynchronous error for the client, never a read of the bytes
- * after it. A message the session answered with a reply it could not send yet ends the poll, so the session
+ * Every length and count a message carries is checked ({@link MessageBounds}, generated from the schema) before
+ * a decoder reads it, so a malformed message is never read past its end: it is answered with an error, a
+ * Result for its correlation id when it has one that can be read (so the caller is not left to time out), else
+ * an asynchronous error. A message the session answered with a reply it could not send yet ends the poll, so the session
  * sends that reply before it takes the next request and the client's replies stay in order.
  * <p>
  * Thread safety: the session's thread only.
@@ -32,6 +35,9 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     private final ClientSession session;
     private final TrafficCounters counters;
     private final ControlledFragmentAssembler assembler = new ControlledFragmentAssembler(this);
+    private final ControlledFragmentHandler authenticatedAssembler = this::onAuthenticatedFragment;
+    private FragmentAuthenticator authenticator;
+    private final MessageBounds bounds = new MessageBounds();
     private final UnsafeBuffer varData = new UnsafeBuffer(0, 0);
 
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
@@ -82,7 +88,15 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
      */
     int poll()
     {
-        return requests.controlledPoll(assembler, FRAGMENT_LIMIT);
+        return requests.controlledPoll(authenticator == null ? assembler : authenticatedAssembler, FRAGMENT_LIMIT);
+    }
+
+    /**
+     * @param authenticator what every fragment must satisfy from now on, or null when requests are not authenticated.
+     */
+    void authenticateWith(final FragmentAuthenticator authenticator)
+    {
+        this.authenticator = authenticator;
     }
 
     /**
@@ -93,6 +107,30 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
         return requests.imageCount() > 0;
     }
 
+    /**
+     * @return the image of the client's publication, or null until it connects; the subscription accepts one
+     * Aeron session only, so there is at most one.
+     */
+    Image image()
+    {
+        return requests.imageCount() > 0 ? requests.imageAtIndex(0) : null;
+    }
+
+    /**
+     * A fragment that fails its tag was not sent by the session's client: the stream can no longer be trusted
+     * (a forged fragment takes the place of the client's at that position), so the session ends.
+     */
+    private Action onAuthenticatedFragment(
+        final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        if (!authenticator.verify(buffer, offset, length, header))
+        {
+            session.onForgedRequest(header.position());
+            return Action.BREAK;
+        }
+        return assembler.onFragment(buffer, offset, length, header);
+    }
+
     public void close()
     {
         requests.close();
@@ -101,33 +139,24 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     public Action onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
         counters.onRequest(length);
-        if (length < MessageHeaderDecoder.ENCODED_LENGTH)
+        final int status = bounds.check(buffer, offset, length);
+        if (status != MessageBounds.VALID)
         {
-            session.onMalformedRequest(CUDA_ERROR_INVALID_VALUE, "truncated message of " + length + " bytes");
+            session.onMalformedRequest(
+                status == MessageBounds.UNKNOWN_TEMPLATE ? CUDA_ERROR_NOT_SUPPORTED : CUDA_ERROR_INVALID_VALUE,
+                bounds.hasCorrelationId(), bounds.correlationId(), bounds.reason());
             return nextAction();
         }
         headerDecoder.wrap(buffer, offset);
         final int templateId = headerDecoder.templateId();
-        if (headerDecoder.schemaId() != MessageHeaderDecoder.SCHEMA_ID)
-        {
-            session.onMalformedRequest(CUDA_ERROR_INVALID_VALUE,
-                "message of unknown schema " + headerDecoder.schemaId() + " (template " + templateId + ")");
-            return nextAction();
-        }
-        if (length < MessageHeaderDecoder.ENCODED_LENGTH + headerDecoder.blockLength())
-        {
-            session.onMalformedRequest(CUDA_ERROR_INVALID_VALUE,
-                "truncated message: template " + templateId + " needs " + headerDecoder.blockLength() +
-                " bytes of fields, got " + (length - MessageHeaderDecoder.ENCODED_LENGTH));
-            return nextAction();
-        }
         try
         {
-            dispatch(templateId, buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH, offset + length);
+            dispatch(templateId, buffer, offset + MessageHeaderDecoder.ENCODED_LENGTH);
         }
         catch (final IndexOutOfBoundsException | IllegalStateException | IllegalArgumentException ex)
         {
-            session.onMalformedRequest(CUDA_ERROR_INVALID_VALUE,
+            // A field the codec refuses to read (an enum value it does not know): the lengths were all checked.
+            session.onMalformedRequest(CUDA_ERROR_INVALID_VALUE, bounds.hasCorrelationId(), bounds.correlationId(),
                 "malformed message (template " + templateId + "): " + ex.getMessage());
         }
         return nextAction();
@@ -138,7 +167,7 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
         return session.hasPendingReplies() ? Action.BREAK : Action.CONTINUE;
     }
 
-    private void dispatch(final int templateId, final DirectBuffer buffer, final int offset, final int end)
+    private void dispatch(final int templateId, final DirectBuffer buffer, final int offset)
     {
         final int blockLength = headerDecoder.blockLength();
         final int version = headerDecoder.version();
@@ -156,7 +185,6 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
             case MemcpyHtoDChunkDecoder.TEMPLATE_ID ->
             {
                 htoD.wrap(buffer, offset, blockLength, version);
-                checkVarData(htoD.limit(), MemcpyHtoDChunkDecoder.dataHeaderLength(), htoD.dataLength(), end);
                 htoD.wrapData(varData);
                 session.onMemcpyHtoD(htoD.streamHandle(), htoD.deviceAddress(), varData);
             }
@@ -222,7 +250,6 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
             case ModuleImageChunkDecoder.TEMPLATE_ID ->
             {
                 imageChunk.wrap(buffer, offset, blockLength, version);
-                checkVarData(imageChunk.limit(), ModuleImageChunkDecoder.dataHeaderLength(), imageChunk.dataLength(), end);
                 imageChunk.wrapData(varData);
                 session.onModuleImageChunk(
                     imageChunk.moduleHandle(), imageChunk.byteOffset(), imageChunk.totalBytes(), varData);
@@ -237,14 +264,12 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
             case ModuleGetFunctionDecoder.TEMPLATE_ID ->
             {
                 getFunction.wrap(buffer, offset, blockLength, version);
-                checkVarData(getFunction.limit(), ModuleGetFunctionDecoder.nameHeaderLength(), getFunction.nameLength(), end);
                 session.onModuleGetFunction(getFunction.correlationId(), getFunction.moduleHandle(),
                     getFunction.functionHandle(), getFunction.name());
             }
             case ModuleGetGlobalDecoder.TEMPLATE_ID ->
             {
                 getGlobal.wrap(buffer, offset, blockLength, version);
-                checkVarData(getGlobal.limit(), ModuleGetGlobalDecoder.nameHeaderLength(), getGlobal.nameLength(), end);
                 session.onModuleGetGlobal(getGlobal.correlationId(), getGlobal.moduleHandle(), getGlobal.name());
             }
             case FunctionGetAttributeDecoder.TEMPLATE_ID ->
@@ -280,7 +305,6 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
             case LaunchKernelDecoder.TEMPLATE_ID ->
             {
                 launch.wrap(buffer, offset, blockLength, version);
-                checkVarData(launch.limit(), LaunchKernelDecoder.parametersHeaderLength(), launch.parametersLength(), end);
                 launch.wrapParameters(varData);
                 session.onLaunchKernel(launch.functionHandle(), launch.streamHandle(),
                     launch.gridX(), launch.gridY(), launch.gridZ(), launch.blockX(), launch.blockY(), launch.blockZ(),
@@ -288,21 +312,8 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
             }
             case SessionCloseDecoder.TEMPLATE_ID ->
                 session.onSessionClose(sessionClose.wrap(buffer, offset, blockLength, version).sessionId());
-            default ->
-                session.onMalformedRequest(CUDA_ERROR_NOT_SUPPORTED, "unknown opcode (template id " + templateId + ")");
-        }
-    }
-
-    /**
-     * @throws IndexOutOfBoundsException when var data of {@code length} bytes after its header at {@code limit}
-     * would run past the message's end (a length of 2 GiB or more reads as negative).
-     */
-    private static void checkVarData(final int limit, final int headerLength, final int length, final int end)
-    {
-        if (length < 0 || (long)limit + headerLength + length > end)
-        {
-            throw new IndexOutOfBoundsException(
-                "data of " + Integer.toUnsignedString(length) + " bytes runs past the message end");
+            default -> session.onMalformedRequest(CUDA_ERROR_NOT_SUPPORTED, bounds.hasCorrelationId(),
+                bounds.correlationId(), "unknown opcode (template id " + templateId + "): not a session request");
         }
     }
 

@@ -3,10 +3,12 @@ package dev.bitfusion.server;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.status.TrafficCounters;
+import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.protocol.SessionStatus;
 import io.aeron.Aeron;
-import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
@@ -14,10 +16,11 @@ import org.agrona.concurrent.AgentRunner;
 import java.util.List;
 
 /**
- * Decides a SessionOpen: the client's protocol version and token, the GPU it names, the server's session limit
- * and whether the slice it asks for fits. A refusal goes back through the {@link ControlReplyProxy} with the
- * reason; an admitted session gets its slice reserved, its streams, its tenant on the GPU and its counters, and
- * starts as a {@link ClientSession} on a thread of its own, where it sends its own SessionOpenReply.
+ * Decides a SessionOpen: the client's protocol version and proof of the token, the GPU it names, the server's
+ * session limit and whether the slice it asks for fits. A refusal goes back through the {@link ControlReplyProxy}
+ * with the reason; an admitted session gets its slice reserved, a request stream that hears only the publication
+ * the client named, its tenant on the GPU and its counters, and starts as a {@link ClientSession} on a thread of
+ * its own, which binds it to its client ({@link SessionBinding}) and sends its own SessionOpenReply.
  * <p>
  * Thread safety: the control thread only.
  */
@@ -55,54 +58,100 @@ final class SessionAdmission
     }
 
     /**
-     * @param fraction     a share of the GPU's memory in (0, 1], or 0 when memoryMb is used.
-     * @param memoryMb     a size, or 0 when fraction is used; both 0: the whole GPU.
-     * @param replyChannel a channel the adapter found acceptable.
-     * @param overIpc      whether the request came over IPC, where the session's requests will too.
+     * A SessionOpen as the control adapter decoded it, with where it came from.
+     *
+     * @param memoryFraction       a share of the GPU's memory in (0, 1], or 0 when memoryMb is used.
+     * @param memoryMb             a size, or 0 when memoryFraction is used; both 0: the whole GPU.
+     * @param replyStreamId        where a refusal goes, on the control path.
+     * @param requestStreamId      the session's request stream, as the client chose it.
+     * @param requestSessionId     the Aeron session id of the client's request publication: the only one accepted.
+     * @param sessionReplyStreamId where the session's replies go.
+     * @param clientPublicKey      the client's side of the key exchange; empty without a token.
+     * @param authProof            the client's proof of the token; empty without one.
+     * @param replyChannel         the channel back to the client on the control path.
+     * @param sourceHost           the address the request came from over UDP, or null over IPC.
+     * @param requestLength        the request's length: a refusal to a stranger is no longer.
      */
-    void onSessionOpen(
-        final long correlationId,
-        final int protocolVersion,
-        final int gpuIndex,
-        final double fraction,
-        final long memoryMb,
-        final int replyStreamId,
-        final String clientId,
-        final String token,
-        final String replyChannel,
-        final boolean overIpc)
+    record OpenRequest(
+        long correlationId,
+        int protocolVersion,
+        int gpuIndex,
+        double memoryFraction,
+        long memoryMb,
+        int replyStreamId,
+        int requestStreamId,
+        int requestSessionId,
+        int sessionReplyStreamId,
+        long timestampMs,
+        String clientId,
+        byte[] clientPublicKey,
+        byte[] authProof,
+        String replyChannel,
+        String sourceHost,
+        int requestLength)
     {
-        if (protocolVersion != Protocol.VERSION)
+        boolean overIpc()
         {
-            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.PROTOCOL_MISMATCH,
-                "client protocol version " + protocolVersion + " does not match server version " + Protocol.VERSION +
-                "; install the same bitfusion version on client and server");
+            return sourceHost == null;
+        }
+
+        Credentials.Transcript transcript()
+        {
+            return Handshakes.sessionOpen(correlationId, protocolVersion, gpuIndex, memoryFraction, memoryMb,
+                replyStreamId, requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId,
+                clientPublicKey);
+        }
+    }
+
+    void onSessionOpen(final OpenRequest request)
+    {
+        // Until the client has proved the token, it is a stranger: it learns why it is refused in no more bytes
+        // than it sent, and nothing else.
+        if (request.protocolVersion() != Protocol.VERSION)
+        {
+            refuse(request, SessionStatus.PROTOCOL_MISMATCH,
+                "client protocol version " + request.protocolVersion() + " does not match server version " +
+                Protocol.VERSION + "; install the same bitfusion version on client and server", request.requestLength());
             return;
         }
-        if (!context.authenticator().accepts(token))
+        final TokenAuthenticator.Access access = context.authenticator().authorize(request.transcript(),
+            request.authProof(), request.correlationId(), request.timestampMs(), System.currentTimeMillis());
+        if (!access.granted())
         {
-            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.AUTH_REFUSED,
-                "authentication token refused; set BITFUSION_TOKEN or ~/.bitfusion/token to the server's token");
+            refuse(request, SessionStatus.AUTH_REFUSED, context.authenticator().refusal(), request.requestLength());
+            return;
+        }
+        if (access != TokenAuthenticator.Access.OPEN && request.clientPublicKey().length == 0)
+        {
+            refuse(request, SessionStatus.BAD_REQUEST, "a client with a token must send its key exchange");
             return;
         }
         final List<GpuDescriptor> gpus = context.backend().gpus();
+        final int gpuIndex = request.gpuIndex();
         if (gpuIndex < 0 || gpuIndex >= gpus.size())
         {
-            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.NO_SUCH_GPU,
-                "GPU " + gpuIndex + " does not exist; the server has " + gpus.size());
+            refuse(request, SessionStatus.NO_SUCH_GPU, "GPU " + gpuIndex + " does not exist; the server has " + gpus.size());
             return;
         }
         if (registry.size() >= context.maxSessions())
         {
-            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.SLICE_UNAVAILABLE,
+            refuse(request, SessionStatus.SLICE_UNAVAILABLE,
                 "the server has " + registry.size() + " sessions open, its limit; try again later");
             return;
         }
+        final double fraction = request.memoryFraction();
+        final long memoryMb = request.memoryMb();
         if (fraction > 0 && memoryMb > 0 || fraction < 0 || fraction > 1 || memoryMb < 0 || Double.isNaN(fraction))
         {
-            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.BAD_REQUEST,
+            refuse(request, SessionStatus.BAD_REQUEST,
                 "a slice is a fraction in (0, 1] or a size in MB, not both: got fraction " + fraction +
                 ", " + memoryMb + " MB");
+            return;
+        }
+        if (request.requestStreamId() < Protocol.FIRST_CLIENT_STREAM_ID)
+        {
+            refuse(request, SessionStatus.BAD_REQUEST, "request stream " + request.requestStreamId() +
+                " is below " + Protocol.FIRST_CLIENT_STREAM_ID + ", where the server's own streams are");
             return;
         }
 
@@ -124,58 +173,62 @@ final class SessionAdmission
         final long sessionId = registry.nextSessionId();
         if (!ledger.reserve(sessionId, sliceBytes))
         {
-            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.SLICE_UNAVAILABLE,
+            refuse(request, SessionStatus.SLICE_UNAVAILABLE,
                 "GPU " + gpuIndex + " has " + (ledger.unreservedBytes() >> 20) + " MiB unreserved of " +
                 (ledger.totalBytes() >> 20) + " MiB; the requested slice of " + (sliceBytes >> 20) +
                 " MiB does not fit");
             return;
         }
 
-        start(sessionId, correlationId, clientId, gpus.get(gpuIndex), sliceBytes, replyChannel, replyStreamId, overIpc);
+        start(sessionId, request, gpus.get(gpuIndex), sliceBytes,
+            access == TokenAuthenticator.Access.OPEN ? null : context.authenticator().token());
     }
 
     private void start(
         final long sessionId,
-        final long correlationId,
-        final String clientId,
+        final OpenRequest request,
         final GpuDescriptor gpu,
         final long sliceBytes,
-        final String replyChannel,
-        final int replyStreamId,
-        final boolean overIpc)
+        final Credentials sessionCredentials)
     {
-        final int requestStreamId = registry.nextStreamId();
+        final String clientId = request.clientId();
+        final boolean overIpc = request.overIpc();
         Subscription requests = null;
-        ExclusivePublication replies = null;
         BackendSession backendSession = null;
         TrafficCounters counters = null;
         try
         {
-            requests = aeron.addSubscription(overIpc ? ipcChannel : udpChannel, requestStreamId);
-            replies = aeron.addExclusivePublication(replyChannel, replyStreamId);
+            // Only the publication the opener named can feed this stream: a stranger that guessed the stream id
+            // is not heard.
+            requests = aeron.addSubscription(
+                ChannelUris.onlySession(overIpc ? ipcChannel : udpChannel, request.requestSessionId()),
+                request.requestStreamId());
             counters = TrafficCounters.forSession(aeron, sessionId, clientId, gpuCounters.get(gpu.index()), gpu.index());
             backendSession = context.backend().openSession(gpu.index(), sliceBytes);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(requests, replies, counters);
+            CloseHelper.quietCloseAll(requests, counters);
             if (backendSession != null)
             {
                 backendSession.close();
             }
             registry.ledger(gpu.index()).release(sessionId);
             // The client hears why at once rather than waiting out its timeout and blaming the network.
-            refuse(correlationId, replyChannel, replyStreamId, SessionStatus.SLICE_UNAVAILABLE,
+            refuse(request, SessionStatus.SLICE_UNAVAILABLE,
                 "GPU " + gpu.index() + " cannot open a session for '" + clientId + "': " + ex.getMessage());
             return;
         }
 
+        final SessionBinding binding = new SessionBinding(request, sessionId, context, sessionCredentials);
         final ClientSession session = new ClientSession(
-            sessionId, clientId, gpu, requestStreamId, correlationId, requests, replies, backendSession, counters,
-            context.errorLog(), context.transportSettings().livenessTimeoutNs(), registry::remove);
+            sessionId, clientId, gpu, binding, requests, aeron, backendSession, counters,
+            context.hostMemoryBudget().newAccount(), context.errorLog(), context.transportSettings().livenessTimeoutNs(),
+            registry::remove);
         registry.add(session);
         context.errorLog().info("session " + sessionId + " opened for '" + clientId + "' on GPU " +
-            gpu.index() + ": " + (sliceBytes >> 20) + " MiB slice over " + (overIpc ? "ipc" : "udp"));
+            gpu.index() + ": " + (sliceBytes >> 20) + " MiB slice over " + (overIpc ? "ipc" : "udp from " +
+            request.sourceHost()) + (sessionCredentials != null ? ", requests authenticated" : ""));
 
         // A thread per session: a blocking driver call stalls only its own tenant.
         final AgentRunner runner = new AgentRunner(ClientSession.idleStrategy(), context.errorLog(), null, session);
@@ -187,14 +240,16 @@ final class SessionAdmission
         });
     }
 
-    private void refuse(
-        final long correlationId,
-        final String replyChannel,
-        final int replyStreamId,
-        final SessionStatus status,
-        final String reason)
+    private void refuse(final OpenRequest request, final SessionStatus status, final String reason)
     {
-        context.errorLog().record("session refused (" + status + "): " + reason);
-        replyProxy.sendRefusal(correlationId, replyChannel, replyStreamId, status, reason);
+        refuse(request, status, reason, Integer.MAX_VALUE);
+    }
+
+    private void refuse(final OpenRequest request, final SessionStatus status, final String reason, final int maxLength)
+    {
+        context.errorLog().record("session refused (" + status + ") for '" + request.clientId() + "' from " +
+            (request.overIpc() ? "ipc" : request.sourceHost()) + ": " + reason);
+        replyProxy.sendRefusal(request.correlationId(), request.replyChannel(), request.replyStreamId(), status, reason,
+            maxLength);
     }
 }

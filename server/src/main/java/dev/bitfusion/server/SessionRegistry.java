@@ -1,7 +1,6 @@
 package dev.bitfusion.server;
 
 import dev.bitfusion.server.backend.GpuDescriptor;
-import dev.bitfusion.transport.Protocol;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 
@@ -10,7 +9,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,7 +22,6 @@ final class SessionRegistry
     private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
     private final List<SliceLedger> ledgers = new ArrayList<>();
     private final AtomicLong nextSessionId = new AtomicLong(1);
-    private final AtomicInteger nextStreamId = new AtomicInteger(Protocol.FIRST_SESSION_STREAM_ID);
 
     /**
      * @param gpus the server's GPUs, a ledger of slices for each.
@@ -40,11 +37,6 @@ final class SessionRegistry
     long nextSessionId()
     {
         return nextSessionId.getAndIncrement();
-    }
-
-    int nextStreamId()
-    {
-        return nextStreamId.getAndIncrement();
     }
 
     SliceLedger ledger(final int gpuIndex)

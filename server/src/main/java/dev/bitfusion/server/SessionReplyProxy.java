@@ -14,6 +14,7 @@ import dev.bitfusion.transport.protocol.SessionOpenReplyEncoder;
 import dev.bitfusion.transport.protocol.SessionStatus;
 import io.aeron.ExclusivePublication;
 import io.aeron.logbuffer.BufferClaim;
+import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -25,7 +26,8 @@ import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
  * whether to queue the reply, retry it or end. What goes out is counted (bytes, and replies carrying an error).
  * <pre>
  *   SessionOpenReply  correlationId, status OPENED, sessionId, requestStreamId, protocolVersion, sliceBytes,
- *                     compute capability, uuid, attributes[attribute, value], deviceName, message
+ *                     compute capability, uuid, attributes[attribute, value], deviceName, message,
+ *                     serverPublicKey, serverProof (both empty when the server has no token)
  *   Result            correlationId, result (CUresult), value1, value2, message
  *   FunctionInfo      correlationId, result, parameterBufferSize, parameters[offset, size]
  *   DataChunk         correlationId, byteOffset, data (device-to-host bytes, claimed in the term: one copy)
@@ -41,8 +43,8 @@ final class SessionReplyProxy implements AutoCloseable
     private static final int STICKY = 1;
     private static final int REPLY_BUFFER_BYTES = 64 * 1024;
 
-    private final ExclusivePublication publication;
     private final TrafficCounters counters;
+    private ExclusivePublication publication;
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[REPLY_BUFFER_BYTES]);
     private final UnsafeBuffer outputBuffer = new UnsafeBuffer(new byte[REPLY_BUFFER_BYTES]);
     private final UnsafeBuffer deviceData = new UnsafeBuffer(0, 0);
@@ -57,23 +59,30 @@ final class SessionReplyProxy implements AutoCloseable
     private final DeviceOutputEncoder deviceOutputEncoder = new DeviceOutputEncoder();
 
     /**
-     * @param publication the client's reply stream; closed with this proxy.
-     * @param counters    the session's counters.
+     * @param counters the session's counters.
      */
-    SessionReplyProxy(final ExclusivePublication publication, final TrafficCounters counters)
+    SessionReplyProxy(final TrafficCounters counters)
+    {
+        this.counters = counters;
+    }
+
+    /**
+     * @param publication the client's reply stream, made once the session knows the client's path; closed with
+     *                    this proxy. Nothing is sent before.
+     */
+    void connect(final ExclusivePublication publication)
     {
         this.publication = publication;
-        this.counters = counters;
     }
 
     boolean isConnected()
     {
-        return publication.isConnected();
+        return publication != null && publication.isConnected();
     }
 
     boolean isClosed()
     {
-        return publication.isClosed();
+        return publication != null && publication.isClosed();
     }
 
     /**
@@ -95,8 +104,13 @@ final class SessionReplyProxy implements AutoCloseable
     }
 
     boolean sendOpenReply(
-        final long correlationId, final long sessionId, final int requestStreamId, final long sliceBytes,
-        final GpuDescriptor gpu)
+        final long correlationId,
+        final long sessionId,
+        final int requestStreamId,
+        final long sliceBytes,
+        final GpuDescriptor gpu,
+        final byte[] serverPublicKey,
+        final byte[] serverProof)
     {
         openReplyEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
             .correlationId(correlationId)
@@ -114,7 +128,9 @@ final class SessionReplyProxy implements AutoCloseable
         {
             attributes.next().attribute(gpu.attributeIds()[i]).value(gpu.attributeValues()[i]);
         }
-        openReplyEncoder.deviceName(gpu.name()).message("");
+        openReplyEncoder.deviceName(gpu.name()).message("")
+            .putServerPublicKey(serverPublicKey, 0, serverPublicKey.length)
+            .putServerProof(serverProof, 0, serverProof.length);
         return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + openReplyEncoder.encodedLength(), false);
     }
 
@@ -195,7 +211,7 @@ final class SessionReplyProxy implements AutoCloseable
 
     public void close()
     {
-        publication.close();
+        CloseHelper.quietClose(publication);
     }
 
     private boolean offer(final DirectBuffer message, final int length, final boolean error)

@@ -4,6 +4,7 @@ import dev.bitfusion.server.backend.emulated.EmulatedBackend;
 import dev.bitfusion.server.status.ServerCounters;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.AeronTransport;
+import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.protocol.*;
 import io.aeron.Aeron;
@@ -52,6 +53,7 @@ class ClientSessionTest
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final ServerErrorLog errorLog = new ServerErrorLog(new PrintStream(log, true, StandardCharsets.UTF_8));
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final HostMemoryBudget hostMemory = new HostMemoryBudget(64 << 20, 8 << 20);
     private final UnsafeBuffer request = new UnsafeBuffer(new byte[128 * 1024]);
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
@@ -84,10 +86,17 @@ class ClientSessionTest
     private void startSession(final int replyStream)
     {
         final Aeron aeron = transport.aeron();
-        session = new ClientSession(SESSION_ID, "test-client", backend.gpus().get(0), REQUEST_STREAM,
-            OPEN_CORRELATION_ID, aeron.addSubscription(REQUEST_CHANNEL, REQUEST_STREAM),
-            aeron.addExclusivePublication(REPLY_CHANNEL, replyStream), backend.openSession(0, SLICE_BYTES), counters,
-            errorLog, LIVENESS_NS, (ended) -> closed.set(true));
+        final GpuServer.Context context = new GpuServer.Context().backend(backend);
+        // The replies' term is small, as the client's in the fixture, so that a test can meet back pressure.
+        context.transportSettings().termLength(64 * 1024);
+        final SessionAdmission.OpenRequest open = new SessionAdmission.OpenRequest(OPEN_CORRELATION_ID,
+            Protocol.VERSION, 0, 0, 0, 0, REQUEST_STREAM, requests.sessionId(), replyStream, 0, "test-client",
+            new byte[0], new byte[0], REPLY_CHANNEL, null, 0);
+        session = new ClientSession(SESSION_ID, "test-client", backend.gpus().get(0),
+            new SessionBinding(open, SESSION_ID, context, null),
+            aeron.addSubscription(ChannelUris.onlySession(REQUEST_CHANNEL, requests.sessionId()), REQUEST_STREAM),
+            aeron, backend.openSession(0, SLICE_BYTES), counters, hostMemory.newAccount(), errorLog, LIVENESS_NS,
+            (ended) -> closed.set(true));
     }
 
     @AfterEach
@@ -236,6 +245,40 @@ class ClientSessionTest
         assertTrue(errors.get(1).contains("runs past the message end"), errors.get(1));
         assertTrue(errors.get(2).contains("unknown opcode"), errors.get(2));
         assertEquals(3, counters.errors());
+    }
+
+    @Test
+    void shouldAnswerACallWhoseLengthsAreHostileWithAResultForItsCorrelationId()
+    {
+        startAndAwaitOpen();
+        final int nameLengthOffset = MessageHeaderEncoder.ENCODED_LENGTH + ModuleGetFunctionEncoder.BLOCK_LENGTH;
+        for (final int hostileLength : new int[]{ 0x7FFF_FFF0, -16, 1 << 20 })
+        {
+            final long correlationId = 100 + (hostileLength & 0xFF);
+            final int length = new ModuleGetFunctionEncoder().wrapAndApplyHeader(request, 0, header)
+                .correlationId(correlationId).moduleHandle(1).functionHandle(2).name("kernel").encodedLength();
+            request.putInt(nameLengthOffset, hostileLength, ByteOrder.LITTLE_ENDIAN);
+            send(length);
+
+            final String message = awaitResult(correlationId, CUDA_ERROR_INVALID_VALUE).message();
+            assertTrue(message.contains("runs past the message end"), message);
+        }
+        send(new MemGetInfoEncoder().wrapAndApplyHeader(request, 0, header).correlationId(5).encodedLength());
+        assertEquals(SLICE_BYTES, awaitResult(5, CUDA_SUCCESS).value2());
+    }
+
+    @Test
+    void shouldHoldOnlyTheBytesThatArrivedOfAnImageThatAnnouncesMore()
+    {
+        startAndAwaitOpen();
+        final int length = new ModuleImageChunkEncoder().wrapAndApplyHeader(request, 0, header)
+            .moduleHandle(9).byteOffset(0).totalBytes(1L << 30).putData(new byte[50], 0, 50).encodedLength();
+        send(length);
+        send(new MemGetInfoEncoder().wrapAndApplyHeader(request, 0, header).correlationId(6).encodedLength());
+        awaitResult(6, CUDA_SUCCESS);
+
+        assertEquals(StagedModuleImages.MIN_CAPACITY, hostMemory.heldBytes(), "held for a 50-byte chunk of 1 GiB");
+        assertEquals(0, received.count(AsyncErrorDecoder.TEMPLATE_ID));
     }
 
     @Test

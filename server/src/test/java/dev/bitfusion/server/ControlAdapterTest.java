@@ -4,7 +4,11 @@ import dev.bitfusion.server.backend.emulated.EmulatedBackend;
 import dev.bitfusion.server.status.ServerCounters;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.AeronTransport;
+import dev.bitfusion.transport.ChannelUris;
+import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.protocol.*;
 import io.aeron.Aeron;
 import io.aeron.Counter;
@@ -21,7 +25,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
@@ -41,14 +52,14 @@ class ControlAdapterTest
 {
     private static final long LIVENESS_NS = TimeUnit.SECONDS.toNanos(2);
     private static final int CONTROL_STREAM = Protocol.CONTROL_STREAM_ID;
-    private static final int NOT_IPC_STREAM = 9_999;
+    private static final int SESSION_STREAM = Protocol.FIRST_CLIENT_STREAM_ID + 5;
     private static final int REPLY_STREAM = 4_001;
     private static final long GPU_BYTES = 64 << 20;
 
     private final EmulatedBackend backend = new EmulatedBackend(1, GPU_BYTES);
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
     private final ServerErrorLog errorLog = new ServerErrorLog(new PrintStream(log, true, StandardCharsets.UTF_8));
-    private final UnsafeBuffer request = new UnsafeBuffer(new byte[4096]);
+    private final UnsafeBuffer request = new UnsafeBuffer(new byte[16 * 1024]);
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final MessageHeaderDecoder replyHeader = new MessageHeaderDecoder();
     private AeronTransport transport;
@@ -59,19 +70,31 @@ class ControlAdapterTest
     private ControlReplySender sender;
     private CompositeAgent control;
     private AgentRunner controlRunner;
+    private final Endpoint udpEndpoint = new Endpoint("127.0.0.1", freeUdpPort());
+    private final List<UnsafeBuffer> seenLists = new ArrayList<>();
     private ExclusivePublication controlRequests;
-    private ExclusivePublication notIpcRequests;
     private Subscription replies;
     private Received received;
 
     @BeforeEach
     void open()
     {
+        open(TokenAuthenticator.acceptAll());
+    }
+
+    private void open(final TokenAuthenticator authenticator)
+    {
+        if (transport != null)
+        {
+            close();
+        }
         transport = launchTransport(LIVENESS_NS);
         final Aeron aeron = transport.aeron();
         final GpuServer.Context context = new GpuServer.Context()
             .backend(backend)
             .errorLog(errorLog)
+            .authenticator(authenticator)
+            .endpoint(udpEndpoint)
             .transportSettings(transport.settings());
         gpuCounters = TrafficCounters.forGpu(aeron, 0);
         dropped = ServerCounters.controlRepliesDropped(aeron);
@@ -80,13 +103,12 @@ class ControlAdapterTest
         final ControlReplyProxy proxy = new ControlReplyProxy(sender);
         final SessionAdmission admission =
             new SessionAdmission(context, aeron, registry, List.of(gpuCounters), proxy, REQUEST_CHANNEL, REQUEST_CHANNEL);
-        // The adapter's first subscription stands for UDP: what arrives there did not come over IPC.
         adapter = new ControlAdapter(context, aeron,
-            aeron.addSubscription(REQUEST_CHANNEL, NOT_IPC_STREAM), aeron.addSubscription(REQUEST_CHANNEL, CONTROL_STREAM),
+            aeron.addSubscription(ChannelUris.udp(udpEndpoint, transport.settings()), CONTROL_STREAM),
+            aeron.addSubscription(REQUEST_CHANNEL, CONTROL_STREAM),
             admission, proxy, registry, sender::send, (why) -> fail("the transport closed: " + why));
         control = new CompositeAgent(adapter, sender);
         controlRequests = aeron.addExclusivePublication(REQUEST_CHANNEL, CONTROL_STREAM);
-        notIpcRequests = aeron.addExclusivePublication(REQUEST_CHANNEL, NOT_IPC_STREAM);
         replies = aeron.addSubscription(REPLY_CHANNEL, REPLY_STREAM);
         received = new Received(replies);
     }
@@ -97,13 +119,15 @@ class ControlAdapterTest
         if (controlRunner != null)
         {
             controlRunner.close();
+            controlRunner = null;
         }
         else
         {
             control.onClose();
         }
         registry.closeAll(TimeUnit.SECONDS.toNanos(5));
-        CloseHelper.closeAll(controlRequests, notIpcRequests, replies, gpuCounters, dropped, transport, backend);
+        CloseHelper.closeAll(controlRequests, replies, gpuCounters, dropped, transport);
+        transport = null;
     }
 
     @Test
@@ -152,21 +176,32 @@ class ControlAdapterTest
     }
 
     @Test
-    void shouldOpenASessionThatAnswersOnItsOwnStreamAndEndsWhenClosed()
+    void shouldOpenASessionThatHearsOnlyItsOpenersPublicationAndEndsWhenClosed()
     {
-        send(controlRequests, sessionOpen(14, Protocol.VERSION, 16));
-
-        final SessionOpenReplyDecoder reply = awaitOpenReply();
-        assertEquals(SessionStatus.OPENED, reply.status());
-        assertEquals(16 << 20, reply.sliceBytes());
-        assertEquals(1, registry.size());
-        assertEquals(GPU_BYTES - (16 << 20), registry.ledger(0).unreservedBytes());
-
         try (ExclusivePublication sessionRequests =
-            transport.aeron().addExclusivePublication(REQUEST_CHANNEL, reply.requestStreamId()))
+                transport.aeron().addExclusivePublication(REQUEST_CHANNEL, SESSION_STREAM);
+            ExclusivePublication rogue = transport.aeron().addExclusivePublication(REQUEST_CHANNEL, SESSION_STREAM))
         {
-            send(sessionRequests, MessageHeaderEncoder.ENCODED_LENGTH + new SessionCloseEncoder()
-                .wrapAndApplyHeader(request, 0, header).sessionId(reply.sessionId()).encodedLength());
+            send(controlRequests, sessionOpen(14, Protocol.VERSION, 16, sessionRequests.sessionId()));
+
+            final SessionOpenReplyDecoder reply = awaitOpenReply();
+            assertEquals(SessionStatus.OPENED, reply.status());
+            assertEquals(SESSION_STREAM, reply.requestStreamId());
+            assertEquals(16 << 20, reply.sliceBytes());
+            assertEquals(1, registry.size());
+            assertEquals(GPU_BYTES - (16 << 20), registry.ledger(0).unreservedBytes());
+
+            final int close = MessageHeaderEncoder.ENCODED_LENGTH + new SessionCloseEncoder()
+                .wrapAndApplyHeader(request, 0, header).sessionId(reply.sessionId()).encodedLength();
+            for (int i = 0; i < 1000; i++)
+            {
+                turn();
+                rogue.offer(request, 0, close);
+            }
+            assertFalse(rogue.isConnected(), "a publication the opener did not name is not heard");
+            assertEquals(1, registry.size(), "a stranger's SessionClose ended nothing");
+
+            send(sessionRequests, close);
             await(this::turn, () -> registry.size() == 0, "the session to end");
         }
         assertEquals(GPU_BYTES, registry.ledger(0).unreservedBytes(), "the slice returned");
@@ -174,17 +209,62 @@ class ControlAdapterTest
     }
 
     @Test
-    void shouldIgnoreAnIpcReplyChannelWhenTheRequestDidNotComeOverIpc()
+    void shouldAnswerAUdpRequestOnThePathItCameBy()
     {
-        send(notIpcRequests, listGpus(15));
-        await(this::turn, () -> errorLog.errorCount() == 1, "the request ignored");
-
-        for (int i = 0; i < 1000; i++)
+        final Aeron aeron = transport.aeron();
+        try (Subscription udpReplies = aeron.addSubscription(ChannelUris.udpReplies(udpEndpoint), REPLY_STREAM);
+            ExclusivePublication udpRequests = aeron.addExclusivePublication(
+                ChannelUris.udpRequests(udpEndpoint, transport.settings(), udpReplies.registrationId()), CONTROL_STREAM))
         {
-            turn();
+            final Received overUdp = new Received(udpReplies);
+            send(udpRequests, listGpus(15));
+            await(() ->
+            {
+                turn();
+                overUdp.poll();
+            }, () -> overUdp.count(GpuListDecoder.TEMPLATE_ID) == 1, "the listing over UDP");
+            assertEquals(15, new GpuListDecoder()
+                .wrapAndApplyHeader(overUdp.last(GpuListDecoder.TEMPLATE_ID), 0, replyHeader).correlationId());
+            assertEquals(0, received.messages.size(), "nothing went anywhere else");
         }
-        assertEquals(0, received.messages.size());
-        assertTrue(log.toString(StandardCharsets.UTF_8).contains("unusable reply channel"), log::toString);
+    }
+
+    @Test
+    void shouldRefuseAStrangerInNoMoreBytesThanItSentAndShowClientIdsOnlyToTheAdministrator()
+    {
+        open(authenticator("s3cret", "adm1n"));
+        try (ExclusivePublication sessionRequests =
+            transport.aeron().addExclusivePublication(REQUEST_CHANNEL, SESSION_STREAM))
+        {
+            final int strangerLength = listGpus(21);
+            send(controlRequests, strangerLength);
+            final GpuListDecoder refusal = awaitList(21);
+            assertEquals(SessionStatus.AUTH_REFUSED, refusal.status());
+            assertTrue(received.last(GpuListDecoder.TEMPLATE_ID).capacity() <= strangerLength,
+                "a refusal of " + received.last(GpuListDecoder.TEMPLATE_ID).capacity() + " bytes to a request of " +
+                strangerLength);
+
+            send(controlRequests, sessionOpen(22, Protocol.VERSION, 16, sessionRequests.sessionId()));
+            assertEquals(SessionStatus.AUTH_REFUSED, awaitOpenReply().status());
+            assertEquals(0, registry.size());
+        }
+
+        // A tenant's session, opened with the token, then listed by the tenant and by the administrator.
+        final Credentials tenant = Credentials.ofToken("s3cret");
+        final Credentials admin = Credentials.ofToken("adm1n");
+        send(controlRequests, listGpus(23, tenant, System.currentTimeMillis()));
+        assertEquals(SessionStatus.OPENED, awaitList(23).status());
+        send(controlRequests, listGpus(24, admin, System.currentTimeMillis()));
+        final GpuListDecoder adminList = awaitList(24);
+        assertEquals(SessionStatus.OPENED, adminList.status());
+        assertEquals(1, adminList.clientIdsShown());
+
+        final int replayed = listGpus(23, tenant, System.currentTimeMillis());
+        send(controlRequests, replayed);
+        final GpuListDecoder replay = awaitList(23);
+        assertEquals(SessionStatus.AUTH_REFUSED, replay.status(), "the same request again is a replay");
+        send(controlRequests, listGpus(25, tenant, System.currentTimeMillis() - 2 * Handshakes.MAX_CLOCK_SKEW_MS));
+        assertEquals(SessionStatus.AUTH_REFUSED, awaitList(25).status(), "a stale proof");
     }
 
     @Test
@@ -208,11 +288,111 @@ class ControlAdapterTest
             received.poll();
             mostThreads = Math.max(mostThreads, threads.getThreadCount());
         }
-        await(received::poll, () -> received.count(GpuListDecoder.TEMPLATE_ID) + dropped.get() == requests,
-            "every listing answered or counted as dropped");
+        await(received::poll,
+            () -> received.count(GpuListDecoder.TEMPLATE_ID) + dropped.get() + limitedRequests() == requests,
+            "every listing answered, or counted as dropped or past the rate limit");
 
         assertTrue(mostThreads <= threadsBefore + 2, "threads: " + threadsBefore + " before, " + mostThreads + " at most");
-        assertTrue(received.count(GpuListDecoder.TEMPLATE_ID) > 0);
+        assertTrue(received.count(GpuListDecoder.TEMPLATE_ID) >= GpuServer.Context.CONTROL_BURST_DEFAULT);
+        assertTrue(limitedRequests() > requests / 2, "limited: " + limitedRequests());
+    }
+
+    @Test
+    void shouldAnswerOtherSourcesWhileOneFloods()
+    {
+        final int length = listGpus(0);
+        for (int i = 1; i <= 1000; i++)
+        {
+            new ListGpusEncoder().wrapAndApplyHeader(request, 0, header).correlationId(i);
+            send(controlRequests, length);
+        }
+        await(this::turn, () -> limitedRequests() > 0, "the flood limited");
+
+        try (ExclusivePublication other = transport.aeron().addExclusivePublication(REQUEST_CHANNEL, CONTROL_STREAM))
+        {
+            send(other, listGpus(5_000));
+            await(this::turn, () ->
+            {
+                final UnsafeBuffer last = received.last(GpuListDecoder.TEMPLATE_ID);
+                return last != null && new GpuListDecoder().wrapAndApplyHeader(last, 0, replyHeader).correlationId() == 5_000;
+            }, "the other source's listing");
+        }
+    }
+
+    @Test
+    void shouldRefuseASessionOpenWhoseClientIdIsLongerThanTheSchemaAllows()
+    {
+        // The encoder refuses what the schema does not allow, so the hostile string is written by hand.
+        new SessionOpenEncoder().wrapAndApplyHeader(request, 0, header)
+            .correlationId(21).protocolVersion(Protocol.VERSION).gpuIndex(0).memoryFraction(0).memoryMb(16)
+            .replyStreamId(REPLY_STREAM);
+        final java.nio.ByteOrder order = java.nio.ByteOrder.LITTLE_ENDIAN;
+        int limit = MessageHeaderEncoder.ENCODED_LENGTH + SessionOpenEncoder.BLOCK_LENGTH;
+        request.putInt(limit, 5000, order);
+        request.setMemory(limit + 4, 5000, (byte)'x');
+        limit += 4 + 5000;
+        request.putInt(limit, 0, order);
+        limit += 4;
+        limit += request.putStringAscii(limit, REPLY_CHANNEL, order);
+        send(controlRequests, limit);
+
+        final SessionOpenReplyDecoder reply = awaitOpenReply();
+        assertEquals(21, reply.correlationId());
+        assertEquals(SessionStatus.BAD_REQUEST, reply.status());
+        skipAttributes(reply);
+        final String message = reply.message();
+        assertTrue(message.contains("SessionOpen.clientId: 5000 bytes"), message);
+        assertEquals(0, registry.size());
+    }
+
+    @Test
+    void shouldIgnoreASessionOpenWhoseLengthsOverflowWithoutReadingThem()
+    {
+        for (final int hostileLength : new int[]{ Integer.MAX_VALUE - 8, -1, 1 << 20 })
+        {
+            final int length = sessionOpen(22, Protocol.VERSION, 16);
+            request.putInt(MessageHeaderEncoder.ENCODED_LENGTH + SessionOpenEncoder.BLOCK_LENGTH, hostileLength,
+                java.nio.ByteOrder.LITTLE_ENDIAN);
+            final long errorsBefore = errorLog.errorCount();
+            send(controlRequests, length);
+            await(this::turn, () -> errorLog.errorCount() > errorsBefore, "the request ignored");
+        }
+        assertTrue(log.toString(StandardCharsets.UTF_8).contains("SessionOpen.clientId: data of"), log::toString);
+        assertEquals(0, registry.size());
+        assertEquals(0, received.messages.size());
+    }
+
+    private long limitedRequests()
+    {
+        final long[] limited = new long[1];
+        transport.aeron().countersReader().forEach((counterId, typeId, key, label) ->
+        {
+            if (typeId == ServerCounters.CONTROL_REQUESTS_LIMITED_TYPE_ID)
+            {
+                limited[0] = transport.aeron().countersReader().getCounterValue(counterId);
+            }
+        });
+        return limited[0];
+    }
+
+    /**
+     * @return a UDP port free now, whose next one is free too (the server's replies leave from it).
+     */
+    private static int freeUdpPort()
+    {
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            try (DatagramSocket socket = new DatagramSocket(0);
+                DatagramSocket next = new DatagramSocket(socket.getLocalPort() + 1))
+            {
+                return socket.getLocalPort();
+            }
+            catch (final SocketException | IllegalArgumentException ex)
+            {
+                // That port's neighbour is taken or out of range: try another.
+            }
+        }
+        throw new IllegalStateException("no two neighbouring free UDP ports");
     }
 
     private void turn()
@@ -228,27 +408,87 @@ class ControlAdapterTest
     }
 
     /**
-     * @return the encoded length, header included.
+     * @return the encoded length, header included, of a ListGpus without a proof.
      */
     private int listGpus(final long correlationId)
     {
+        return listGpus(correlationId, Credentials.none(), 0);
+    }
+
+    private int listGpus(final long correlationId, final Credentials credentials, final long timestampMs)
+    {
+        final byte[] proof =
+            credentials.prove(Handshakes.query(Handshakes.LIST_GPUS, correlationId, REPLY_STREAM, timestampMs));
+        final byte[] padding = new byte[192];
         return MessageHeaderEncoder.ENCODED_LENGTH + new ListGpusEncoder().wrapAndApplyHeader(request, 0, header)
-            .correlationId(correlationId).replyStreamId(REPLY_STREAM).replyChannel(REPLY_CHANNEL).encodedLength();
+            .correlationId(correlationId)
+            .replyStreamId(REPLY_STREAM)
+            .timestampMs(timestampMs)
+            .putAuthProof(proof, 0, proof.length)
+            .clientTag("")
+            .putPadding(padding, 0, padding.length)
+            .encodedLength();
+    }
+
+    private GpuListDecoder awaitList(final long correlationId)
+    {
+        await(this::turn, () -> received.messages.stream().anyMatch(message -> message.getShort(2) ==
+            GpuListDecoder.TEMPLATE_ID && message.getLong(MessageHeaderDecoder.ENCODED_LENGTH) == correlationId &&
+            !seen(message)), "the listing " + correlationId);
+        final UnsafeBuffer message = received.messages.stream().filter(m -> m.getShort(2) == GpuListDecoder.TEMPLATE_ID &&
+            m.getLong(MessageHeaderDecoder.ENCODED_LENGTH) == correlationId && !seen(m)).findFirst().orElseThrow();
+        seenLists.add(message);
+        return new GpuListDecoder().wrapAndApplyHeader(message, 0, replyHeader);
+    }
+
+    private boolean seen(final UnsafeBuffer message)
+    {
+        return seenLists.stream().anyMatch(seen -> seen == message);
     }
 
     private int sessionOpen(final long correlationId, final int protocolVersion, final long memoryMb)
     {
-        return MessageHeaderEncoder.ENCODED_LENGTH + new SessionOpenEncoder().wrapAndApplyHeader(request, 0, header)
+        return sessionOpen(correlationId, protocolVersion, memoryMb, 0);
+    }
+
+    private int sessionOpen(
+        final long correlationId, final int protocolVersion, final long memoryMb, final int requestSessionId)
+    {
+        final SessionOpenEncoder encoder = new SessionOpenEncoder().wrapAndApplyHeader(request, 0, header)
             .correlationId(correlationId)
             .protocolVersion(protocolVersion)
             .gpuIndex(0)
             .memoryFraction(0)
             .memoryMb(memoryMb)
             .replyStreamId(REPLY_STREAM)
-            .clientId("test-client")
-            .authToken("")
-            .replyChannel(REPLY_CHANNEL)
-            .encodedLength();
+            .requestStreamId(SESSION_STREAM)
+            .requestSessionId(requestSessionId)
+            .sessionReplyStreamId(REPLY_STREAM)
+            .timestampMs(System.currentTimeMillis())
+            .clientId("test-client");
+        encoder.putClientPublicKey(new byte[0], 0, 0);
+        encoder.putAuthProof(new byte[0], 0, 0);
+        encoder.putPadding(new byte[192], 0, 192);
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    private static TokenAuthenticator authenticator(final String token, final String adminToken)
+    {
+        try
+        {
+            final Path tokenFile = Files.createTempFile("token", "");
+            final Path adminFile = Files.createTempFile("admin-token", "");
+            Files.writeString(tokenFile, token);
+            Files.writeString(adminFile, adminToken);
+            final TokenAuthenticator authenticator = TokenAuthenticator.fromFiles(tokenFile, adminFile);
+            Files.delete(tokenFile);
+            Files.delete(adminFile);
+            return authenticator;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     private SessionOpenReplyDecoder awaitOpenReply()

@@ -5,15 +5,13 @@ import dev.bitfusion.agent.driver.NativeBuffer;
 import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.PoolQuery;
-import dev.bitfusion.transport.AeronTransport;
-import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.TransportSettings;
+import dev.bitfusion.transport.protocol.MemAllocEncoder;
 import dev.bitfusion.transport.protocol.MemcpyHtoDChunkEncoder;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
 import dev.bitfusion.transport.protocol.ModuleImageChunkEncoder;
 import dev.bitfusion.transport.protocol.SessionCloseEncoder;
-import io.aeron.Publication;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -69,64 +67,62 @@ class FailureSystemTest
         return driver;
     }
 
+    /**
+     * Malformed messages from the session's own client (the only publication its request stream hears): each is
+     * answered with an asynchronous error saying what was wrong, and the session and the server go on.
+     */
     @Test
     void shouldReportMalformedMessagesAndKeepServingTheSession() throws Exception
     {
         final ServerProcess server = startServer(512);
-        final RemoteDriver driver = open(server, "udp", 0.5);
-        final int requestStreamId = driver.session(0).device().requestStreamId();
-        final TransportSettings settings = new TransportSettings().aeronDirectoryName(
-            TransportSettings.defaultAeronDirectory("test-raw-" + ProcessHandle.current().pid()));
-        final AeronTransport transport = AeronTransport.launchEmbedded(settings);
-        resources.add(transport);
-        final Publication raw = transport.aeron().addExclusivePublication(
-            ChannelUris.udp(server.endpoint(), settings), requestStreamId);
+        final RawSession raw = RawSession.open(server.endpoint(), 64);
         resources.add(raw);
-        awaitTrue(ignored -> raw.isConnected(), "raw publication connects");
 
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[256]);
-        final MessageHeaderEncoder header = new MessageHeaderEncoder();
+        final UnsafeBuffer buffer = raw.buffer;
+        final MessageHeaderEncoder header = raw.header;
 
-        offer(raw, buffer, 3);
-        expectReported(driver, "truncated message of 3 bytes");
+        raw.send(3);
+        raw.awaitAsyncError("truncated message of 3 bytes");
 
         header.wrap(buffer, 0).blockLength(8).templateId(20).schemaId(4242).version(1);
-        offer(raw, buffer, 16);
-        expectReported(driver, "unknown schema 4242");
+        raw.send(16);
+        raw.awaitAsyncError("unknown schema 4242");
 
         header.wrap(buffer, 0).blockLength(0).templateId(999).schemaId(MessageHeaderEncoder.SCHEMA_ID).version(1);
-        offer(raw, buffer, 8);
-        expectReported(driver, "unknown opcode (template id 999)");
+        raw.send(8);
+        raw.awaitAsyncError("unknown opcode (template id 999)");
 
-        header.wrap(buffer, 0).blockLength(64).templateId(20).schemaId(MessageHeaderEncoder.SCHEMA_ID).version(1);
-        offer(raw, buffer, 20);
-        expectReported(driver, "truncated message: template 20");
+        // MemFree: a request without a correlation id, so its error comes asynchronously.
+        header.wrap(buffer, 0).blockLength(64).templateId(21).schemaId(MessageHeaderEncoder.SCHEMA_ID).version(1);
+        raw.send(20);
+        raw.awaitAsyncError("truncated message: template 21");
 
-        final MemcpyHtoDChunkEncoder chunk = new MemcpyHtoDChunkEncoder()
-            .wrapAndApplyHeader(buffer, 0, header).streamHandle(0).deviceAddress(alloc(driver, 64));
+        new MemAllocEncoder().wrapAndApplyHeader(buffer, 0, header).correlationId(1).bytes(64);
+        raw.send(MessageHeaderEncoder.ENCODED_LENGTH + MemAllocEncoder.BLOCK_LENGTH);
+        final RawSession.Reply allocated = raw.awaitResult(1);
+        assertEquals(CUDA_SUCCESS, allocated.result(), "cuMemAlloc on the raw session");
+
+        new MemcpyHtoDChunkEncoder().wrapAndApplyHeader(buffer, 0, header).streamHandle(0).deviceAddress(allocated.value1());
         final int lengthField = MessageHeaderEncoder.ENCODED_LENGTH + MemcpyHtoDChunkEncoder.BLOCK_LENGTH;
         buffer.putInt(lengthField, 1 << 20, ByteOrder.LITTLE_ENDIAN);
-        offer(raw, buffer, lengthField + 4 + 16);
-        expectReported(driver, "runs past the message end");
+        raw.send(lengthField + 4 + 16);
+        raw.awaitAsyncError("runs past the message end");
 
-        final ModuleImageChunkEncoder image = new ModuleImageChunkEncoder()
-            .wrapAndApplyHeader(buffer, 0, header).moduleHandle(0x5000).byteOffset(0).totalBytes(1L << 40);
+        new ModuleImageChunkEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .moduleHandle(0x5000).byteOffset(0).totalBytes(1L << 40);
         final int imageLengthField = MessageHeaderEncoder.ENCODED_LENGTH + ModuleImageChunkEncoder.BLOCK_LENGTH;
         buffer.putInt(imageLengthField, 0, ByteOrder.LITTLE_ENDIAN);
-        offer(raw, buffer, imageLengthField + 4);
-        expectReported(driver, "module image of " + (1L << 40) + " bytes refused");
+        raw.send(imageLengthField + 4);
+        raw.awaitAsyncError("module image of " + (1L << 40) + " bytes refused");
 
-        new SessionCloseEncoder().wrapAndApplyHeader(buffer, 0, header).sessionId(driver.session(0).sessionId() + 99);
-        offer(raw, buffer, MessageHeaderEncoder.ENCODED_LENGTH + SessionCloseEncoder.BLOCK_LENGTH);
-        expectReported(driver, "not this one");
+        new SessionCloseEncoder().wrapAndApplyHeader(buffer, 0, header).sessionId(raw.sessionId() + 99);
+        raw.send(MessageHeaderEncoder.ENCODED_LENGTH + SessionCloseEncoder.BLOCK_LENGTH);
+        raw.awaitAsyncError("not this one");
 
         assertTrue(server.isAlive(), "the server survives bad input");
-        final byte[] data = pattern(1 << 20, 77);
-        final long device = alloc(driver, data.length);
-        ok(copyToDevice(driver, device, data), "cuMemcpyHtoD", driver);
-        final byte[] back = new byte[data.length];
-        ok(copyFromDevice(driver, back, device), "cuMemcpyDtoH", driver);
-        assertArrayEquals(data, back, "the session still works after bad input");
+        new MemAllocEncoder().wrapAndApplyHeader(buffer, 0, header).correlationId(2).bytes(1 << 20);
+        raw.send(MessageHeaderEncoder.ENCODED_LENGTH + MemAllocEncoder.BLOCK_LENGTH);
+        assertEquals(CUDA_SUCCESS, raw.awaitResult(2).result(), "the session still works after bad input");
     }
 
     @ParameterizedTest
@@ -229,32 +225,6 @@ class FailureSystemTest
         alloc(accepted, 1024);
     }
 
-    private static void offer(final Publication publication, final UnsafeBuffer buffer, final int length)
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (publication.offer(buffer, 0, length) < 0)
-        {
-            assertTrue(System.nanoTime() < deadlineNs, "raw offer timed out");
-            Thread.onSpinWait();
-        }
-    }
-
-    private static void expectReported(final RemoteDriver driver, final String messagePart) throws InterruptedException
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (System.nanoTime() < deadlineNs)
-        {
-            final int result = driver.contexts().cuCtxSynchronize();
-            final String message = driver.session(0).lastErrorMessage();
-            if (result != CuResult.CUDA_SUCCESS && message != null && message.contains(messagePart))
-            {
-                return;
-            }
-            Thread.sleep(10);
-        }
-        fail("the server did not report '" + messagePart + "'; last: " + driver.session(0).lastErrorMessage());
-    }
-
     private static GpuPoolInfo awaitPool(final ServerProcess server, final Predicate<GpuPoolInfo> condition)
         throws InterruptedException
     {
@@ -271,16 +241,6 @@ class FailureSystemTest
         }
         fail("server state never reached the expected condition: " + pool);
         return pool;
-    }
-
-    private static void awaitTrue(final Predicate<Void> condition, final String what) throws InterruptedException
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!condition.test(null))
-        {
-            assertTrue(System.nanoTime() < deadlineNs, what + " timed out");
-            Thread.sleep(10);
-        }
     }
 
     /**

@@ -104,6 +104,27 @@ final class ServerProcess implements AutoCloseable
         return endpoint.toString();
     }
 
+    long pid()
+    {
+        return process.pid();
+    }
+
+    /**
+     * @param field a field of /proc/PID/status, e.g. Threads or VmRSS.
+     * @return its number (kB for sizes).
+     */
+    long status(final String field) throws IOException
+    {
+        for (final String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc", Long.toString(pid()), "status")))
+        {
+            if (line.startsWith(field + ":"))
+            {
+                return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
+            }
+        }
+        throw new IllegalStateException("no " + field + " in the status of process " + pid());
+    }
+
     boolean isAlive()
     {
         return process.isAlive();

@@ -1,13 +1,18 @@
 package dev.bitfusion.agent.pool;
 
+import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.wire.ClientLink;
 import dev.bitfusion.agent.wire.ControlClient;
+import dev.bitfusion.agent.wire.QueryRefusedException;
 import dev.bitfusion.agent.wire.SessionRefusedException;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.protocol.GpuListDecoder;
 import dev.bitfusion.transport.protocol.ListGpusEncoder;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
+import dev.bitfusion.transport.protocol.SessionStatus;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
@@ -15,6 +20,9 @@ import java.util.List;
 
 /**
  * Asks a server for its GPUs and slices over UDP, without opening a session.
+ * <p>
+ * A server with a token answers only a proof of it, and shows who holds each slice only to its administrator's
+ * token, or to the asker for its own slices (those whose client id carries the asker's tag).
  * <p>
  * Thread safety: each call uses its own link; calls may run concurrently.
  */
@@ -25,25 +33,45 @@ public final class PoolQuery
     }
 
     /**
+     * Ask with the credentials this user has: the administrator's token when there is one, else the token.
+     *
      * @param server    the server.
      * @param timeoutNs how long to wait for its answer.
      * @return what it reports.
-     * @throws SessionRefusedException when it does not answer in time.
+     * @throws SessionRefusedException when it does not answer in time, {@link QueryRefusedException} when it refuses
+     * the credentials.
      */
     public static GpuPoolInfo listGpus(final Endpoint server, final long timeoutNs)
+    {
+        return listGpus(server, ClientSettings.discoverQueryCredentials(), "", timeoutNs);
+    }
+
+    /**
+     * @param credentials what to prove.
+     * @param clientTag   the tag in the client ids of the asker's own sessions, or empty.
+     */
+    public static GpuPoolInfo listGpus(
+        final Endpoint server, final Credentials credentials, final String clientTag, final long timeoutNs)
     {
         try (ClientLink link = ClientLink.towards(server, "udp", "query");
             ControlClient control = new ControlClient(link, server))
         {
             final long correlationId = ControlClient.newCorrelationId();
+            final long timestampMs = System.currentTimeMillis();
+            final byte[] proof = credentials.prove(
+                Handshakes.query(Handshakes.LIST_GPUS, correlationId, control.replyStreamId(), timestampMs));
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1024]);
             final ListGpusEncoder encoder = new ListGpusEncoder()
                 .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
                 .correlationId(correlationId)
-                .replyStreamId(link.replyStreamId())
-                .replyChannel(link.replyChannel());
+                .replyStreamId(control.replyStreamId())
+                .timestampMs(timestampMs)
+                .putAuthProof(proof, 0, proof.length)
+                .clientTag(clientTag)
+                .putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
 
             final GpuPoolInfo[] answer = new GpuPoolInfo[1];
+            final String[] refusal = new String[1];
             final MessageHeaderDecoder header = new MessageHeaderDecoder();
             final GpuListDecoder decoder = new GpuListDecoder();
             control.exchange(buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(),
@@ -53,15 +81,39 @@ public final class PoolQuery
                     if (header.templateId() == GpuListDecoder.TEMPLATE_ID && header.schemaId() == GpuListDecoder.SCHEMA_ID)
                     {
                         decoder.wrapAndApplyHeader(message, offset, header);
-                        if (decoder.correlationId() == correlationId)
+                        if (decoder.correlationId() != correlationId)
+                        {
+                            return;
+                        }
+                        if (decoder.status() != SessionStatus.OPENED)
+                        {
+                            refusal[0] = refusalOf(decoder);
+                        }
+                        else
                         {
                             answer[0] = decode(decoder);
                         }
                     }
                 },
-                () -> answer[0] != null, timeoutNs);
+                () -> answer[0] != null || refusal[0] != null, timeoutNs);
+            if (refusal[0] != null)
+            {
+                throw new QueryRefusedException("bitfusion server " + server + " refused to list its GPUs: " + refusal[0]);
+            }
             return answer[0];
         }
+    }
+
+    private static String refusalOf(final GpuListDecoder decoder)
+    {
+        final SessionStatus status = decoder.status();
+        for (final GpuListDecoder.GpusDecoder gpu : decoder.gpus())
+        {
+            // A refusal lists no GPUs; step over the group to reach the message.
+            gpu.skipName();
+        }
+        decoder.skipBackend();
+        return status + ": " + decoder.message();
     }
 
     private static GpuPoolInfo decode(final GpuListDecoder decoder)

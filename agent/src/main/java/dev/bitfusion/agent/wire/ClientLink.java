@@ -3,59 +3,48 @@ package dev.bitfusion.agent.wire;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
-import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.TransportSettings;
-import io.aeron.ChannelUri;
-import io.aeron.ChannelUriStringBuilder;
+import io.aeron.ConcurrentPublication;
+import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
-import org.agrona.CloseHelper;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * The Aeron plumbing from this process to one server: a transport (the server's own media driver over
- * shared memory when it runs on this host, else an embedded one speaking UDP), the subscription replies
- * arrive on, and the channels both sides name.
+ * The Aeron plumbing from this process to one server: a transport (the server's own media driver over shared memory
+ * when it runs on this host, else an embedded one speaking UDP) and the channels of its requests and replies.
+ * <p>
+ * Every request publication is paired with a reply subscription: over UDP the publication names the subscription
+ * (an Aeron response channel), and the server answers on the path the client opened, to the address it sees, so
+ * the client needs no inbound port and replies cross NAT; over IPC the server answers on the stream the request
+ * named. Aeron pairs one response publication with one reply subscription, so each exchange (a control query, a
+ * session) has a subscription of its own.
  * <p>
  * Thread safety: immutable once made; {@link #close()} once, from one thread.
  */
 public final class ClientLink implements AutoCloseable
 {
-    private static final long REPLY_PORT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
-
     private final AeronTransport transport;
-    private final Subscription replies;
-    private final String serverChannel;
-    private final String replyChannel;
-    private final int replyStreamId;
+    private final Endpoint server;
     private final boolean ipc;
+    private final String ipcChannel;
 
-    private ClientLink(
-        final AeronTransport transport,
-        final Subscription replies,
-        final String serverChannel,
-        final String replyChannel,
-        final int replyStreamId,
-        final boolean ipc)
+    private ClientLink(final AeronTransport transport, final Endpoint server, final boolean ipc)
     {
         this.transport = transport;
-        this.replies = replies;
-        this.serverChannel = serverChannel;
-        this.replyChannel = replyChannel;
-        this.replyStreamId = replyStreamId;
+        this.server = server;
         this.ipc = ipc;
+        this.ipcChannel = ipc ? ChannelUris.ipc(transport.settings()) : null;
     }
 
     /**
      * @param server    the server.
      * @param transport "auto" (shared memory when the server's media driver runs on this host), "udp" or "ipc".
      * @param purpose   a word naming the embedded media driver's directory (session, query, health).
-     * @return a link whose reply subscription is bound and ready.
+     * @return a link over a connected transport.
      */
     public static ClientLink towards(final Endpoint server, final String transport, final String purpose)
     {
@@ -63,75 +52,15 @@ public final class ClientLink implements AutoCloseable
         final boolean serverIsLocal = Endpoint.isLoopback(server.host()) || isLocalAddress(server.host());
         final boolean useIpc = transport.equals("ipc") ||
             (transport.equals("auto") && serverIsLocal && AeronTransport.isDriverActive(serverDirectory));
-        return useIpc ? ipc(serverDirectory) : udp(server, purpose);
-    }
-
-    private static ClientLink ipc(final String serverDirectory)
-    {
-        AeronTransport transport = null;
-        Subscription replies = null;
-        try
+        if (useIpc)
         {
-            final TransportSettings settings = new TransportSettings().aeronDirectoryName(serverDirectory);
-            transport = AeronTransport.connect(settings);
-            final String channel = ChannelUris.ipc(settings);
-            final int replyStreamId = (int)(transport.aeron().nextCorrelationId() & 0x3fff_ffff) | 0x4000_0000;
-            replies = transport.aeron().addSubscription(channel, replyStreamId);
-            return new ClientLink(transport, replies, channel, channel, replyStreamId, true);
+            return new ClientLink(
+                AeronTransport.connect(new TransportSettings().aeronDirectoryName(serverDirectory)), server, true);
         }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietCloseAll(replies, transport);
-            throw ex;
-        }
-    }
-
-    private static ClientLink udp(final Endpoint server, final String purpose)
-    {
-        AeronTransport transport = null;
-        Subscription replies = null;
-        try
-        {
-            final TransportSettings settings = new TransportSettings().aeronDirectoryName(
-                TransportSettings.defaultAeronDirectory(purpose + "-" + ProcessHandle.current().pid() + "-" +
-                Long.toHexString(ThreadLocalRandom.current().nextLong())));
-            transport = AeronTransport.launchEmbedded(settings);
-            final String localHost = LocalRoute.addressTowards(server);
-            final int replyStreamId = 1;
-            replies = transport.aeron().addSubscription(
-                new ChannelUriStringBuilder().media("udp").endpoint(localHost + ":0").build(), replyStreamId);
-            return new ClientLink(transport, replies, ChannelUris.udp(server, settings),
-                resolveReplyChannel(replies, settings), replyStreamId, false);
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietCloseAll(replies, transport);
-            throw ex;
-        }
-    }
-
-    /** The wildcard port the reply subscription bound, as a channel the server can publish to. */
-    private static String resolveReplyChannel(final Subscription replies, final TransportSettings settings)
-    {
-        final long deadlineNs = System.nanoTime() + REPLY_PORT_TIMEOUT_NS;
-        String resolved;
-        while ((resolved = replies.tryResolveChannelEndpointPort()) == null ||
-            resolved.contains(":0|") || resolved.endsWith(":0"))
-        {
-            if (System.nanoTime() > deadlineNs)
-            {
-                throw new SessionRefusedException("could not bind a local UDP port for replies");
-            }
-            LockSupport.parkNanos(100_000);
-        }
-        final String endpoint = ChannelUri.parse(resolved).get("endpoint");
-        final String host = endpoint.substring(0, endpoint.lastIndexOf(':'));
-        return new ChannelUriStringBuilder()
-            .media("udp")
-            .endpoint(endpoint)
-            .mtu(settings.udpMtuFor(host.replace("[", "").replace("]", "")))
-            .termLength(settings.termLength())
-            .build();
+        final TransportSettings settings = new TransportSettings().aeronDirectoryName(
+            TransportSettings.defaultAeronDirectory(purpose + "-" + ProcessHandle.current().pid() + "-" +
+            Long.toHexString(ThreadLocalRandom.current().nextLong())));
+        return new ClientLink(AeronTransport.launchEmbedded(settings), server, false);
     }
 
     private static boolean isLocalAddress(final String host)
@@ -152,32 +81,35 @@ public final class ClientLink implements AutoCloseable
     }
 
     /**
-     * @return where replies from the server arrive.
+     * @param streamId the stream replies arrive on; one no other exchange of this process uses.
+     * @return a subscription for the replies to one request publication.
      */
-    public Subscription replies()
+    public Subscription addReplySubscription(final int streamId)
     {
-        return replies;
+        return transport.aeron().addSubscription(ipc ? ipcChannel : ChannelUris.udpReplies(server), streamId);
     }
 
     /**
-     * @return the channel to publish to the server on (its control stream, a session's request stream).
+     * @param streamId the stream requests go on.
+     * @param replies  where the server's answers to them arrive.
+     * @return a publication many threads may offer on: a session's requests.
      */
-    public String serverChannel()
+    public ConcurrentPublication addRequestPublication(final int streamId, final Subscription replies)
     {
-        return serverChannel;
+        return transport.aeron().addPublication(requestChannel(replies), streamId);
     }
 
     /**
-     * @return the channel the server publishes replies to, as this client names it.
+     * @return a publication one thread offers on: a control exchange.
      */
-    public String replyChannel()
+    public ExclusivePublication addExclusiveRequestPublication(final int streamId, final Subscription replies)
     {
-        return replyChannel;
+        return transport.aeron().addExclusivePublication(requestChannel(replies), streamId);
     }
 
-    public int replyStreamId()
+    private String requestChannel(final Subscription replies)
     {
-        return replyStreamId;
+        return ipc ? ipcChannel : ChannelUris.udpRequests(server, transport.settings(), replies.registrationId());
     }
 
     /**
@@ -190,6 +122,6 @@ public final class ClientLink implements AutoCloseable
 
     public void close()
     {
-        CloseHelper.quietCloseAll(replies, transport);
+        transport.close();
     }
 }

@@ -9,9 +9,14 @@ import dev.bitfusion.transport.protocol.SessionOpenEncoder;
 import dev.bitfusion.transport.protocol.SessionOpenReplyDecoder;
 import dev.bitfusion.transport.protocol.SessionStatus;
 import dev.bitfusion.transport.protocol.SyncKind;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.FragmentAuthenticator;
+import dev.bitfusion.transport.auth.Handshakes;
+import dev.bitfusion.transport.auth.KeyExchange;
 import io.aeron.ConcurrentPublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
+import io.aeron.Subscription;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentRunner;
@@ -56,10 +61,16 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     /** Lets the synchronisations of programs that never print pass without taking the lock. */
     private volatile boolean deviceOutputPending;
 
+    private Subscription replies;
     private ConcurrentPublication requests;
+    /** Tags each request fragment when the server has a token; null when it asks for none. */
+    private FragmentAuthenticator requestAuthenticator;
     private long sessionId;
     private DeviceInfo device;
     private long openCorrelationId;
+    private Credentials.Transcript openTranscript;
+    private byte[] serverPublicKey;
+    private byte[] serverProof;
     private String openRefusal;
 
     private volatile int pendingError;
@@ -218,8 +229,8 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         while (true)
         {
             final long position = body == null ?
-                requests.offer(head, 0, headLength) :
-                requests.offer(head, 0, headLength, body, bodyOffset, bodyLength, null);
+                requests.offer(head, 0, headLength, requestAuthenticator) :
+                requests.offer(head, 0, headLength, body, bodyOffset, bodyLength, requestAuthenticator);
             if (position > 0)
             {
                 return CuResult.CUDA_SUCCESS;
@@ -260,7 +271,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
      */
     void offerOnce(final DirectBuffer buffer, final int length)
     {
-        requests.offer(buffer, 0, length);
+        requests.offer(buffer, 0, length, requestAuthenticator);
     }
 
     /**
@@ -361,7 +372,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     private void closeTransport()
     {
         closed = true;
-        CloseHelper.quietCloseAll(requests, link);
+        CloseHelper.quietCloseAll(requests, replies, link);
     }
 
     /**
@@ -377,7 +388,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         }
         try
         {
-            return link.replies().poll(replyAssembler, FRAGMENT_LIMIT);
+            return replies.poll(replyAssembler, FRAGMENT_LIMIT);
         }
         finally
         {
@@ -396,7 +407,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         {
             return "the media driver serving this connection is gone";
         }
-        if (!link.replies().isConnected() || !requests.isConnected())
+        if (!replies.isConnected() || !requests.isConnected())
         {
             return "no word from the server for " + TimeUnit.NANOSECONDS.toMillis(livenessTimeoutNs) + " ms";
         }
@@ -474,36 +485,66 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             values[i] = attribute.value();
             i++;
         }
-        device = new DeviceInfo(reply.deviceName(), sliceBytes, major, minor, uuid, ids, values, requestStreamId);
+        final String deviceName = reply.deviceName();
+        reply.skipMessage();
+        final byte[] serverKey = new byte[reply.serverPublicKeyLength()];
+        reply.getServerPublicKey(serverKey, 0, serverKey.length);
+        final byte[] proof = new byte[reply.serverProofLength()];
+        reply.getServerProof(proof, 0, proof.length);
+        serverPublicKey = serverKey;
+        serverProof = proof;
+        device = new DeviceInfo(deviceName, sliceBytes, major, minor, uuid, ids, values, requestStreamId);
     }
 
     private void openSession(final int gpuIndex, final ClientSettings settings)
     {
-        openCorrelationId = ControlClient.newCorrelationId();
-        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
-        final SessionOpenEncoder encoder = new SessionOpenEncoder()
-            .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
-            .correlationId(openCorrelationId)
-            .protocolVersion(Protocol.VERSION)
-            .gpuIndex(gpuIndex)
-            .memoryFraction(settings.memoryFraction())
-            .memoryMb(settings.memoryMb())
-            .replyStreamId(link.replyStreamId())
-            .clientId(settings.clientId())
-            .authToken(settings.token())
-            .replyChannel(link.replyChannel());
-        final long deadlineNs = System.nanoTime() + settings.openTimeoutNs();
+        final Credentials credentials = Credentials.ofToken(settings.token());
+        // The session's own reply stream and request stream exist before the open, so the server can bind the
+        // session to the request publication's Aeron session id and answer on the path it opened.
+        replies = link.addReplySubscription(Protocol.newClientStreamId());
+        requests = link.addRequestPublication(Protocol.newClientStreamId(), replies);
+        final KeyExchange keyExchange = credentials.hasToken() ? KeyExchange.generate() : null;
+        final byte[] clientPublicKey = keyExchange != null ? keyExchange.publicKey() : new byte[0];
+
         try (ControlClient control = new ControlClient(link, endpoint))
         {
-            control.exchange(buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(),
-                replyAdapter, () -> device != null || openRefusal != null, settings.openTimeoutNs());
+            openCorrelationId = ControlClient.newCorrelationId();
+            final long timestampMs = System.currentTimeMillis();
+            openTranscript = Handshakes.sessionOpen(openCorrelationId, Protocol.VERSION, gpuIndex,
+                settings.memoryFraction(), settings.memoryMb(), control.replyStreamId(), requests.streamId(),
+                requests.sessionId(), replies.streamId(), timestampMs, settings.clientId(), clientPublicKey);
+            final byte[] proof = credentials.prove(openTranscript);
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
+            final SessionOpenEncoder encoder = new SessionOpenEncoder()
+                .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
+                .correlationId(openCorrelationId)
+                .protocolVersion(Protocol.VERSION)
+                .gpuIndex(gpuIndex)
+                .memoryFraction(settings.memoryFraction())
+                .memoryMb(settings.memoryMb())
+                .replyStreamId(control.replyStreamId())
+                .requestStreamId(requests.streamId())
+                .requestSessionId(requests.sessionId())
+                .sessionReplyStreamId(replies.streamId())
+                .timestampMs(timestampMs)
+                .clientId(settings.clientId());
+            encoder.putClientPublicKey(clientPublicKey, 0, clientPublicKey.length);
+            encoder.putAuthProof(proof, 0, proof.length);
+            encoder.putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
+            control.exchange(buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(), replyAdapter,
+                () -> device != null || openRefusal != null, () -> replies.poll(replyAssembler, FRAGMENT_LIMIT),
+                settings.openTimeoutNs());
         }
         if (openRefusal != null)
         {
             throw new SessionRefusedException("bitfusion server " + endpoint + " refused the session: " + openRefusal);
         }
+        if (credentials.hasToken())
+        {
+            requestAuthenticator = acceptedKeys(credentials, keyExchange);
+        }
 
-        requests = link.transport().aeron().addPublication(link.serverChannel(), device.requestStreamId());
+        final long deadlineNs = System.nanoTime() + settings.openTimeoutNs();
         while (!requests.isConnected())
         {
             if (System.nanoTime() > deadlineNs)
@@ -529,5 +570,33 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             thread.setDaemon(true);
             return thread;
         });
+    }
+
+    /**
+     * A client with a token trusts the session only once the server has proved the token too (so a stranger posing
+     * as the server learns nothing), and tags its requests with the key only the two of them can derive.
+     *
+     * @return the authenticator of this session's requests, or null when the server asks for none (it has no token).
+     */
+    private FragmentAuthenticator acceptedKeys(final Credentials credentials, final KeyExchange keyExchange)
+    {
+        if (serverPublicKey.length == 0)
+        {
+            return null;
+        }
+        final Credentials.Transcript accept = Handshakes.sessionAccept(openTranscript, sessionId, serverPublicKey);
+        if (!credentials.verifies(accept, serverProof))
+        {
+            throw new SessionRefusedException("bitfusion server " + endpoint + " could not prove it holds the token " +
+                "this client has: it is not the server the token is for");
+        }
+        try
+        {
+            return Handshakes.requestAuthenticator(credentials, keyExchange.sharedSecret(serverPublicKey), accept);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new SessionRefusedException("bitfusion server " + endpoint + " sent an unusable key: " + ex.getMessage());
+        }
     }
 }

@@ -25,13 +25,17 @@ public class AsyncCallRateBenchmark
     @Param({ "ipc", "udp" })
     public String transport;
 
+    /** "off": a server without a token; "token": requests proved and every fragment tagged (the cost of it). */
+    @Param({ "off", "token" })
+    public String authentication;
+
     private RemoteSetup remote;
     private long target;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception
     {
-        remote = new RemoteSetup(transport, 256);
+        remote = new RemoteSetup(transport, 256, authentication);
         target = remote.alloc(4);
     }
 

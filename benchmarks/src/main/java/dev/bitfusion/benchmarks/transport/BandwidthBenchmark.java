@@ -27,6 +27,10 @@ public class BandwidthBenchmark
     @Param({ "ipc", "udp" })
     public String transport;
 
+    /** "off": a server without a token; "token": requests proved and every fragment tagged (the cost of it). */
+    @Param({ "off", "token" })
+    public String authentication;
+
     private RemoteSetup remote;
     private long device;
     private NativeBuffer host;
@@ -35,7 +39,7 @@ public class BandwidthBenchmark
     @Setup(Level.Trial)
     public void setUp() throws Exception
     {
-        remote = new RemoteSetup(transport, 512);
+        remote = new RemoteSetup(transport, 512, authentication);
         device = remote.alloc(BYTES);
         host = NativeBuffer.allocate(BYTES);
         copy = NativeBuffer.allocate(BYTES);

@@ -5,6 +5,7 @@ import dev.bitfusion.agent.driver.NativeBuffer;
 import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
+import dev.bitfusion.server.TokenAuthenticator;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
@@ -13,6 +14,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.DatagramSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * A real server and a RemoteDriver session on it, over the transport a benchmark names.
@@ -26,8 +29,21 @@ final class RemoteSetup implements AutoCloseable
     /** Where the driver writes out parameters, allocated once so that measured calls allocate nothing. */
     private final NativeBuffer out = NativeBuffer.allocate(Long.BYTES);
 
-    RemoteSetup(final String transport, final long serverMemoryMb) throws IOException
+    /** The token of servers that require one. */
+    private static final String TOKEN = "benchmark-token";
+
+    /**
+     * @param authentication "off" for a server without a token, "token" for one that requires it (and a client
+     *                       that proves it, its requests tagged).
+     */
+    RemoteSetup(final String transport, final long serverMemoryMb, final String authentication) throws IOException
     {
+        final boolean withToken = switch (authentication)
+        {
+            case "off" -> false;
+            case "token" -> true;
+            default -> throw new IllegalArgumentException("authentication is off or token: " + authentication);
+        };
         final int port;
         try (DatagramSocket socket = new DatagramSocket(0))
         {
@@ -37,9 +53,10 @@ final class RemoteSetup implements AutoCloseable
         server = GpuServer.launch(new GpuServer.Context()
             .endpoint(endpoint)
             .backend(new EmulatedBackend(1, serverMemoryMb << 20))
+            .authenticator(withToken ? tokenAuthenticator() : TokenAuthenticator.acceptAll())
             .errorLog(new ServerErrorLog(new PrintStream(OutputStream.nullOutputStream()))));
-        driver = new RemoteDriver(
-            new ClientSettings().server(endpoint).transport(transport).memoryFraction(1.0), System.out);
+        driver = new RemoteDriver(new ClientSettings().server(endpoint).transport(transport).memoryFraction(1.0)
+            .token(withToken ? TOKEN : ""), System.out);
         check(driver.cuInit(0), "cuInit");
         makeContextCurrent();
     }
@@ -54,6 +71,20 @@ final class RemoteSetup implements AutoCloseable
         {
             check(driver.contexts().cuDevicePrimaryCtxRetain(out.address(), 0), "cuDevicePrimaryCtxRetain");
             check(driver.contexts().cuCtxSetCurrent(out.getLong(0)), "cuCtxSetCurrent");
+        }
+    }
+
+    private static TokenAuthenticator tokenAuthenticator() throws IOException
+    {
+        final Path tokenFile = Files.createTempFile("bitfusion-benchmark-token", ".txt");
+        try
+        {
+            Files.writeString(tokenFile, TOKEN);
+            return TokenAuthenticator.fromFile(tokenFile);
+        }
+        finally
+        {
+            Files.delete(tokenFile);
         }
     }
 

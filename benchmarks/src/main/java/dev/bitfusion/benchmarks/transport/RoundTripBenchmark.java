@@ -22,13 +22,17 @@ public class RoundTripBenchmark
     @Param({ "ipc", "udp" })
     public String transport;
 
+    /** "off": a server without a token; "token": requests proved and every fragment tagged (the cost of it). */
+    @Param({ "off", "token" })
+    public String authentication;
+
     private RemoteSetup remote;
     private AeronPingPong pingPong;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception
     {
-        remote = new RemoteSetup(transport, 256);
+        remote = new RemoteSetup(transport, 256, authentication);
         pingPong = new AeronPingPong(transport);
     }
 

@@ -163,6 +163,38 @@ public final class TenantMemory
     }
 
     /**
+     * The bytes a 2D range covers, from its first element to its last, for checking it with
+     * {@link #contains}: computed without overflow, as a client's width, height and pitch could otherwise wrap to
+     * a small span that passes the check while the rows written run far past it.
+     *
+     * @param width       elements per row.
+     * @param elementSize bytes per element.
+     * @param height      rows; 1 for a linear range, whose pitch is not used.
+     * @param pitch       bytes between rows, at least a row's bytes.
+     * @return the span, or -1 when a size is out of range or the span does not fit in a long.
+     */
+    public static long span(final long width, final int elementSize, final long height, final long pitch)
+    {
+        if (width < 0 || elementSize < 1 || height < 1)
+        {
+            return -1;
+        }
+        try
+        {
+            final long rowBytes = Math.multiplyExact(width, elementSize);
+            if (height > 1 && pitch < rowBytes)
+            {
+                return -1;
+            }
+            return Math.addExact(Math.multiplyExact(height - 1, pitch), rowBytes);
+        }
+        catch (final ArithmeticException ex)
+        {
+            return -1;
+        }
+    }
+
+    /**
      * @return how many allocations the tenant holds, for a backend freeing them all at the end.
      */
     public int allocationCount()

@@ -12,6 +12,8 @@ import dev.bitfusion.server.TokenAuthenticator;
 import dev.bitfusion.server.backend.GpuBackend;
 import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.protocol.HealthFactsEncoder;
 import dev.bitfusion.transport.protocol.HealthQueryDecoder;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
@@ -26,7 +28,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 
 /**
  * Answers {@code HealthQuery} on the control stream with {@code HealthFacts}: whether the client's token
@@ -39,7 +40,7 @@ import java.util.function.Predicate;
  * emulated backend has no driver, sensors, ECC or PCIe link, so it reports all of those as unknown.
  * <p>
  * <pre>
- *   HealthQuery  (control stream): correlationId, protocolVersion, replyStreamId, authToken, replyChannel
+ *   HealthQuery  (control stream): correlationId, protocolVersion, replyStreamId, timestampMs, authProof, padding
  *   HealthFacts  (reply stream):   correlationId, protocolVersion, tokenAccepted, cudaDriverVersion,
  *                                  hostMemoryBytes, p2pSupported,
  *                                  gpus[index, memory, temperature, ECC, compute mode, link widths,
@@ -47,9 +48,10 @@ import java.util.function.Predicate;
  *                                  hostChecks[group, name, status, detail],
  *                                  backend, bitfusionVersion, driverVersion, message
  * </pre>
- * Host checks run {@code dmesg} and read {@code /sys}, which may take seconds, so the control thread
- * only decodes the query and a worker thread of its own answers it; a flood of queries is dropped
- * beyond a short queue rather than held.
+ * A server with a token answers a query that does not prove it with "who it is" only: its protocol version
+ * and why the query was refused, in no more bytes than the query had (no amplification), at once from the control
+ * thread. Host checks run {@code dmesg} and read {@code /sys}, which may take seconds, so an accepted query is
+ * answered by a worker thread of its own; a flood of queries is dropped beyond a short queue rather than held.
  * <p>
  * Thread safety: {@link #onHealthQuery} on the control thread only; {@link #encodeFacts} from any one
  * thread at a time per buffer.
@@ -63,7 +65,7 @@ public final class HealthResponder
     public interface ReplySender
     {
         /**
-         * @param channel  the reply channel the client named.
+         * @param channel  the channel back to the client, on the path its query came by.
          * @param streamId its reply stream.
          * @param message  the encoded message; the sender copies it before returning.
          * @param length   its length.
@@ -94,8 +96,6 @@ public final class HealthResponder
     static final int ECC_ENABLED = 2;
 
     static final String EMULATED_KIND = "emulated";
-    static final String TOKEN_REFUSED =
-        "authentication token refused; set BITFUSION_TOKEN or ~/.bitfusion/token to the server's token";
     private static final String NVIDIA_DRIVER_VERSION_FILE = "/sys/module/nvidia/version";
     private static final int QUEUED_QUERIES = 8;
     private static final long WORKER_KEEP_ALIVE_S = 30;
@@ -105,7 +105,6 @@ public final class HealthResponder
     private final ServerErrorLog errorLog;
     private final HostView host;
     private final HealthThresholds thresholds;
-    private final Predicate<String> acceptableReplyChannel;
     private final ReplySender sender;
     private final HealthQueryDecoder queryDecoder = new HealthQueryDecoder();
     private final ThreadPoolExecutor worker;
@@ -113,29 +112,24 @@ public final class HealthResponder
     /**
      * A responder that probes the real host with the default thresholds.
      *
-     * @param context                the server's configuration: backend, authenticator, error log.
-     * @param acceptableReplyChannel whether a reply channel a client names may be used from the control
-     *                               thread's current subscription.
-     * @param sender                 sends the answer.
+     * @param context the server's configuration: backend, authenticator, error log.
+     * @param sender  sends the answer.
      */
-    public HealthResponder(
-        final GpuServer.Context context, final Predicate<String> acceptableReplyChannel, final ReplySender sender)
+    public HealthResponder(final GpuServer.Context context, final ReplySender sender)
     {
-        this(context, HostView.system(), HealthThresholds.DEFAULTS, acceptableReplyChannel, sender);
+        this(context, HostView.system(), HealthThresholds.DEFAULTS, sender);
     }
 
     /**
      * @param context                the server's configuration: backend, authenticator, error log.
      * @param host                   the host whose checks are shipped.
      * @param thresholds             the limits of those checks.
-     * @param acceptableReplyChannel whether a reply channel a client names may be used.
      * @param sender                 sends the answer.
      */
     public HealthResponder(
         final GpuServer.Context context,
         final HostView host,
         final HealthThresholds thresholds,
-        final Predicate<String> acceptableReplyChannel,
         final ReplySender sender)
     {
         this.backend = context.backend();
@@ -143,7 +137,6 @@ public final class HealthResponder
         this.errorLog = context.errorLog();
         this.host = host;
         this.thresholds = thresholds;
-        this.acceptableReplyChannel = acceptableReplyChannel;
         this.sender = sender;
         worker = new ThreadPoolExecutor(1, 1, WORKER_KEEP_ALIVE_S, TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(QUEUED_QUERIES), (task) ->
@@ -157,23 +150,44 @@ public final class HealthResponder
     }
 
     /**
-     * Decode a query on the control thread and queue its answer.
+     * Decode a query on the control thread, refuse it at once or queue its answer.
      *
-     * @param buffer      holding the message.
-     * @param offset      of the message body, after the header.
-     * @param blockLength from the header.
-     * @param version     from the header.
+     * @param buffer        holding the message.
+     * @param offset        of the message body, after the header.
+     * @param blockLength   from the header.
+     * @param version       from the header.
+     * @param replyChannel  the channel back to the client.
+     * @param requestLength the whole message's length: a refusal is no longer.
+     * @param malformed     why the query's lengths cannot be trusted, or null when they were checked and can: then
+     *                      only its fixed fields are read, and it is refused.
      */
-    public void onHealthQuery(final DirectBuffer buffer, final int offset, final int blockLength, final int version)
+    public void onHealthQuery(
+        final DirectBuffer buffer,
+        final int offset,
+        final int blockLength,
+        final int version,
+        final String replyChannel,
+        final int requestLength,
+        final String malformed)
     {
         queryDecoder.wrap(buffer, offset, blockLength, version);
         final long correlationId = queryDecoder.correlationId();
         final int replyStreamId = queryDecoder.replyStreamId();
-        final String token = queryDecoder.authToken();
-        final String replyChannel = queryDecoder.replyChannel();
-        if (!acceptableReplyChannel.test(replyChannel))
+        if (malformed != null)
         {
-            errorLog.record("control: health query names an unusable reply channel '" + replyChannel + "'; ignored");
+            errorLog.record("control: health query refused: " + malformed);
+            refuse(correlationId, replyChannel, replyStreamId, "health query refused: " + malformed, requestLength);
+            return;
+        }
+        final long timestampMs = queryDecoder.timestampMs();
+        final byte[] proof = new byte[Math.min(queryDecoder.authProofLength(), Credentials.PROOF_LENGTH + 1)];
+        queryDecoder.getAuthProof(proof, 0, proof.length);
+        final TokenAuthenticator.Access access = authenticator.authorize(
+            Handshakes.query(Handshakes.HEALTH_QUERY, correlationId, replyStreamId, timestampMs),
+            proof, correlationId, timestampMs, System.currentTimeMillis());
+        if (!access.granted())
+        {
+            refuse(correlationId, replyChannel, replyStreamId, authenticator.refusal(), requestLength);
             return;
         }
 
@@ -184,47 +198,75 @@ public final class HealthResponder
                 try
                 {
                     final ExpandableArrayBuffer reply = new ExpandableArrayBuffer(4096);
-                    final int length = encodeFacts(correlationId, token, reply);
+                    final int length = encodeFacts(correlationId, reply);
                     sender.send(replyChannel, replyStreamId, reply, length);
                 }
                 catch (final RuntimeException ex)
                 {
                     // The executor would swallow it and the client would only see a timeout.
-                    errorLog.record("health query from " + replyChannel + " failed: " + ex);
+                    errorLog.record("health query failed: " + ex);
                 }
             });
         }
         catch (final RejectedExecutionException ex)
         {
-            errorLog.record("control: health query from " + replyChannel + " dropped: " + QUEUED_QUERIES +
-                " queries already waiting");
+            errorLog.record("control: health query dropped: " + QUEUED_QUERIES + " queries already waiting");
+        }
+    }
+
+    private void refuse(
+        final long correlationId, final String replyChannel, final int replyStreamId, final String why, final int maxLength)
+    {
+        final ExpandableArrayBuffer reply = new ExpandableArrayBuffer(256);
+        final int length = encodeRefusal(correlationId, why, maxLength, reply);
+        if (length > 0)
+        {
+            sender.send(replyChannel, replyStreamId, reply, length);
         }
     }
 
     /**
-     * Probe the backend and the host and encode the answer, header included.
+     * Encode the answer to a query that did not prove the token: the protocol version and why, no longer than
+     * the query was.
      *
-     * @param correlationId the query's.
-     * @param token         the token the client presented.
-     * @param buffer        where to encode.
-     * @return the encoded length.
+     * @param maxLength the query's length.
+     * @return the encoded length, or 0 when even a refusal without a reason would be longer than the query:
+     * then the query gets no answer.
      */
-    public int encodeFacts(final long correlationId, final String token, final MutableDirectBuffer buffer)
+    public static int encodeRefusal(
+        final long correlationId, final String why, final int maxLength, final MutableDirectBuffer buffer)
     {
         final HealthFactsEncoder encoder = new HealthFactsEncoder()
             .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
             .correlationId(correlationId)
             .protocolVersion(Protocol.VERSION);
-
-        if (!authenticator.accepts(token))
+        encoder.tokenAccepted(0).cudaDriverVersion(UNKNOWN).hostMemoryBytes(UNKNOWN).p2pSupported(UNKNOWN);
+        encoder.gpusCount(0);
+        encoder.hostChecksCount(0);
+        encoder.backend("").bitfusionVersion("").driverVersion("");
+        final int room = maxLength - MessageHeaderEncoder.ENCODED_LENGTH - encoder.encodedLength() -
+            HealthFactsEncoder.messageHeaderLength();
+        if (room < 0)
         {
-            // A refused client learns nothing about the server beyond that the protocol matches.
-            encoder.tokenAccepted(0).cudaDriverVersion(UNKNOWN).hostMemoryBytes(UNKNOWN).p2pSupported(UNKNOWN);
-            encoder.gpusCount(0);
-            encoder.hostChecksCount(0);
-            encoder.backend("").bitfusionVersion("").driverVersion("").message(TOKEN_REFUSED);
-            return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+            return 0;
         }
+        encoder.message(why.substring(0, Math.min(why.length(), room)));
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+
+    /**
+     * Probe the backend and the host and encode the answer to an accepted query, header included.
+     *
+     * @param correlationId the query's.
+     * @param buffer        where to encode.
+     * @return the encoded length.
+     */
+    public int encodeFacts(final long correlationId, final MutableDirectBuffer buffer)
+    {
+        final HealthFactsEncoder encoder = new HealthFactsEncoder()
+            .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
+            .correlationId(correlationId)
+            .protocolVersion(Protocol.VERSION);
 
         final boolean emulated = EMULATED_KIND.equals(backend.kind());
         encoder.tokenAccepted(1)

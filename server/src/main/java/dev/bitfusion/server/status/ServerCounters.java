@@ -31,6 +31,8 @@ public final class ServerCounters
     public static final int GPU_ERRORS_TYPE_ID = 7113;
     /** Control replies (refusals, listings, health facts) dropped because too many were waiting. No key. */
     public static final int CONTROL_REPLIES_DROPPED_TYPE_ID = 7120;
+    /** Control requests ignored because their source sent past its rate limit. No key. */
+    public static final int CONTROL_REQUESTS_LIMITED_TYPE_ID = 7121;
 
     /** Longest label part taken from a client (its id), so a label stays within Aeron's limit. */
     static final int MAX_CLIENT_LABEL_LENGTH = 100;
@@ -61,5 +63,15 @@ public final class ServerCounters
     {
         return allocate(aeron, CONTROL_REPLIES_DROPPED_TYPE_ID, new UnsafeBuffer(new byte[0]),
             "bitfusion control replies dropped");
+    }
+
+    /**
+     * @param aeron the server's client.
+     * @return the counter of control requests ignored past their source's rate limit.
+     */
+    public static Counter controlRequestsLimited(final Aeron aeron)
+    {
+        return allocate(aeron, CONTROL_REQUESTS_LIMITED_TYPE_ID, new UnsafeBuffer(new byte[0]),
+            "bitfusion control requests limited");
     }
 }

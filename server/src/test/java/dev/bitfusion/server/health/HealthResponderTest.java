@@ -9,9 +9,13 @@ import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.TokenAuthenticator;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.auth.Credentials;
+import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.protocol.HealthFactsDecoder;
+import dev.bitfusion.transport.protocol.HealthQueryEncoder;
 import dev.bitfusion.transport.protocol.MessageHeaderDecoder;
-import org.agrona.ExpandableArrayBuffer;
+import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +29,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,6 +43,10 @@ class HealthResponderTest
     Path root;
 
     private Path tokenFile;
+
+    private static final int REPLY_STREAM = 7;
+    private int lastQueryLength;
+    private int lastReplyLength;
 
     @BeforeEach
     void fixtureHost() throws IOException
@@ -90,7 +100,9 @@ class HealthResponderTest
         assertTrue(checks.get(0).startsWith("PERFORMANCE/ulimit -n >= 4096/PASS/"), checks::toString);
 
         assertEquals("emulated", facts.backend());
-        assertTrue(facts.bitfusionVersion().matches("\\d+\\.\\d+\\.\\d+.*"), facts.bitfusionVersion());
+        // Var data is read once, in order: each read moves past the field.
+        final String bitfusionVersion = facts.bitfusionVersion();
+        assertTrue(bitfusionVersion.matches("\\d+\\.\\d+\\.\\d+.*"), bitfusionVersion);
         assertEquals("", facts.driverVersion());
         assertEquals("", facts.message());
     }
@@ -106,7 +118,10 @@ class HealthResponderTest
         assertEquals("", facts.backend());
         facts.skipBitfusionVersion();
         facts.skipDriverVersion();
-        assertEquals(HealthResponder.TOKEN_REFUSED, facts.message());
+        final String message = facts.message();
+        assertTrue(message.startsWith("the token does not match"), message);
+        assertTrue(lastReplyLength <= lastQueryLength,
+            "a refusal of " + lastReplyLength + " bytes to a query of " + lastQueryLength);
     }
 
     @Test
@@ -126,15 +141,35 @@ class HealthResponderTest
             .errorLog(new ServerErrorLog(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
         final HostView host = new HostView(root, Map.of(), (command) -> new CommandResult(0, "", ""),
             new JavaNetworkView(), (path) -> {}, Runtime.version());
-        final HealthResponder responder = new HealthResponder(
-            context, host, HealthThresholds.DEFAULTS, (channel) -> true, (channel, streamId, message, length) -> {});
+        final CompletableFuture<UnsafeBuffer> reply = new CompletableFuture<>();
+        final HealthResponder responder = new HealthResponder(context, host, HealthThresholds.DEFAULTS,
+            (channel, streamId, message, length) ->
+            {
+                final UnsafeBuffer copy = new UnsafeBuffer(new byte[length]);
+                copy.putBytes(0, message, 0, length);
+                reply.complete(copy);
+            });
 
-        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64);
-        final int length = responder.encodeFacts(42, token, buffer);
+        final long timestampMs = System.currentTimeMillis();
+        final byte[] proof = Credentials.ofToken(token)
+            .prove(Handshakes.query(Handshakes.HEALTH_QUERY, 42, REPLY_STREAM, timestampMs));
+        final UnsafeBuffer query = new UnsafeBuffer(new byte[1024]);
+        final HealthQueryEncoder encoder = new HealthQueryEncoder()
+            .wrapAndApplyHeader(query, 0, new MessageHeaderEncoder())
+            .correlationId(42)
+            .protocolVersion(Protocol.VERSION)
+            .replyStreamId(REPLY_STREAM)
+            .timestampMs(timestampMs)
+            .putAuthProof(proof, 0, proof.length)
+            .putPadding(new byte[192], 0, 192);
+        lastQueryLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        responder.onHealthQuery(query, MessageHeaderEncoder.ENCODED_LENGTH, encoder.sbeBlockLength(),
+            encoder.sbeSchemaVersion(), "aeron:ipc", lastQueryLength, null);
+
+        final UnsafeBuffer buffer = reply.orTimeout(10, TimeUnit.SECONDS).join();
+        lastReplyLength = buffer.capacity();
         final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
         assertEquals(HealthFactsDecoder.TEMPLATE_ID, header.templateId());
-        final HealthFactsDecoder decoder = new HealthFactsDecoder().wrapAndApplyHeader(buffer, 0, header);
-        assertTrue(length >= MessageHeaderDecoder.ENCODED_LENGTH + decoder.sbeBlockLength());
-        return decoder;
+        return new HealthFactsDecoder().wrapAndApplyHeader(buffer, 0, header);
     }
 }

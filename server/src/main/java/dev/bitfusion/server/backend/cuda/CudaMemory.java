@@ -218,12 +218,11 @@ final class CudaMemory
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if ((elementSize != 1 && elementSize != 2 && elementSize != 4) || width < 0 || height < 1 ||
-            (height > 1 && pitch < width * elementSize) || deviceAddress % elementSize != 0)
+        final long span = TenantMemory.span(width, elementSize, height, pitch);
+        if ((elementSize != 1 && elementSize != 2 && elementSize != 4) || span < 0 || deviceAddress % elementSize != 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
-        final long span = (height - 1) * pitch + width * elementSize;
         if (!tenant.contains(deviceAddress, span))
         {
             return CUDA_ERROR_INVALID_VALUE;

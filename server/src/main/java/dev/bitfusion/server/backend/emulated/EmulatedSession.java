@@ -205,13 +205,12 @@ final class EmulatedSession implements BackendSession
         {
             return CUDA_ERROR_INVALID_HANDLE;
         }
-        if ((elementSize != 1 && elementSize != 2 && elementSize != 4) || width < 0 || height < 1 ||
-            (height > 1 && pitch < width * elementSize) || deviceAddress % elementSize != 0)
+        final long span = TenantMemory.span(width, elementSize, height, pitch);
+        if ((elementSize != 1 && elementSize != 2 && elementSize != 4) || span < 0 || deviceAddress % elementSize != 0)
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
         final long rowBytes = width * elementSize;
-        final long span = (height - 1) * pitch + rowBytes;
         final long host = hostAddress(deviceAddress, span);
         if (host == 0)
         {

@@ -70,6 +70,20 @@ class EmulatedSessionTest
     }
 
     @Test
+    void shouldRejectMemsetsWhoseSpanWouldWrapAroundInsteadOfWritingPastTheAllocation()
+    {
+        final long address = alloc(64);
+        // Found by the wire fuzzer: width * elementSize and (height - 1) * pitch wrapped to a span of a few
+        // bytes that passed the bounds check, and the rows written ran off the allocation (the JVM crashed).
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.memset(0, address, 0, 4, 1L << 62, 1, 0));
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.memset(0, address, 0, 4, Long.MAX_VALUE / 2, 1, 0));
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.memset(0, address, 0, 1, 8, 3, Long.MAX_VALUE / 2 + 1));
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.memset(0, address, 0, 1, 8, Long.MAX_VALUE, 1L << 62));
+        assertEquals(CUDA_ERROR_INVALID_VALUE, session.memset(0, address, 0, 1, -1, 1, 0));
+        assertEquals(CUDA_SUCCESS, session.memset(0, address, 7, 1, 64, 1, 0));
+    }
+
+    @Test
     void shouldStreamDeviceToHostInPiecesNoBiggerThanAsked()
     {
         final long address = alloc(1000);

@@ -1,0 +1,86 @@
+package dev.bitfusion.transport.auth;
+
+import dev.bitfusion.transport.auth.Credentials.Transcript;
+
+/**
+ * What each proof of the protocol covers, written once for both ends: a client builds the transcript of its request
+ * from the fields it sends, the server from the fields it received, and a proof made for one request fits no other.
+ * <pre>
+ *   session-open    correlationId, protocolVersion, gpuIndex, memoryFraction (bits), memoryMb, replyStreamId,
+ *                   requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId, clientPublicKey
+ *   session-accept  the session-open transcript, sessionId, serverPublicKey          (the server's proof)
+ *   session-keys    the session-accept transcript                        (what the request key is derived for)
+ *   list-gpus, health-query   correlationId, replyStreamId, timestampMs
+ * </pre>
+ * Thread safety: stateless.
+ */
+public final class Handshakes
+{
+    /** The purpose of a ListGpus proof. */
+    public static final String LIST_GPUS = "list-gpus";
+    /** The purpose of a HealthQuery proof. */
+    public static final String HEALTH_QUERY = "health-query";
+
+    /** How far a client's clock may be from the server's: proofs outside it are refused as stale or replayed. */
+    public static final long MAX_CLOCK_SKEW_MS = 5 * 60 * 1000L;
+
+    private Handshakes()
+    {
+    }
+
+    public static Transcript sessionOpen(
+        final long correlationId,
+        final int protocolVersion,
+        final int gpuIndex,
+        final double memoryFraction,
+        final long memoryMb,
+        final int replyStreamId,
+        final int requestStreamId,
+        final int requestSessionId,
+        final int sessionReplyStreamId,
+        final long timestampMs,
+        final String clientId,
+        final byte[] clientPublicKey)
+    {
+        return new Transcript("session-open")
+            .add(correlationId)
+            .add(protocolVersion)
+            .add(gpuIndex)
+            .add(Double.doubleToLongBits(memoryFraction))
+            .add(memoryMb)
+            .add(replyStreamId)
+            .add(requestStreamId)
+            .add(requestSessionId)
+            .add(sessionReplyStreamId)
+            .add(timestampMs)
+            .add(clientId)
+            .add(clientPublicKey);
+    }
+
+    public static Transcript sessionAccept(final Transcript sessionOpen, final long sessionId, final byte[] serverPublicKey)
+    {
+        return new Transcript("session-accept").add(sessionOpen).add(sessionId).add(serverPublicKey);
+    }
+
+    /**
+     * @param credentials   the token both ends hold.
+     * @param sharedSecret  the X25519 secret of the session's key exchange.
+     * @param sessionAccept the session-accept transcript.
+     * @return the authenticator of the session's request stream.
+     */
+    public static FragmentAuthenticator requestAuthenticator(
+        final Credentials credentials, final byte[] sharedSecret, final Transcript sessionAccept)
+    {
+        return FragmentAuthenticator.of(
+            credentials.deriveKey(sharedSecret, new Transcript("session-keys").add(sessionAccept).add("requests")));
+    }
+
+    /**
+     * @param purpose {@link #LIST_GPUS} or {@link #HEALTH_QUERY}.
+     */
+    public static Transcript query(
+        final String purpose, final long correlationId, final int replyStreamId, final long timestampMs)
+    {
+        return new Transcript(purpose).add(correlationId).add(replyStreamId).add(timestampMs);
+    }
+}
