@@ -44,8 +44,11 @@ public final class ClientSettings
     public static final String TRANSPORT_PROP_NAME = "bitfusion.client.transport";
     public static final String TRANSPORT_DEFAULT = "auto";
 
-    /** How long to wait for a server to answer a session open. */
-    public static final long OPEN_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(5);
+    /**
+     * How long to wait for a server to answer a session open and for the session's streams to connect. On a loaded
+     * 2-core host (twenty programs starting at once) a healthy open took over 5 s; a start given up then is lost.
+     */
+    public static final long OPEN_TIMEOUT_NS_DEFAULT = TimeUnit.SECONDS.toNanos(10);
 
     private final List<Endpoint> servers = new ArrayList<>();
     private int gpuCount = 1;

@@ -13,6 +13,7 @@ import dev.bitfusion.health.server.EccState;
 import dev.bitfusion.health.server.GpuFacts;
 import dev.bitfusion.health.server.ServerFacts;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.LocalRoute;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.auth.Credentials;
 import dev.bitfusion.transport.auth.Handshakes;
@@ -31,7 +32,9 @@ import java.util.List;
  * {@code HealthFacts}), presenting the client's token so the answer also says whether it is accepted.
  * <p>
  * Wire values of -1 mean the server cannot tell; they become {@link GpuFacts#UNKNOWN}, null flags or
- * {@link EccState#UNKNOWN}, which the checks report as SKIPPED or INFO.
+ * {@link EccState#UNKNOWN}, which the checks report as SKIPPED or INFO. Beside the server's answer (which says
+ * the address the query came from as the server saw it) it keeps this host's own address towards the server,
+ * so the NAT check can compare the two.
  * <p>
  * Thread safety: each call uses its own media driver; calls may run concurrently.
  */
@@ -78,6 +81,7 @@ final class HealthFactsQuery
                 .putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
 
             final ServerAddress address = new ServerAddress(server.host(), server.port());
+            final String clientAddress = ownAddressTowards(server);
             final ServerFacts[] answer = new ServerFacts[1];
             final String[] refusal = new String[1];
             final MessageHeaderDecoder header = new MessageHeaderDecoder();
@@ -102,7 +106,7 @@ final class HealthFactsQuery
                     }
                     else
                     {
-                        answer[0] = decode(address, decoder);
+                        answer[0] = decode(address, clientAddress, decoder);
                     }
                 },
                 () -> answer[0] != null || refusal[0] != null, timeoutNs);
@@ -118,7 +122,13 @@ final class HealthFactsQuery
         }
     }
 
-    static ServerFacts decode(final ServerAddress address, final HealthFactsDecoder decoder)
+    /**
+     * @param address       the server.
+     * @param clientAddress this host's own address towards the server, or null when unknown.
+     * @param decoder       wrapped over an accepted answer.
+     * @return the facts, not measured.
+     */
+    static ServerFacts decode(final ServerAddress address, final String clientAddress, final HealthFactsDecoder decoder)
     {
         final int protocolVersion = decoder.protocolVersion();
         final int cudaDriverVersion = decoder.cudaDriverVersion();
@@ -164,9 +174,29 @@ final class HealthFactsQuery
         final String backend = decoder.backend();
         final String bitfusionVersion = decoder.bitfusionVersion();
         final String driverVersion = decoder.driverVersion();
+        decoder.skipMessage();
+        final String observedClientAddress = decoder.observedClientAddress();
         return new ServerFacts(address, backendKind(address, backend), bitfusionVersion, protocolVersion,
             driverVersion.isEmpty() ? null : driverVersion, cudaDriverVersion, gpus, p2pSupported, hostMemoryBytes,
-            NOT_MEASURED, NOT_MEASURED, hostChecks);
+            NOT_MEASURED, NOT_MEASURED, hostChecks, clientAddress,
+            observedClientAddress.isEmpty() ? null : observedClientAddress);
+    }
+
+    /**
+     * @return the address this host's packets to the server leave from, as the server would write it (IPv6 without
+     * brackets), or null when there is no route: then the query itself fails and no NAT check is made.
+     */
+    private static String ownAddressTowards(final Endpoint server)
+    {
+        try
+        {
+            final String address = LocalRoute.addressTowards(server);
+            return address.startsWith("[") ? address.substring(1, address.length() - 1) : address;
+        }
+        catch (final UncheckedIOException ex)
+        {
+            return null;
+        }
     }
 
     private static String refusalOf(final HealthFactsDecoder decoder)

@@ -54,6 +54,7 @@ final class RemoteServerProbe implements ServerProbe
         }
         return new ServerFacts(facts.address(), facts.backend(), facts.bitfusionVersion(), facts.protocolVersion(),
             facts.driverVersion(), facts.cudaDriverVersion(), facts.gpus(), facts.p2pSupported(),
-            facts.hostMemoryBytes(), link.latencyNs(), link.bandwidthBytesPerSec(), facts.hostChecks());
+            facts.hostMemoryBytes(), link.latencyNs(), link.bandwidthBytesPerSec(), facts.hostChecks(),
+            facts.clientAddress(), facts.observedClientAddress());
     }
 }

@@ -43,6 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HealthFactsQueryTest
 {
     private static final ServerAddress ADDRESS = new ServerAddress("10.0.0.11", 56001);
+    private static final String CLIENT_ADDRESS = "10.200.0.2";
+    private static final String NAT_ADDRESS = "10.0.0.1";
 
     @TempDir
     Path root;
@@ -73,6 +75,22 @@ class HealthFactsQueryTest
         assertEquals(4, facts.hostChecks().size());
         // Not measured by the query; the probe adds the measurements.
         assertEquals(-1, facts.latencyNs());
+        assertEquals(CLIENT_ADDRESS, facts.clientAddress());
+        assertEquals(NAT_ADDRESS, facts.observedClientAddress());
+    }
+
+    @Test
+    void shouldReportNatWhenServerSawClientAtAnotherAddress()
+    {
+        final ServerFacts facts = roundTrip(new EmulatedBackend(1, 64L << 20));
+        final HealthReport section = ServerHealth.evaluate(
+            facts, new ClientInfo(facts.bitfusionVersion(), Protocol.VERSION), HealthThresholds.DEFAULTS);
+
+        final CheckResult nat = section.results().stream()
+            .filter(result -> result.name().endsWith("(NAT)")).findFirst().orElseThrow();
+        assertEquals(HealthStatus.INFO, nat.status(), nat::toString);
+        assertTrue(nat.detail().startsWith("Seen as " + NAT_ADDRESS + ", not as its own address " + CLIENT_ADDRESS),
+            nat::toString);
     }
 
     @Test
@@ -85,7 +103,7 @@ class HealthFactsQueryTest
         // Connectivity and versions were really checked, and latency and bandwidth were not measured here,
         // so the rest are the GPU's checks: the emulated GPU must answer INFO or SKIPPED to each.
         final Set<String> realChecks = Set.of("connectivity and auth token",
-            "GPU API mismatch (client and server protocol versions)");
+            "client address as the server sees it (NAT)", "GPU API mismatch (client and server protocol versions)");
         for (final CheckResult result : section.results())
         {
             if (!facts.hostChecks().contains(result) && !realChecks.contains(result.name()))
@@ -108,8 +126,9 @@ class HealthFactsQueryTest
             context, host, HealthThresholds.DEFAULTS, (channel, streamId, message, length) -> {});
 
         final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(64);
-        responder.encodeFacts(7, buffer);
+        responder.encodeFacts(7, NAT_ADDRESS, buffer);
         final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
-        return HealthFactsQuery.decode(ADDRESS, new HealthFactsDecoder().wrapAndApplyHeader(buffer, 0, header));
+        return HealthFactsQuery.decode(
+            ADDRESS, CLIENT_ADDRESS, new HealthFactsDecoder().wrapAndApplyHeader(buffer, 0, header));
     }
 }

@@ -45,6 +45,7 @@ public final class ServerHealth
         results.add(DriverChecks.driverVersion(facts, thresholds.minDriverVersion()));
 
         results.add(LinkChecks.connected(facts));
+        results.add(LinkChecks.nat(facts));
         results.add(GpuChecks.gpuCount(facts));
         results.add(GpuChecks.shadowMemory(facts));
 

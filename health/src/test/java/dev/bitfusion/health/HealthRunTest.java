@@ -34,7 +34,7 @@ class HealthRunTest
                     throw new IOException("No answer from 127.0.0.1:56002 within 5 s");
                 }
                 return new ServerFacts(address, BackendKind.CUDA, "0.1.0", 3, "550.54.15", 12040, List.of(gpu),
-                    null, 256L << 30, 10_000, 9e9, List.of());
+                    null, 256L << 30, 10_000, 9e9, List.of(), null, null);
             },
             new ClientInfo("0.1.0", 3));
 

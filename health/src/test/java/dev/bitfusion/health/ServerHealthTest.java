@@ -35,14 +35,14 @@ class ServerHealthTest
         final ServerFacts facts = new ServerFacts(ADDRESS, BackendKind.CUDA, "0.1.0", 3, "550.54.15", 12040,
             List.of(gpu, new GpuFacts(1, "NVIDIA A100", 40L << 30, 50, EccState.ENABLED, 0, 0,
                 ComputeMode.DEFAULT, 16, 16, true, true)),
-            true, 256L << 30, 20_000, 9.5e9, List.of(hostCheck));
+            true, 256L << 30, 20_000, 9.5e9, List.of(hostCheck), "172.16.31.20", "172.16.31.20");
 
         final HealthReport report = ServerHealth.evaluate(facts, CLIENT, HealthThresholds.DEFAULTS);
 
         assertEquals("Health report for server: 172.16.31.206:56001", report.title());
-        assertEquals(16, report.results().size());
-        assertEquals(16, report.counts().get(HealthStatus.PASS), () -> new TextReportWriter().render(List.of(report)));
-        assertEquals(hostCheck, report.results().get(15));
+        assertEquals(17, report.results().size());
+        assertEquals(17, report.counts().get(HealthStatus.PASS), () -> new TextReportWriter().render(List.of(report)));
+        assertEquals(hostCheck, report.results().get(16));
     }
 
     @Test
@@ -51,7 +51,7 @@ class ServerHealthTest
         final GpuFacts gpu = new GpuFacts(0, "Emulated GPU", 4L << 30, GpuFacts.UNKNOWN, EccState.UNSUPPORTED,
             GpuFacts.UNKNOWN, GpuFacts.UNKNOWN, ComputeMode.DEFAULT, GpuFacts.UNKNOWN, GpuFacts.UNKNOWN, true, true);
         final ServerFacts facts = new ServerFacts(ADDRESS, BackendKind.EMULATED, "0.1.0", 3, null, 12040,
-            List.of(gpu), null, 16L << 30, 30_000, 2.0e9, List.of());
+            List.of(gpu), null, 16L << 30, 30_000, 2.0e9, List.of(), null, null);
 
         final HealthReport report = ServerHealth.evaluate(facts, CLIENT, HealthThresholds.DEFAULTS);
 

@@ -6,6 +6,7 @@ import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.cuda.CuResult;
+import dev.bitfusion.transport.OwnerLock;
 import dev.bitfusion.transport.protocol.SyncKind;
 import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
 import io.aeron.Aeron;
@@ -22,6 +23,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -43,10 +46,11 @@ import static dev.bitfusion.cuda.CuResult.*;
  *   ACTIVE              requests executed as they come; liveness of both streams checked
  *   DONE                the runner stops; onClose frees all the session held and its slice
  * </pre>
- * The session ends when the client closes it, when the client's request publication disappears (process
- * died or network gone: Aeron notices within the liveness timeout), when the client stops taking replies for
- * the liveness timeout, when the server stops, or when executing a request fails unexpectedly (the client is
- * told with a sticky asynchronous error).
+ * The session ends when the client closes it; when the client's request publication disappears or its reply
+ * stream loses the client (process died or network gone: the driver notices within the peer timeout); when an
+ * IPC client's process lock is free (its process died: noticed within a quarter second, where the driver would
+ * wait out its client liveness timeout); when the client takes no reply for the liveness timeout; when the server
+ * stops; or when executing a request fails unexpectedly (the client is told with a sticky asynchronous error).
  * <p>
  * A reply the publication refuses (back pressure) is queued and sent before the next request is taken, so
  * replies stay in order. Device-to-host data and device printf are the exception: the backend holds their
@@ -59,6 +63,8 @@ import static dev.bitfusion.cuda.CuResult.*;
 final class ClientSession implements Agent
 {
     private static final long MIN_REPLY_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
+    /** How often an IPC client's process lock is probed: a few system calls each time. */
+    private static final long CLIENT_PROCESS_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(250);
 
     enum State
     {
@@ -77,6 +83,7 @@ final class ClientSession implements Agent
     private final Consumer<ClientSession> onClosed;
     private final SessionAdapter adapter;
     private final SessionReplyProxy replyProxy;
+    private final Path clientProcessLock;
 
     private final IdleStrategy replyIdleStrategy = idleStrategy();
     private final IdleStrategy printfIdleStrategy = idleStrategy();
@@ -98,9 +105,10 @@ final class ClientSession implements Agent
 
     private State state = State.AWAIT_REQUEST_STREAM;
     private long deadlineNs;
-    private long repliesLostSinceNs;
     private long pendingSinceNs;
     private long dtoHCorrelationId;
+    private long nextClientProcessCheckNs;
+    private boolean clientProcessLockSeen;
     private String endReason;
     private volatile String closeReason;
 
@@ -111,6 +119,8 @@ final class ClientSession implements Agent
      * @param backend    the tenant on its GPU; the session closes it.
      * @param counters   the session's counters; the session closes them.
      * @param hostMemory the tenant's share of the server's host memory; the session closes it.
+     * @param clientProcessLock the lock file an IPC client holds for its life ({@link OwnerLock#ipcClientFile}),
+     *                   or null over UDP.
      * @param onClosed   told once the session has freed everything, on the session's thread.
      */
     ClientSession(
@@ -125,8 +135,10 @@ final class ClientSession implements Agent
         final HostMemoryBudget.Account hostMemory,
         final ServerErrorLog errorLog,
         final long livenessTimeoutNs,
+        final Path clientProcessLock,
         final Consumer<ClientSession> onClosed)
     {
+        this.clientProcessLock = clientProcessLock;
         this.sessionId = sessionId;
         this.clientId = clientId;
         this.gpu = gpu;
@@ -141,7 +153,9 @@ final class ClientSession implements Agent
         this.onClosed = onClosed;
         this.adapter = new SessionAdapter(requests, this, counters);
         this.replyProxy = new SessionReplyProxy(counters);
-        deadlineNs = System.nanoTime() + Math.max(livenessTimeoutNs, MIN_REPLY_CONNECT_TIMEOUT_NS);
+        // As long as a client waits for its open to be answered (10 s, ClientSettings.OPEN_TIMEOUT_NS_DEFAULT): on
+        // a loaded host the client's driver may take seconds to connect, and a session given up then is a lost start.
+        deadlineNs = System.nanoTime() + Math.max(livenessTimeoutNs * 2, MIN_REPLY_CONNECT_TIMEOUT_NS);
     }
 
     /**
@@ -246,7 +260,7 @@ final class ClientSession implements Agent
         final Image image = adapter.image();
         if (image == null)
         {
-            if (closeReason != null || nowNs > deadlineNs)
+            if (closeReason != null || nowNs > deadlineNs || isClientProcessGone(nowNs))
             {
                 end("client never connected its request stream");
             }
@@ -284,7 +298,7 @@ final class ClientSession implements Agent
             deadlineNs = nowNs + livenessTimeoutNs;
             return 1;
         }
-        if (closeReason != null || nowNs > deadlineNs)
+        if (closeReason != null || nowNs > deadlineNs || isClientProcessGone(nowNs))
         {
             end("client never connected its reply stream");
         }
@@ -299,7 +313,7 @@ final class ClientSession implements Agent
             state = State.ACTIVE;
             return 1;
         }
-        if (closeReason != null || replyProxy.isClosed() || nowNs > deadlineNs)
+        if (closeReason != null || replyProxy.isClosed() || nowNs > deadlineNs || isClientProcessGone(nowNs))
         {
             end("client went away before the session opened");
         }
@@ -323,15 +337,13 @@ final class ClientSession implements Agent
             end("client disconnected");
         }
 
-        if (replyProxy.isConnected())
+        if (isClientProcessGone(nowNs))
         {
-            repliesLostSinceNs = 0;
+            end("client process gone");
         }
-        else if (repliesLostSinceNs == 0)
-        {
-            repliesLostSinceNs = nowNs;
-        }
-        else if (nowNs - repliesLostSinceNs > livenessTimeoutNs)
+
+        // The driver already waited out the peer timeout without a status message from the client's driver.
+        if (!replyProxy.isConnected())
         {
             end("client stopped receiving replies");
         }
@@ -355,6 +367,32 @@ final class ClientSession implements Agent
             closeFor("client stopped receiving replies");
         }
         return sent;
+    }
+
+    /**
+     * The lock is taken before the session opens and let go when the process ends; a lock file that was there and
+     * is gone was removed by whoever found it free first (another process's janitor, say). A client that holds
+     * none (an older one, or one over UDP) is left to the driver's timeouts. Session thread only.
+     *
+     * @return true when the IPC client's process is gone; probed at most every 250 ms.
+     */
+    private boolean isClientProcessGone(final long nowNs)
+    {
+        if (clientProcessLock == null || nowNs - nextClientProcessCheckNs < 0)
+        {
+            return false;
+        }
+        nextClientProcessCheckNs = nowNs + CLIENT_PROCESS_CHECK_INTERVAL_NS;
+        if (OwnerLock.isAbandoned(clientProcessLock))
+        {
+            return true;
+        }
+        if (Files.exists(clientProcessLock))
+        {
+            clientProcessLockSeen = true;
+            return false;
+        }
+        return clientProcessLockSeen;
     }
 
     /**
@@ -720,6 +758,11 @@ final class ClientSession implements Agent
         final long refusedAtNs = System.nanoTime();
         do
         {
+            if (isClientProcessGone(System.nanoTime()))
+            {
+                closeFor("client process gone");
+                return false;
+            }
             if (!mayRetryReply(refusedAtNs, replyIdleStrategy))
             {
                 return false;
@@ -756,12 +799,14 @@ final class ClientSession implements Agent
     }
 
     /**
-     * @return false, and the session set to close, when a refused reply cannot go out: the publication closed,
-     * the session is closing, or the client took nothing for the liveness timeout.
+     * @return false, and the session set to close, when a refused reply cannot go out: the publication closed or
+     * lost its client (no status from it for the peer timeout), the session is closing, or the client took nothing
+     * for the liveness timeout.
      */
     private boolean mayRetryReply(final long refusedAtNs, final IdleStrategy idleStrategy)
     {
-        if (replyProxy.isClosed() || closeReason != null || System.nanoTime() - refusedAtNs > livenessTimeoutNs)
+        if (replyProxy.isClosed() || !replyProxy.isConnected() || closeReason != null ||
+            System.nanoTime() - refusedAtNs > livenessTimeoutNs)
         {
             closeFor("client stopped receiving replies");
             return false;

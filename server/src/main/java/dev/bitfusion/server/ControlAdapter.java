@@ -84,7 +84,7 @@ final class ControlAdapter implements Agent, FragmentHandler
      * @param udpControl        the control stream over UDP; closed with this adapter.
      * @param ipcControl        the control stream over IPC; closed with this adapter.
      * @param healthSender      sends health facts, from the health responder's worker.
-     * @param onTransportClosed told why once the server's Aeron client has closed under it.
+     * @param onTransportClosed told why, once, when the server's Aeron client has closed under it.
      */
     ControlAdapter(
         final GpuServer.Context context,
@@ -121,7 +121,8 @@ final class ControlAdapter implements Agent, FragmentHandler
     }
 
     /**
-     * @throws AgentTerminationException once the server's Aeron client has closed: no request can reach it.
+     * @throws AgentTerminationException once the server's Aeron client has closed: no request can reach it, and
+     * the server replaces its transport, this adapter included.
      */
     public int doWork()
     {
@@ -129,8 +130,7 @@ final class ControlAdapter implements Agent, FragmentHandler
         {
             // Aeron closes its client for good when the client's conductor misses its deadline (a pause
             // longer than the liveness timeout).
-            errorLog.record("the transport closed under the server: no client can reach it");
-            onTransportClosed.accept("its Aeron client closed (see the transport error above)");
+            onTransportClosed.accept("its Aeron client closed, see the transport error above");
             throw new AgentTerminationException("transport closed");
         }
         pollingIpc = false;
@@ -175,15 +175,18 @@ final class ControlAdapter implements Agent, FragmentHandler
         try
         {
             final Image image = (Image)header.context();
-            final String replyChannel = replyChannelTo(image);
+            // The address the request came from, after any NAT on the way: what sessions are bound to and what
+            // health tells the client it is seen as.
+            final String clientHost = pollingIpc ? null : ChannelUris.sourceHost(image.sourceIdentity());
+            final String replyChannel = replyChannelTo(image, clientHost);
             switch (headerDecoder.templateId())
             {
-                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version, image,
-                    replyChannel, length, malformed);
+                case SessionOpenDecoder.TEMPLATE_ID -> onSessionOpen(buffer, bodyOffset, blockLength, version,
+                    replyChannel, clientHost, length, malformed);
                 case ListGpusDecoder.TEMPLATE_ID ->
                     onListGpus(buffer, bodyOffset, blockLength, version, replyChannel, length, malformed);
                 case HealthQueryDecoder.TEMPLATE_ID -> healthResponder.onHealthQuery(
-                    buffer, bodyOffset, blockLength, version, replyChannel, length, malformed);
+                    buffer, bodyOffset, blockLength, version, replyChannel, clientHost, length, malformed);
                 default -> errorLog.record(
                     "control: unknown opcode (template " + headerDecoder.templateId() + ") ignored");
             }
@@ -212,8 +215,8 @@ final class ControlAdapter implements Agent, FragmentHandler
         final int offset,
         final int blockLength,
         final int version,
-        final Image image,
         final String replyChannel,
+        final String clientHost,
         final int requestLength,
         final String malformed)
     {
@@ -240,7 +243,7 @@ final class ControlAdapter implements Agent, FragmentHandler
             bytes(openDecoder.clientPublicKeyLength(), KeyExchange.MAX_PUBLIC_KEY_LENGTH, openDecoder::getClientPublicKey),
             bytes(openDecoder.authProofLength(), Credentials.PROOF_LENGTH, openDecoder::getAuthProof),
             replyChannel,
-            pollingIpc ? null : ChannelUris.sourceHost(image.sourceIdentity()),
+            clientHost,
             requestLength);
         admission.onSessionOpen(request);
     }
@@ -284,13 +287,13 @@ final class ControlAdapter implements Agent, FragmentHandler
      * @return the channel back to the client whose image delivered a request: the response channel of the image
      * over UDP, the shared IPC channel over IPC.
      */
-    private String replyChannelTo(final Image image)
+    private String replyChannelTo(final Image image, final String clientHost)
     {
         if (pollingIpc)
         {
             return ipcReplyChannel;
         }
-        return ChannelUris.udpResponse(endpoint, image.correlationId(), ChannelUris.sourceHost(image.sourceIdentity()),
+        return ChannelUris.udpResponse(endpoint, image.correlationId(), clientHost,
             ChannelUris.CONTROL_REPLY_TERM_LENGTH, transportSettings);
     }
 

@@ -2,25 +2,14 @@ package dev.bitfusion.server;
 
 import dev.bitfusion.server.backend.GpuBackend;
 import dev.bitfusion.server.backend.GpuDescriptor;
-import dev.bitfusion.server.status.ServerCounters;
-import dev.bitfusion.server.status.TrafficCounters;
-import dev.bitfusion.transport.AeronTransport;
-import dev.bitfusion.transport.ChannelUris;
+import dev.bitfusion.transport.DirectoryInUseException;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.TransportSettings;
-import io.aeron.Aeron;
-import io.aeron.Counter;
-import io.aeron.Subscription;
 import org.agrona.CloseHelper;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.CompositeAgent;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The GPU server: owns the media driver, the control agents, the sessions and the backend.
@@ -28,9 +17,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * It listens on UDP at its endpoint and, for clients on the same host that share its Aeron directory,
  * on IPC. The control stream's {@link ControlAdapter} and {@link ControlReplySender} share one thread; each
  * session ({@link ClientSession}) runs on its own. Counters of each GPU and session live in the media driver's
- * counters file ({@link ServerCounters}).
+ * counters file. All that lives on the media driver is one {@link ServerTransport}, replaced whole when a pause
+ * closes it: the server outlives stalls, and only the sessions that timed out end.
  * <p>
- * Thread safety: start and close on one thread; the accessors from any thread.
+ * Thread safety: start and close on one thread; the accessors from any thread. A replacement of the transport runs
+ * on a thread of its own and excludes {@link #close()}.
  */
 public final class GpuServer implements AutoCloseable
 {
@@ -47,6 +38,15 @@ public final class GpuServer implements AutoCloseable
         /** Control requests one source may send each second after a burst. */
         public static final String CONTROL_RATE_PROP_NAME = "bitfusion.server.control.requests.per.second";
         public static final int CONTROL_RATE_DEFAULT = 4;
+
+        /**
+         * The server's peer timeout unless {@link TransportSettings#PEER_TIMEOUT_PROP_NAME} says otherwise: a UDP
+         * client silent this long is gone; its driver tells the session about a second later, so a killed client's
+         * slice is free within 3 s (an IPC client's sooner, by its process lock). A live client's driver beats
+         * every 100 ms, and the server's driver reads what arrived before it judges, so a loaded host does not make
+         * live clients look dead.
+         */
+        public static final long CLIENT_TIMEOUT_MS_DEFAULT = 1500;
 
         private Endpoint endpoint = new Endpoint("0.0.0.0", Protocol.DEFAULT_PORT);
         private GpuBackend backend;
@@ -195,6 +195,10 @@ public final class GpuServer implements AutoCloseable
             {
                 transportSettings.aeronDirectoryName(serverAeronDirectory(endpoint.port()));
             }
+            if (!transportSettings.hasPeerTimeout())
+            {
+                transportSettings.peerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(CLIENT_TIMEOUT_MS_DEFAULT));
+            }
             transportSettings.conclude();
             Protocol.responsePort(endpoint.port());
             if (maxSessions < 1)
@@ -221,61 +225,29 @@ public final class GpuServer implements AutoCloseable
         return TransportSettings.defaultAeronDirectory("server-" + port);
     }
 
-    /** How long sessions get to free what they hold when the server stops. */
+    /** How long sessions get to free what they hold when the server stops or replaces its transport. */
     private static final long CLOSE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
-    /** The shortest time a control reply waits for its client to connect. */
-    private static final long MIN_REPLY_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
 
     private final Context context;
-    private final AeronTransport transport;
     private final SessionRegistry registry;
-    private final List<TrafficCounters> gpuCounters = new ArrayList<>();
-    private final Counter repliesDropped;
-    private final AgentRunner controlRunner;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Object lifecycleLock = new Object();
+    private ServerTransport transport;
+    private boolean closed;
     private volatile String failure;
 
     private GpuServer(final Context context)
     {
         this.context = context;
-        if (AeronTransport.isDriverActive(context.transportSettings().aeronDirectoryName()))
-        {
-            throw new IllegalStateException("a bitfusion server is already running on port " +
-                context.endpoint().port() + " (Aeron directory " + context.transportSettings().aeronDirectoryName() + ")");
-        }
         registry = new SessionRegistry(context.backend().gpus());
-        transport = AeronTransport.launchEmbedded(context.transportSettings());
         try
         {
-            final Aeron aeron = transport.aeron();
-            final String udpChannel = ChannelUris.udp(context.endpoint(), context.transportSettings());
-            final String ipcChannel = ChannelUris.ipc(context.transportSettings());
-            for (final GpuDescriptor gpu : context.backend().gpus())
-            {
-                gpuCounters.add(TrafficCounters.forGpu(aeron, gpu.index()));
-            }
-            repliesDropped = ServerCounters.controlRepliesDropped(aeron);
-            final ControlReplySender replySender = new ControlReplySender(aeron, context.errorLog(), repliesDropped,
-                Math.max(context.transportSettings().livenessTimeoutNs(), MIN_REPLY_TIMEOUT_NS));
-            final ControlReplyProxy replyProxy = new ControlReplyProxy(replySender);
-            final SessionAdmission admission =
-                new SessionAdmission(context, aeron, registry, gpuCounters, replyProxy, udpChannel, ipcChannel);
-            final Subscription udpControl = aeron.addSubscription(udpChannel, Protocol.CONTROL_STREAM_ID);
-            final Subscription ipcControl = aeron.addSubscription(ipcChannel, Protocol.CONTROL_STREAM_ID);
-            final ControlAdapter controlAdapter = new ControlAdapter(context, aeron, udpControl, ipcControl, admission,
-                replyProxy, registry, replySender::send, this::fail);
-            controlRunner = new AgentRunner(
-                new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(10), TimeUnit.MILLISECONDS.toNanos(1)),
-                context.errorLog(), null, new CompositeAgent(controlAdapter, replySender));
+            transport = new ServerTransport(context, registry, this::onTransportClosed);
         }
-        catch (final RuntimeException ex)
+        catch (final DirectoryInUseException ex)
         {
-            CloseHelper.quietCloseAll(gpuCounters);
-            transport.close();
-            throw ex;
+            throw new IllegalStateException("a bitfusion server is already running on port " +
+                context.endpoint().port() + ": " + ex.getMessage(), ex);
         }
-        final Thread controlThread = new Thread(controlRunner, "bitfusion-control");
-        controlThread.start();
     }
 
     /**
@@ -316,32 +288,70 @@ public final class GpuServer implements AutoCloseable
     }
 
     /**
-     * @return why the server can serve no one any more (its transport closed under it), or null while it can;
-     * whoever runs the server should then stop it and say so, so that a supervisor restarts it.
+     * @return why the server can serve no one any more (its transport closed under it and could not be made
+     * again), or null while it can; whoever runs the server should then stop it and say so, so that a supervisor
+     * restarts it.
      */
     public String failure()
     {
         return failure;
     }
 
-    private void fail(final String why)
+    /**
+     * A pause longer than the liveness timeout (a long garbage collection, SIGSTOP, a starved host) closed the
+     * server's Aeron client: every session's streams are gone with it, and no request can arrive. Rather than
+     * exit, the server ends those sessions, freeing what they held, and starts its transport again; this runs on a
+     * thread of its own, as the control thread that noticed is one of the things replaced.
+     */
+    private void onTransportClosed(final String why)
     {
-        if (failure == null)
+        final Thread recovery = new Thread(() -> recoverTransport(why), "bitfusion-transport-recovery");
+        recovery.setDaemon(true);
+        recovery.start();
+    }
+
+    private void recoverTransport(final String why)
+    {
+        synchronized (lifecycleLock)
         {
-            failure = why;
+            if (closed)
+            {
+                return;
+            }
+            context.errorLog().record("the server's transport closed under it (" + why +
+                "): ending its sessions and starting it again");
+            registry.closeAll(CLOSE_TIMEOUT_NS);
+            transport.close();
+            try
+            {
+                transport = new ServerTransport(context, registry, this::onTransportClosed);
+                context.errorLog().info("the server's transport is up again: serving on " + context.endpoint());
+            }
+            catch (final RuntimeException ex)
+            {
+                transport = null;
+                failure = "its transport closed (" + why + ") and could not be started again: " + ex.getMessage();
+                context.errorLog().record("the server cannot serve any more: " + failure);
+            }
         }
     }
 
     public void close()
     {
-        if (!closed.compareAndSet(false, true))
+        synchronized (lifecycleLock)
         {
-            return;
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+            if (transport != null)
+            {
+                transport.stopControl();
+            }
+            registry.closeAll(CLOSE_TIMEOUT_NS);
+            CloseHelper.quietClose(transport);
+            CloseHelper.close(context.backend());
         }
-        controlRunner.close();
-        registry.closeAll(CLOSE_TIMEOUT_NS);
-        CloseHelper.quietCloseAll(gpuCounters);
-        CloseHelper.quietClose(repliesDropped);
-        CloseHelper.closeAll(transport, context.backend());
     }
 }

@@ -4,6 +4,7 @@ import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.ChannelUris;
+import dev.bitfusion.transport.OwnerLock;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.auth.Credentials;
 import dev.bitfusion.transport.auth.Handshakes;
@@ -224,6 +225,8 @@ final class SessionAdmission
         final ClientSession session = new ClientSession(
             sessionId, clientId, gpu, binding, requests, aeron, backendSession, counters,
             context.hostMemoryBudget().newAccount(), context.errorLog(), context.transportSettings().livenessTimeoutNs(),
+            overIpc ? OwnerLock.ipcClientFile(context.transportSettings().aeronDirectoryName(),
+                request.sessionReplyStreamId()) : null,
             registry::remove);
         registry.add(session);
         context.errorLog().info("session " + sessionId + " opened for '" + clientId + "' on GPU " +

@@ -96,7 +96,7 @@ class ClientSessionTest
             new SessionBinding(open, SESSION_ID, context, null),
             aeron.addSubscription(ChannelUris.onlySession(REQUEST_CHANNEL, requests.sessionId()), REQUEST_STREAM),
             aeron, backend.openSession(0, SLICE_BYTES), counters, hostMemory.newAccount(), errorLog, LIVENESS_NS,
-            (ended) -> closed.set(true));
+            null, (ended) -> closed.set(true));
     }
 
     @AfterEach

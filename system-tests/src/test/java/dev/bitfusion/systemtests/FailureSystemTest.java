@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,11 +38,15 @@ import static dev.bitfusion.cuda.CuResult.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Bad input and dead peers: malformed messages, killed clients, a killed server, wrong tokens.
+ * Bad input and dead peers: malformed messages, killed clients (their slices free within 3 s), a killed server,
+ * wrong tokens.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FailureSystemTest
 {
+    /** The promise: a killed client's slice is free for others within this. */
+    private static final long DEAD_CLIENT_FREED_WITHIN_MS = 3000;
+
     private final List<AutoCloseable> resources = new ArrayList<>();
 
     @AfterEach
@@ -144,16 +149,21 @@ class FailureSystemTest
         assertEquals(1, busy.openSessions());
         assertEquals(256L << 20, busy.gpus().get(0).allocatedBytes());
 
+        final Instant killedAt = Instant.now();
         client.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        final long killedAtNs = System.nanoTime();
         final GpuPoolInfo after = awaitPool(server, pool -> pool.openSessions() == 0);
-        final long noticedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAtNs);
         assertEquals(0, after.gpus().get(0).allocatedBytes(), "memory of the killed client freed");
         assertEquals(1024L << 20, after.gpus().get(0).unreservedBytes(), "slice of the killed client returned");
-        System.out.println("server freed the slice of the killed " + transport + " client " + noticedMs + " ms after the kill");
-        assertTrue(noticedMs < 10_000, "the server noticed the dead client in " + noticedMs + " ms");
-        assertTrue(server.output().stream().anyMatch(line -> line.contains("freed " + (256L << 20) + " bytes")),
-            () -> "server log: " + server.output());
+
+        // The server's own line says when it freed the slice, free of the latency of asking it.
+        final String freed = server.output().stream().filter(line -> line.contains("freed " + (256L << 20) + " bytes"))
+            .findFirst().orElseThrow(() -> new AssertionError("server log: " + server.output()));
+        final long freedAfterMs = Duration.between(killedAt, Instant.parse(freed.substring(0, freed.indexOf(' '))))
+            .toMillis();
+        System.out.println("server freed the slice of the killed " + transport + " client " + freedAfterMs +
+            " ms after the kill");
+        assertTrue(freedAfterMs <= DEAD_CLIENT_FREED_WITHIN_MS,
+            "the slice of the killed client was freed " + freedAfterMs + " ms after the kill: " + freed);
     }
 
     @ParameterizedTest
@@ -243,18 +253,13 @@ class FailureSystemTest
         return pool;
     }
 
-    /**
-     * A server stopped for longer than the liveness timeout finds its Aeron client closed when it resumes: it
-     * can serve no one any more, so it says so and exits non-zero for its supervisor to restart it, rather
-     * than staying up deaf.
-     */
-    @org.junit.jupiter.api.Test
-    void shouldExitLoudlyWhenAPauseLongerThanTheLivenessTimeoutClosesItsTransport() throws Exception
+    private static void awaitTrue(final Predicate<Void> condition, final String what) throws InterruptedException
     {
-        final ServerProcess server = startServer(256);
-        server.pause(TransportSettings.LIVENESS_TIMEOUT_MS_DEFAULT + 2000);
-        assertEquals(1, server.awaitExit(30), "exit code; output: " + server.output());
-        assertTrue(server.output().stream().anyMatch(line -> line.contains("stopping, it can no longer serve")),
-            () -> "server output: " + server.output());
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.test(null))
+        {
+            assertTrue(System.nanoTime() < deadlineNs, what + " timed out");
+            Thread.sleep(10);
+        }
     }
 }

@@ -35,7 +35,18 @@ final class ServerProcess implements AutoCloseable
      */
     static ServerProcess start(final long memoryMb, final String... extraArgs) throws IOException, InterruptedException
     {
-        final int port = freeUdpPort();
+        return start(freeUdpPort(), memoryMb, extraArgs);
+    }
+
+    /**
+     * @param port      the loopback port to listen on, e.g. one whose Aeron directory a test prepared.
+     * @param memoryMb  memory of the emulated GPU.
+     * @param extraArgs more server options.
+     * @return the running server, once it says it listens.
+     */
+    static ServerProcess start(final int port, final long memoryMb, final String... extraArgs)
+        throws IOException, InterruptedException
+    {
         final List<String> command = JavaProcess.command("dev.bitfusion.cli.BitfusionCommand");
         command.addAll(List.of("server", "--listen", "127.0.0.1:" + port, "--backend", "emulated",
             "--memory-mb", Long.toString(memoryMb)));
@@ -51,8 +62,19 @@ final class ServerProcess implements AutoCloseable
      */
     static ServerProcess start(final List<String> command, final int port) throws IOException, InterruptedException
     {
+        return start(command, new Endpoint("127.0.0.1", port));
+    }
+
+    /**
+     * @param command  a command line that ends up running a server listening on {@code endpoint}, e.g. inside a
+     *                 network namespace.
+     * @param endpoint where it listens.
+     * @return the running server, once it says it listens.
+     */
+    static ServerProcess start(final List<String> command, final Endpoint endpoint) throws IOException, InterruptedException
+    {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        final ServerProcess server = new ServerProcess(process, new Endpoint("127.0.0.1", port));
+        final ServerProcess server = new ServerProcess(process, endpoint);
 
         final CountDownLatch listening = new CountDownLatch(1);
         final Thread reader = new Thread(() ->
@@ -74,7 +96,7 @@ final class ServerProcess implements AutoCloseable
             {
                 // The process ended; its output so far is kept.
             }
-        }, "server-output-" + port);
+        }, "server-output-" + endpoint.port());
         reader.setDaemon(true);
         reader.start();
 
@@ -152,8 +174,21 @@ final class ServerProcess implements AutoCloseable
      */
     void pause(final long millis) throws IOException, InterruptedException
     {
-        signal("STOP");
+        stop();
         Thread.sleep(millis);
+        resume();
+    }
+
+    /**
+     * Stops the whole process (SIGSTOP) until {@link #resume()}.
+     */
+    void stop() throws IOException, InterruptedException
+    {
+        signal("STOP");
+    }
+
+    void resume() throws IOException, InterruptedException
+    {
         signal("CONT");
     }
 
@@ -181,6 +216,18 @@ final class ServerProcess implements AutoCloseable
     public void close() throws InterruptedException
     {
         process.destroy();
+        if (process.isAlive())
+        {
+            try
+            {
+                // A stopped server holds the SIGTERM until it is continued.
+                resume();
+            }
+            catch (final IOException | IllegalStateException ignore)
+            {
+                // It ended meanwhile.
+            }
+        }
         if (!process.waitFor(10, TimeUnit.SECONDS))
         {
             process.destroyForcibly();

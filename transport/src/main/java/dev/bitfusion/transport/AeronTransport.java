@@ -1,7 +1,6 @@
 package dev.bitfusion.transport;
 
 import io.aeron.Aeron;
-import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.exceptions.DriverTimeoutException;
@@ -28,12 +27,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AeronTransport implements AutoCloseable
 {
+    /** A driver whose heartbeat is older than this is not worth connecting to over IPC. */
+    private static final long DRIVER_ACTIVE_TIMEOUT_MS = 1000;
+
+    private final OwnerLock directoryLock;
     private final MediaDriver driver;
     private final Aeron aeron;
     private final TransportSettings settings;
 
-    private AeronTransport(final MediaDriver driver, final Aeron aeron, final TransportSettings settings)
+    private AeronTransport(
+        final OwnerLock directoryLock, final MediaDriver driver, final Aeron aeron, final TransportSettings settings)
     {
+        this.directoryLock = directoryLock;
         this.driver = driver;
         this.aeron = aeron;
         this.settings = settings;
@@ -42,22 +47,39 @@ public final class AeronTransport implements AutoCloseable
     /**
      * Start a media driver in this process and connect to it.
      *
-     * @param settings concluded settings; the directory is (re)created and deleted on close.
+     * @param settings concluded settings; the directory is (re)created and deleted on close, and this process
+     *                 holds its {@link OwnerLock} meanwhile.
      * @return the transport.
+     * @throws DirectoryInUseException when a live process owns the directory.
      */
     public static AeronTransport launchEmbedded(final TransportSettings settings)
     {
         settings.conclude();
-        AeronDirectoryJanitor.sweep();
+        final OwnerLock directoryLock =
+            AeronDirectoryJanitor.takeOwnership(new File(settings.aeronDirectoryName()), AeronTransport::say);
+        try
+        {
+            AeronDirectoryJanitor.sweep(AeronTransport::say);
+            return launchEmbedded(settings, directoryLock);
+        }
+        catch (final RuntimeException ex)
+        {
+            directoryLock.close();
+            throw ex;
+        }
+    }
+
+    private static AeronTransport launchEmbedded(final TransportSettings settings, final OwnerLock directoryLock)
+    {
         final long livenessNs = settings.livenessTimeoutNs();
         final MediaDriver.Context driverContext = new MediaDriver.Context()
             .aeronDirectoryName(settings.aeronDirectoryName())
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
             .clientLivenessTimeoutNs(livenessNs)
-            .imageLivenessTimeoutNs(livenessNs)
+            .imageLivenessTimeoutNs(settings.peerTimeoutNs())
             .publicationUnblockTimeoutNs(livenessNs + TimeUnit.SECONDS.toNanos(1))
-            .publicationConnectionTimeoutNs(livenessNs)
+            .publicationConnectionTimeoutNs(settings.peerTimeoutNs())
             .publicationLingerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500))
             .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))
             .socketRcvbufLength(TransportSettings.SOCKET_BUFFER_LENGTH)
@@ -89,7 +111,7 @@ public final class AeronTransport implements AutoCloseable
         final MediaDriver driver = MediaDriver.launch(driverContext);
         try
         {
-            return new AeronTransport(driver, connectClient(settings), settings);
+            return new AeronTransport(directoryLock, driver, connectClient(settings), settings);
         }
         catch (final RuntimeException ex)
         {
@@ -107,20 +129,17 @@ public final class AeronTransport implements AutoCloseable
     public static AeronTransport connect(final TransportSettings settings)
     {
         settings.conclude();
-        return new AeronTransport(null, connectClient(settings), settings);
+        return new AeronTransport(null, null, connectClient(settings), settings);
     }
 
     /**
      * @param aeronDirectoryName a driver directory.
-     * @return true when a live media driver owns it, so IPC with its users is possible.
+     * @return true when a live media driver serves it, so IPC with its users is possible; answered at once,
+     * whatever state the directory is in.
      */
     public static boolean isDriverActive(final String aeronDirectoryName)
     {
-        if (!new File(aeronDirectoryName).isDirectory())
-        {
-            return false;
-        }
-        return CommonContext.isDriverActive(new File(aeronDirectoryName), 1000, message -> {});
+        return AeronDirectoryJanitor.isServed(new File(aeronDirectoryName), DRIVER_ACTIVE_TIMEOUT_MS);
     }
 
     /**
@@ -151,7 +170,22 @@ public final class AeronTransport implements AutoCloseable
 
     public void close()
     {
-        CloseHelper.closeAll(aeron, driver);
+        try
+        {
+            CloseHelper.closeAll(aeron, driver);
+        }
+        finally
+        {
+            if (directoryLock != null)
+            {
+                directoryLock.close();
+            }
+        }
+    }
+
+    private static void say(final String line)
+    {
+        System.err.println("bitfusion: " + line);
     }
 
     /**

@@ -18,11 +18,19 @@ public final class TransportSettings
 
     /**
      * How long a silent peer is considered alive; each side notices a dead peer within about this. It is also
-     * the longest pause (a garbage collection, an overloaded host) a process survives: a longer one closes its
-     * Aeron client for good. 2 s proved too short for a server loading PyTorch's libraries on 2 busy cores.
+     * the longest pause (a garbage collection, an overloaded host) a process's Aeron client survives: a longer one
+     * closes it for good (a server then starts its transport again). 2 s proved too short for a server loading
+     * PyTorch's libraries on 2 busy cores.
      */
     public static final String LIVENESS_TIMEOUT_PROP_NAME = "bitfusion.transport.liveness.timeout.ms";
     public static final long LIVENESS_TIMEOUT_MS_DEFAULT = 5000;
+
+    /**
+     * How long a peer's streams may stay silent (no data, no heartbeat, no status message) before the media
+     * driver drops them: how soon a killed peer is noticed. Unset, it is the liveness timeout; a server sets it
+     * shorter, so a dead client's slice is freed within seconds, while a live peer's driver beats every 100 ms.
+     */
+    public static final String PEER_TIMEOUT_PROP_NAME = "bitfusion.transport.peer.timeout.ms";
 
     /** UDP MTU. Loopback endpoints use the largest datagram Aeron allows unless this is set. */
     public static final String UDP_MTU_PROP_NAME = "bitfusion.transport.udp.mtu";
@@ -41,6 +49,7 @@ public final class TransportSettings
     private boolean lowLatency = "low-latency".equals(System.getProperty(PROFILE_PROP_NAME, PROFILE_DEFAULT));
     private long livenessTimeoutNs = TimeUnit.MILLISECONDS.toNanos(
         Long.getLong(LIVENESS_TIMEOUT_PROP_NAME, LIVENESS_TIMEOUT_MS_DEFAULT));
+    private long peerTimeoutNs = TimeUnit.MILLISECONDS.toNanos(Long.getLong(PEER_TIMEOUT_PROP_NAME, 0));
     private int udpMtu = Integer.getInteger(UDP_MTU_PROP_NAME, 0);
     private int termLength = Integer.getInteger(TERM_LENGTH_PROP_NAME, TERM_LENGTH_DEFAULT);
 
@@ -89,6 +98,33 @@ public final class TransportSettings
         return livenessTimeoutNs;
     }
 
+    /**
+     * @param peerTimeoutNs how long a peer's streams may stay silent; 0 for the liveness timeout.
+     * @return this for a fluent API.
+     */
+    public TransportSettings peerTimeoutNs(final long peerTimeoutNs)
+    {
+        this.peerTimeoutNs = peerTimeoutNs;
+        return this;
+    }
+
+    /**
+     * @return how long a peer's streams may stay silent, once concluded.
+     */
+    public long peerTimeoutNs()
+    {
+        return peerTimeoutNs;
+    }
+
+    /**
+     * @return true when the peer timeout was set, by property or in code (or by {@link #conclude()}), rather than
+     * left to default to the liveness one.
+     */
+    public boolean hasPeerTimeout()
+    {
+        return peerTimeoutNs > 0;
+    }
+
     public TransportSettings termLength(final int termLength)
     {
         this.termLength = termLength;
@@ -127,6 +163,14 @@ public final class TransportSettings
         if (livenessTimeoutNs < TimeUnit.MILLISECONDS.toNanos(100))
         {
             throw new IllegalArgumentException("liveness timeout below 100 ms: " + livenessTimeoutNs + " ns");
+        }
+        if (peerTimeoutNs <= 0 || peerTimeoutNs > livenessTimeoutNs)
+        {
+            peerTimeoutNs = livenessTimeoutNs;
+        }
+        if (peerTimeoutNs < TimeUnit.MILLISECONDS.toNanos(100))
+        {
+            throw new IllegalArgumentException("peer timeout below 100 ms: " + peerTimeoutNs + " ns");
         }
         if (Integer.bitCount(termLength) != 1 || termLength < 64 * 1024)
         {

@@ -27,6 +27,20 @@ class TransportSettingsTest
     }
 
     @Test
+    void shouldTakeTheLivenessTimeoutAsPeerTimeoutUnlessAShorterOneIsSet()
+    {
+        final TransportSettings unset = new TransportSettings().aeronDirectoryName("/tmp/x").conclude();
+        assertEquals(unset.livenessTimeoutNs(), unset.peerTimeoutNs());
+
+        final TransportSettings shorter = new TransportSettings().aeronDirectoryName("/tmp/x").peerTimeoutNs(1_500_000_000L);
+        assertTrue(shorter.hasPeerTimeout());
+        assertEquals(1_500_000_000L, shorter.conclude().peerTimeoutNs());
+
+        final TransportSettings tooShort = new TransportSettings().aeronDirectoryName("/tmp/x").peerTimeoutNs(1000);
+        assertThrows(IllegalArgumentException.class, tooShort::conclude);
+    }
+
+    @Test
     void shouldUseTheLargestMtuOnLoopbackAndAeronsDefaultElsewhere()
     {
         final TransportSettings settings = new TransportSettings();

@@ -3,14 +3,18 @@ package dev.bitfusion.agent.wire;
 import dev.bitfusion.transport.AeronTransport;
 import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.OwnerLock;
 import dev.bitfusion.transport.TransportSettings;
 import io.aeron.ConcurrentPublication;
 import io.aeron.ExclusivePublication;
 import io.aeron.Subscription;
+import org.agrona.CloseHelper;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -23,7 +27,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * named. Aeron pairs one response publication with one reply subscription, so each exchange (a control query, a
  * session) has a subscription of its own.
  * <p>
- * Thread safety: immutable once made; {@link #close()} once, from one thread.
+ * Over IPC each reply subscription comes with a lock file held for the process's life
+ * ({@link OwnerLock#ipcClientFile}, named by the reply stream): the server's driver notices a dead IPC client only
+ * after its client liveness timeout, which also bounds the pauses the server itself survives; the lock tells the
+ * server's session at once that its client's process is gone.
+ * <p>
+ * Thread safety: channels are added from one thread at a time; {@link #close()} once, from one thread.
  */
 public final class ClientLink implements AutoCloseable
 {
@@ -31,6 +40,7 @@ public final class ClientLink implements AutoCloseable
     private final Endpoint server;
     private final boolean ipc;
     private final String ipcChannel;
+    private final List<OwnerLock> processLocks = new ArrayList<>();
 
     private ClientLink(final AeronTransport transport, final Endpoint server, final boolean ipc)
     {
@@ -50,17 +60,33 @@ public final class ClientLink implements AutoCloseable
     {
         final String serverDirectory = TransportSettings.defaultAeronDirectory("server-" + server.port());
         final boolean serverIsLocal = Endpoint.isLoopback(server.host()) || isLocalAddress(server.host());
-        final boolean useIpc = transport.equals("ipc") ||
-            (transport.equals("auto") && serverIsLocal && AeronTransport.isDriverActive(serverDirectory));
-        if (useIpc)
+        if (transport.equals("ipc"))
         {
-            return new ClientLink(
-                AeronTransport.connect(new TransportSettings().aeronDirectoryName(serverDirectory)), server, true);
+            return ipc(server, serverDirectory);
+        }
+        if (transport.equals("auto") && serverIsLocal && AeronTransport.isDriverActive(serverDirectory))
+        {
+            try
+            {
+                return ipc(server, serverDirectory);
+            }
+            catch (final RuntimeException ex)
+            {
+                // The server's driver stopped or restarted between the look and the connect: UDP still reaches it.
+                System.err.println("bitfusion: shared memory with the server at " + server + " failed (" +
+                    ex.getMessage() + "); using UDP");
+            }
         }
         final TransportSettings settings = new TransportSettings().aeronDirectoryName(
             TransportSettings.defaultAeronDirectory(purpose + "-" + ProcessHandle.current().pid() + "-" +
             Long.toHexString(ThreadLocalRandom.current().nextLong())));
         return new ClientLink(AeronTransport.launchEmbedded(settings), server, false);
+    }
+
+    private static ClientLink ipc(final Endpoint server, final String serverDirectory)
+    {
+        return new ClientLink(
+            AeronTransport.connect(new TransportSettings().aeronDirectoryName(serverDirectory)), server, true);
     }
 
     private static boolean isLocalAddress(final String host)
@@ -86,6 +112,10 @@ public final class ClientLink implements AutoCloseable
      */
     public Subscription addReplySubscription(final int streamId)
     {
+        if (ipc)
+        {
+            holdProcessLock(streamId);
+        }
         return transport.aeron().addSubscription(ipc ? ipcChannel : ChannelUris.udpReplies(server), streamId);
     }
 
@@ -107,6 +137,26 @@ public final class ClientLink implements AutoCloseable
         return transport.aeron().addExclusivePublication(requestChannel(replies), streamId);
     }
 
+    /**
+     * Without a lock (none can be made, or the file is taken) the server relies on its driver alone.
+     */
+    private void holdProcessLock(final int replyStreamId)
+    {
+        try
+        {
+            final OwnerLock lock = OwnerLock.acquire(
+                OwnerLock.ipcClientFile(transport.settings().aeronDirectoryName(), replyStreamId));
+            if (lock != null)
+            {
+                processLocks.add(lock);
+            }
+        }
+        catch (final IOException ignored)
+        {
+            // Best effort, as said above.
+        }
+    }
+
     private String requestChannel(final Subscription replies)
     {
         return ipc ? ipcChannel : ChannelUris.udpRequests(server, transport.settings(), replies.registrationId());
@@ -122,6 +172,7 @@ public final class ClientLink implements AutoCloseable
 
     public void close()
     {
-        transport.close();
+        CloseHelper.quietClose(transport);
+        CloseHelper.quietCloseAll(processLocks);
     }
 }

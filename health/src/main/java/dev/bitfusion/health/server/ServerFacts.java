@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param bandwidthBytesPerSec measured host-to-device copy bandwidth, or a negative value when not measured.
  * @param hostChecks           the server's own host checks, from
  *                             {@link dev.bitfusion.health.LocalHealth#hostChecks}, appended to its section.
+ * @param clientAddress        this client's own address on its route to the server, or null when unknown.
+ * @param observedClientAddress the address the server saw the client's query come from (after any NAT), or null
+ *                             when it did not say (over IPC, or a server that does not tell).
  */
 public record ServerFacts(
     ServerAddress address,
@@ -38,7 +41,9 @@ public record ServerFacts(
     long hostMemoryBytes,
     long latencyNs,
     double bandwidthBytesPerSec,
-    List<CheckResult> hostChecks)
+    List<CheckResult> hostChecks,
+    String clientAddress,
+    String observedClientAddress)
 {
     /**
      * Validates the fields and copies the lists.
@@ -55,6 +60,8 @@ public record ServerFacts(
      * @param latencyNs            measured round trip.
      * @param bandwidthBytesPerSec measured bandwidth.
      * @param hostChecks           the server's own host checks.
+     * @param clientAddress        this client's own address towards the server, or null.
+     * @param observedClientAddress the client's address as the server sees it, or null.
      */
     public ServerFacts
     {

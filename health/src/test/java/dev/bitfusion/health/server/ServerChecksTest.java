@@ -9,6 +9,7 @@ import java.util.List;
 import static dev.bitfusion.health.server.ServerFactsFixtures.CLIENT;
 import static dev.bitfusion.health.server.ServerFactsFixtures.a100;
 import static dev.bitfusion.health.server.ServerFactsFixtures.cuda;
+import static dev.bitfusion.health.server.ServerFactsFixtures.seeingClient;
 import static dev.bitfusion.health.server.ServerFactsFixtures.withGpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -31,7 +32,33 @@ class ServerChecksTest
     private static ServerFacts versions(final String driver, final int cuda, final int protocol)
     {
         return new ServerFacts(ServerFactsFixtures.ADDRESS, BackendKind.CUDA, "0.2.0", protocol, driver, cuda,
-            List.of(a100(0)), null, -1, -1, -1, List.of());
+            List.of(a100(0)), null, -1, -1, -1, List.of(), null, null);
+    }
+
+    @Test
+    void shouldPassNatCheckWhenServerSeesClientAtItsOwnAddress()
+    {
+        assertResult(HealthStatus.PASS, "Seen at its own address 10.0.0.5: no NAT in between",
+            LinkChecks.nat(seeingClient("10.0.0.5", "10.0.0.5")));
+    }
+
+    @Test
+    void shouldReportNatAsInfoWhenServerSeesClientAtAnotherAddress()
+    {
+        final CheckResult result = LinkChecks.nat(seeingClient("10.200.0.2", "10.100.0.1"));
+
+        assertEquals("client address as the server sees it (NAT)", result.name());
+        assertResult(HealthStatus.INFO, "Seen as 10.100.0.1, not as its own address 10.200.0.2: NAT in between; " +
+            "replies come back on the path this client opened, so it needs no inbound port", result);
+    }
+
+    @Test
+    void shouldSkipNatCheckWhenEitherAddressIsUnknown()
+    {
+        assertResult(HealthStatus.SKIPPED, "The server did not say which address it sees this client at",
+            LinkChecks.nat(seeingClient("10.0.0.5", null)));
+        assertResult(HealthStatus.SKIPPED, "Seen as 10.0.0.5; this client's own address towards the server is unknown",
+            LinkChecks.nat(seeingClient(null, "10.0.0.5")));
     }
 
     @Test
@@ -126,7 +153,7 @@ class ServerChecksTest
         assertResult(HealthStatus.PASS, "Measured 20.0 µs", fast);
 
         final ServerFacts slow = new ServerFacts(ServerFactsFixtures.ADDRESS, BackendKind.CUDA, "0.1.0", 3,
-            "550.54.15", 12040, List.of(a100(0)), null, -1, 123_456, -1, List.of());
+            "550.54.15", 12040, List.of(a100(0)), null, -1, 123_456, -1, List.of(), null, null);
         assertResult(HealthStatus.MARGINAL, "Measured 123.5 µs", LinkChecks.latency(slow, 50_000));
         assertResult(HealthStatus.SKIPPED, "Bandwidth not measured", LinkChecks.bandwidth(slow, 1e9));
     }
@@ -164,7 +191,7 @@ class ServerChecksTest
     {
         assertEquals(HealthStatus.PASS, GpuChecks.shadowMemory(cuda(List.of(a100(0), a100(1)))).status());
         final ServerFacts small = new ServerFacts(ServerFactsFixtures.ADDRESS, BackendKind.CUDA, "0.1.0", 3,
-            "550.54.15", 12040, List.of(a100(0), a100(1)), true, 32L << 30, -1, -1, List.of());
+            "550.54.15", 12040, List.of(a100(0), a100(1)), true, 32L << 30, -1, -1, List.of(), null, null);
         assertEquals(HealthStatus.MARGINAL, GpuChecks.shadowMemory(small).status());
         assertEquals(HealthStatus.FATAL, GpuChecks.gpuCount(cuda(List.of())).status());
     }

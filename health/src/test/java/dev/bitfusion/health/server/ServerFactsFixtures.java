@@ -11,6 +11,8 @@ final class ServerFactsFixtures
 {
     static final ServerAddress ADDRESS = ServerAddress.parse("172.16.31.206:56001");
     static final ClientInfo CLIENT = new ClientInfo("0.1.0", 3);
+    /** The client's address, seen by the server as it is: no NAT. */
+    static final String CLIENT_ADDRESS = "172.16.31.20";
 
     private ServerFactsFixtures()
     {
@@ -25,7 +27,7 @@ final class ServerFactsFixtures
     static ServerFacts cuda(final List<GpuFacts> gpus)
     {
         return new ServerFacts(ADDRESS, BackendKind.CUDA, "0.1.0", 3, "550.54.15", 12040, gpus, true,
-            256L << 30, 20_000, 9.5e9, List.of());
+            256L << 30, 20_000, 9.5e9, List.of(), CLIENT_ADDRESS, CLIENT_ADDRESS);
     }
 
     static ServerFacts emulated()
@@ -33,11 +35,25 @@ final class ServerFactsFixtures
         final GpuFacts gpu = new GpuFacts(0, "Emulated GPU", 4L << 30, GpuFacts.UNKNOWN, EccState.UNSUPPORTED,
             GpuFacts.UNKNOWN, GpuFacts.UNKNOWN, ComputeMode.DEFAULT, GpuFacts.UNKNOWN, GpuFacts.UNKNOWN, false, true);
         return new ServerFacts(ADDRESS, BackendKind.EMULATED, "0.1.0", 3, null, 12040, List.of(gpu), null,
-            16L << 30, 30_000, 2.0e9, List.of());
+            16L << 30, 30_000, 2.0e9, List.of(), CLIENT_ADDRESS, CLIENT_ADDRESS);
     }
 
     static ServerFacts withGpu(final GpuFacts gpu)
     {
         return cuda(List.of(gpu));
+    }
+
+    /**
+     * @param clientAddress         the client's own address towards the server, or null.
+     * @param observedClientAddress the client's address as the server saw it, or null.
+     * @return a healthy CUDA server that saw the client at that address.
+     */
+    static ServerFacts seeingClient(final String clientAddress, final String observedClientAddress)
+    {
+        final ServerFacts facts = cuda(List.of(a100(0)));
+        return new ServerFacts(facts.address(), facts.backend(), facts.bitfusionVersion(), facts.protocolVersion(),
+            facts.driverVersion(), facts.cudaDriverVersion(), facts.gpus(), facts.p2pSupported(),
+            facts.hostMemoryBytes(), facts.latencyNs(), facts.bandwidthBytesPerSec(), facts.hostChecks(),
+            clientAddress, observedClientAddress);
     }
 }

@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Answers {@code HealthQuery} on the control stream with {@code HealthFacts}: whether the client's token
  * is accepted, the backend and driver versions, each GPU's memory, sensors and link where the backend
- * knows them, and the server's own host checks ({@link LocalHealth#hostChecks}).
+ * knows them, the server's own host checks ({@link LocalHealth#hostChecks}), and the address the query came
+ * from as the server sees it, so the client can tell whether a NAT lies between them.
  * <p>
  * The query is answered whatever protocol version the client speaks, so that {@code bitfusion health}
  * can report a mismatch instead of a silent server. Nothing is invented: a number the backend cannot
@@ -46,11 +47,12 @@ import java.util.concurrent.TimeUnit;
  *                                  gpus[index, memory, temperature, ECC, compute mode, link widths,
  *                                       stream mem ops, host pointer on device, name],
  *                                  hostChecks[group, name, status, detail],
- *                                  backend, bitfusionVersion, driverVersion, message
+ *                                  backend, bitfusionVersion, driverVersion, message,
+ *                                  observedClientAddress
  * </pre>
  * A server with a token answers a query that does not prove it with "who it is" only: its protocol version
  * and why the query was refused, in no more bytes than the query had (no amplification), at once from the control
- * thread. Host checks run {@code dmesg} and read {@code /sys}, which may take seconds, so an accepted query is
+ * thread; it leaves the observed address empty, giving every byte it may send to the reason. Host checks run {@code dmesg} and read {@code /sys}, which may take seconds, so an accepted query is
  * answered by a worker thread of its own; a flood of queries is dropped beyond a short queue rather than held.
  * <p>
  * Thread safety: {@link #onHealthQuery} on the control thread only; {@link #encodeFacts} from any one
@@ -157,6 +159,7 @@ public final class HealthResponder
      * @param blockLength   from the header.
      * @param version       from the header.
      * @param replyChannel  the channel back to the client.
+     * @param clientAddress the query's source address as the server sees it, or null over IPC.
      * @param requestLength the whole message's length: a refusal is no longer.
      * @param malformed     why the query's lengths cannot be trusted, or null when they were checked and can: then
      *                      only its fixed fields are read, and it is refused.
@@ -167,6 +170,7 @@ public final class HealthResponder
         final int blockLength,
         final int version,
         final String replyChannel,
+        final String clientAddress,
         final int requestLength,
         final String malformed)
     {
@@ -198,7 +202,7 @@ public final class HealthResponder
                 try
                 {
                     final ExpandableArrayBuffer reply = new ExpandableArrayBuffer(4096);
-                    final int length = encodeFacts(correlationId, reply);
+                    final int length = encodeFacts(correlationId, clientAddress, reply);
                     sender.send(replyChannel, replyStreamId, reply, length);
                 }
                 catch (final RuntimeException ex)
@@ -245,12 +249,13 @@ public final class HealthResponder
         encoder.hostChecksCount(0);
         encoder.backend("").bitfusionVersion("").driverVersion("");
         final int room = maxLength - MessageHeaderEncoder.ENCODED_LENGTH - encoder.encodedLength() -
-            HealthFactsEncoder.messageHeaderLength();
+            HealthFactsEncoder.messageHeaderLength() - HealthFactsEncoder.observedClientAddressHeaderLength();
         if (room < 0)
         {
             return 0;
         }
         encoder.message(why.substring(0, Math.min(why.length(), room)));
+        encoder.observedClientAddress("");
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
     }
 
@@ -258,10 +263,11 @@ public final class HealthResponder
      * Probe the backend and the host and encode the answer to an accepted query, header included.
      *
      * @param correlationId the query's.
+     * @param clientAddress the query's source address as the server sees it, or null over IPC.
      * @param buffer        where to encode.
      * @return the encoded length.
      */
-    public int encodeFacts(final long correlationId, final MutableDirectBuffer buffer)
+    public int encodeFacts(final long correlationId, final String clientAddress, final MutableDirectBuffer buffer)
     {
         final HealthFactsEncoder encoder = new HealthFactsEncoder()
             .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
@@ -310,7 +316,8 @@ public final class HealthResponder
         encoder.backend(backend.kind())
             .bitfusionVersion(BitfusionVersion.current())
             .driverVersion(emulated ? "" : nvidiaDriverVersion())
-            .message("");
+            .message("")
+            .observedClientAddress(null == clientAddress ? "" : clientAddress);
         return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
     }
 

@@ -45,6 +45,7 @@ class HealthResponderTest
     private Path tokenFile;
 
     private static final int REPLY_STREAM = 7;
+    private static final String CLIENT_ADDRESS = "10.100.0.1";
     private int lastQueryLength;
     private int lastReplyLength;
 
@@ -105,6 +106,7 @@ class HealthResponderTest
         assertTrue(bitfusionVersion.matches("\\d+\\.\\d+\\.\\d+.*"), bitfusionVersion);
         assertEquals("", facts.driverVersion());
         assertEquals("", facts.message());
+        assertEquals(CLIENT_ADDRESS, facts.observedClientAddress());
     }
 
     @Test
@@ -120,6 +122,8 @@ class HealthResponderTest
         facts.skipDriverVersion();
         final String message = facts.message();
         assertTrue(message.startsWith("the token does not match"), message);
+        // A stranger learns who the server is and why, nothing more.
+        assertEquals("", facts.observedClientAddress());
         assertTrue(lastReplyLength <= lastQueryLength,
             "a refusal of " + lastReplyLength + " bytes to a query of " + lastQueryLength);
     }
@@ -164,7 +168,7 @@ class HealthResponderTest
             .putPadding(new byte[192], 0, 192);
         lastQueryLength = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
         responder.onHealthQuery(query, MessageHeaderEncoder.ENCODED_LENGTH, encoder.sbeBlockLength(),
-            encoder.sbeSchemaVersion(), "aeron:ipc", lastQueryLength, null);
+            encoder.sbeSchemaVersion(), "aeron:udp?endpoint=10.100.0.2:56001", CLIENT_ADDRESS, lastQueryLength, null);
 
         final UnsafeBuffer buffer = reply.orTimeout(10, TimeUnit.SECONDS).join();
         lastReplyLength = buffer.capacity();
