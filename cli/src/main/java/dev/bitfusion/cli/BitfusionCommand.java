@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
         RunCommand.class,
         HealthCommand.class,
         LocalHealthCommand.class,
+        WebhookCommand.class,
+        NodeCapacityCommand.class,
+        VersionCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class BitfusionCommand implements Runnable

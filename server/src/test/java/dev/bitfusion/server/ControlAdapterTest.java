@@ -331,9 +331,12 @@ class ControlAdapterTest
         request.putInt(limit, 5000, order);
         request.setMemory(limit + 4, 5000, (byte)'x');
         limit += 4 + 5000;
-        request.putInt(limit, 0, order);
-        limit += 4;
-        limit += request.putStringAscii(limit, REPLY_CHANNEL, order);
+        // The client's public key, its proof and the padding: empty.
+        for (int i = 0; i < 3; i++)
+        {
+            request.putInt(limit, 0, order);
+            limit += 4;
+        }
         send(controlRequests, limit);
 
         final SessionOpenReplyDecoder reply = awaitOpenReply();
