@@ -11,9 +11,10 @@
 # in the local containers storage. BITFUSION_DEBIAN_MIRROR picks the mirror; a root filesystem already made
 # under target/image/rootfs is reused (delete it to start over).
 #
-# Layout: /opt/bitfusion/{bin/bitfusion, lib/*.jar, jre/, lib64/libcuda.so.1}; /usr/local/bin/bitfusion links to
-# the launcher; the user is bitfusion (uid 10001, gid 0: runs under any uid OpenShift-style). The image carries
-# no NVIDIA software: a GPU server gets the driver from its host (the NVIDIA container toolkit mounts it).
+# Layout: /opt/bitfusion/{bin/bitfusion, lib/*.jar, bitfusion-agent.jar, jre/, lib64/libcuda.so.1};
+# /usr/local/bin/bitfusion links to the launcher; the user is bitfusion (uid 10001, gid 0: runs under any uid
+# OpenShift-style). The image carries no NVIDIA software: a GPU server gets the driver from its host (the NVIDIA
+# container toolkit mounts it).
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)"
 out="$root/target/image"
@@ -47,13 +48,15 @@ fi
 echo "build-image: root filesystem ready ($(du -sh --exclude=.complete "$rootfs" | cut -f1), $((SECONDS - start)) s)"
 
 # 2. The payload: the Java runtime bitfusion needs (scripts/make-jre.sh: jdeps over the jars, jlink), the jars,
-#    the launcher, and our libcuda.so.1 for programs started without bitfusion run.
+#    the Java agent beside lib/ (where bitfusion run looks for it, to hand it to JVM programs), the launcher, and
+#    our libcuda.so.1 for programs started without bitfusion run.
 payload="$out/payload"
 rm -rf "$payload"
 mkdir -p "$payload/bin" "$payload/lib" "$payload/lib64"
 "$root/scripts/make-jre.sh" >/dev/null
 cp -a "$root/target/jre" "$payload/jre"
 cp "$lib"/*.jar "$payload/lib/"
+cp "$root/cli/target/bitfusion-agent.jar" "$payload/bitfusion-agent.jar"
 cp "$root/bin/bitfusion" "$payload/bin/bitfusion"
 cp "$root/native-bridge/target/native/libcuda.so.1" "$payload/lib64/libcuda.so.1"
 ln -s libcuda.so.1 "$payload/lib64/libcuda.so"

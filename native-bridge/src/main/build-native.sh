@@ -21,6 +21,14 @@ gcc -shared -fPIC -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fvisibi
     -o "$out/libcuda.so.1" \
     "$module"/src/main/c/*.c "$gen/driver_exports.c" "$gen/cuda_errors.c" "$gen/forwarded_calls.c" -ldl -lpthread
 ln -sf libcuda.so.1 "$out/libcuda.so"
-# Packaged in the jar so `bitfusion run` finds the library that matches its classes.
-cp "$out/libcuda.so.1" "$resources/libcuda.so.1"
-echo "native-bridge: built $out/libcuda.so.1 ($(nm -D --defined-only "$out/libcuda.so.1" | grep -c ' T \| W ') exported functions)"
+# The NVML stand-in: its generated exports call through our libcuda.so.1's JVM, which it links (DT_NEEDED by
+# SONAME, so it binds to whichever of our libcuda.so.1 the process has loaded).
+gcc -shared -fPIC -O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fvisibility=hidden \
+    -Wl,-soname,libnvidia-ml.so.1 -Wl,--no-undefined -Wl,-rpath,'$ORIGIN' \
+    -I"$module/src/main/c" -I"$module/src/main/nvml" -I"$gen" -I"$java_home/include" -I"$java_home/include/linux" \
+    -o "$out/libnvidia-ml.so.1" "$module"/src/main/nvml/*.c "$gen/nvml_calls.c" -L"$out" -l:libcuda.so.1
+ln -sf libnvidia-ml.so.1 "$out/libnvidia-ml.so"
+# Packaged in the jar so `bitfusion run` and the Java agent find the libraries that match their classes.
+cp "$out/libcuda.so.1" "$out/libnvidia-ml.so.1" "$resources/"
+echo "native-bridge: built $out/libcuda.so.1 ($(nm -D --defined-only "$out/libcuda.so.1" | grep -c ' T \| W ') exported functions)" \
+    "and $out/libnvidia-ml.so.1 ($(nm -D --defined-only "$out/libnvidia-ml.so.1" | grep -c ' T \| W ') NVML functions)"

@@ -36,7 +36,10 @@ extern const int bf_symbol_count;
 int bf_unimplemented(const char *name, int index);
 
 /** Whether BITFUSION_TRACE is set: then every lookup and private-table request is logged to stderr. */
-int bf_trace_enabled(void);
+BF_EXPORT int bf_trace_enabled(void);
+
+/** Turns the trace on where BITFUSION_TRACE did not: the Java agent's trace option, read when it loads us. */
+void bf_set_trace(int enabled);
 
 /**
  * Look an API name up as cuGetProcAddress does: the newest ABI introduced at or before cuda_version.

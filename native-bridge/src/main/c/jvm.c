@@ -1,13 +1,21 @@
 /*
- * JVM bootstrap: the client runtime (the agent's RemoteDriver) runs in a JVM created inside the
- * application process on the first driver call. libjvm is found at run time (BITFUSION_JAVA_HOME, JAVA_HOME,
- * or the java on PATH), never linked at build time, so the library does not carry the build machine's JDK
- * path. Every trampoline of DriverBridge is resolved when the JVM starts, so a class path that does not
- * match this library fails the start with one line rather than a call later.
+ * The JVM the client runtime (the agent's RemoteDriver) runs in. Three ways to one:
+ * - loaded by the Java agent (System.load in premain): JNI_OnLoad receives the running JVM and the agent's
+ *   class loader is the one that finds DriverBridge, so the bridge links there and then; the agent closes the
+ *   sessions from a shutdown hook of its own, after the application's.
+ * - loaded by an application that already runs a JVM, without the agent (JCuda's native library asks for
+ *   libcuda.so.1): the libjvm already mapped into the process is found first and joined, never a second one
+ *   (a second libjvm in one process crashes it); DriverBridge must then be on the application's class path.
+ * - loaded by a native program: a JVM is created on the first forwarded call, from libjvm found at run time
+ *   (BITFUSION_JAVA_HOME, JAVA_HOME, or the java on PATH), never linked at build time, so the library does
+ *   not carry the build machine's JDK path; the sessions close at exit.
+ * Every trampoline of DriverBridge is resolved when the bridge links, so a class path that does not match
+ * this library fails the start with one line rather than a call later.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +34,11 @@ typedef jint (*created_vms_fn)(JavaVM **, jsize, jsize *);
 jclass bf_bridge_class;
 
 static pthread_once_t start_once = PTHREAD_ONCE_INIT;
+static pthread_once_t detach_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t detach_key;
 static JavaVM *vm;
+/* Whether DriverBridge is resolved: by JNI_OnLoad under the agent, else by the first call. */
+static volatile int linked;
 static volatile int start_status = CUDA_ERROR_NOT_INITIALIZED;
 static volatile int started;
 static volatile int forked_child;
@@ -93,6 +104,12 @@ static void detach_thread(void *value)
     }
 }
 
+static void make_detach_key(void)
+{
+    pthread_key_create(&detach_key, detach_thread);
+}
+
+/* Only for a JVM the bridge created: a JVM the application runs closes the sessions from a shutdown hook. */
 static void on_exit_shutdown(void)
 {
     JNIEnv *env;
@@ -132,26 +149,23 @@ void JNICALL bf_call_stream_callback(JNIEnv *env, jclass bridge, jlong callback,
     ((void (*)(void *, CUresult, void *))(intptr_t)callback)((void *)(intptr_t)stream, status, (void *)(intptr_t)userData);
 }
 
-static jclass global_class(JNIEnv *env, const char *name)
+/*
+ * The Java half of the bridge, found through the class loader of the calling context (the agent's, inside
+ * JNI_OnLoad), its trampolines resolved and its natives registered.
+ */
+static int link_bridge(JNIEnv *env, int quiet)
 {
-    jclass local = (*env)->FindClass(env, name);
+    jclass local = (*env)->FindClass(env, BRIDGE_CLASS);
     if (local == NULL)
     {
         (*env)->ExceptionClear(env);
-        fail("class not found on BITFUSION_CLASSPATH", name);
-        return NULL;
-    }
-    return (jclass)(*env)->NewGlobalRef(env, local);
-}
-
-/* The Java half of the bridge: every trampoline, and the natives it calls back through. */
-static int link_bridge(JNIEnv *env)
-{
-    bf_bridge_class = global_class(env, BRIDGE_CLASS);
-    if (bf_bridge_class == NULL)
-    {
+        if (!quiet)
+        {
+            fail("the running JVM does not have the bridge's classes", "start it with -javaagent:bitfusion-agent.jar");
+        }
         return 0;
     }
+    bf_bridge_class = (jclass)(*env)->NewGlobalRef(env, local);
     for (int i = 0; i < bf_java_method_count; i++)
     {
         bf_java_method_ids[i] = (*env)->GetStaticMethodID(env, bf_bridge_class, bf_java_methods[i].name,
@@ -170,13 +184,84 @@ static int link_bridge(JNIEnv *env)
         fail("cannot register the bridge's natives", BRIDGE_CLASS);
         return 0;
     }
+    linked = 1;
     return 1;
 }
 
-/* Runs on its own thread: the primordial thread's stack is not one the JVM can guard. */
-static void *create_vm(void *unused)
+/* Whether a system property is "true" (the agent publishes its layered options that way). */
+static int system_property_set(JNIEnv *env, const char *name)
 {
-    (void)unused;
+    jclass system = (*env)->FindClass(env, "java/lang/System");
+    jmethodID get = system == NULL ? NULL :
+        (*env)->GetStaticMethodID(env, system, "getProperty", "(Ljava/lang/String;)Ljava/lang/String;");
+    jstring key = get == NULL ? NULL : (*env)->NewStringUTF(env, name);
+    jstring value = key == NULL ? NULL : (jstring)(*env)->CallStaticObjectMethod(env, system, get, key);
+    int set = 0;
+    if (value != NULL)
+    {
+        const char *text = (*env)->GetStringUTFChars(env, value, NULL);
+        set = text != NULL && strcmp(text, "true") == 0;
+        (*env)->ReleaseStringUTFChars(env, value, text);
+    }
+    (*env)->ExceptionClear(env);
+    return set;
+}
+
+/*
+ * Loaded by System.load (the Java agent): join this JVM and link through the loading class's loader. A
+ * library loaded by a class that cannot see DriverBridge stays unlinked and links on its first call.
+ */
+JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *loaded_by, void *reserved)
+{
+    (void)reserved;
+    JNIEnv *env;
+    if ((*loaded_by)->GetEnv(loaded_by, (void **)&env, JNI_VERSION_10) != JNI_OK)
+    {
+        return JNI_VERSION_10;
+    }
+    vm = loaded_by;
+    if (link_bridge(env, 1))
+    {
+        bf_set_trace(system_property_set(env, "bitfusion.trace"));
+    }
+    return JNI_VERSION_10;
+}
+
+static int find_mapped_libjvm(struct dl_phdr_info *info, size_t size, void *found)
+{
+    (void)size;
+    const char *name = info->dlpi_name;
+    const size_t length = name == NULL ? 0 : strlen(name);
+    if (length >= 10 && strcmp(name + length - 10, "/libjvm.so") == 0)
+    {
+        snprintf((char *)found, PATH_MAX, "%s", name);
+        return 1;
+    }
+    return 0;
+}
+
+/* The JVM already running in this process, whatever loaded it; NULL when there is none. */
+static JavaVM *running_vm(void)
+{
+    char path[PATH_MAX] = "";
+    if (!dl_iterate_phdr(find_mapped_libjvm, path))
+    {
+        return NULL;
+    }
+    void *library = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    created_vms_fn created_vms = library == NULL ? NULL : (created_vms_fn)dlsym(library, "JNI_GetCreatedJavaVMs");
+    JavaVM *running = NULL;
+    jsize count = 0;
+    if (created_vms == NULL || created_vms(&running, 1, &count) != JNI_OK || count != 1)
+    {
+        return NULL;
+    }
+    return running;
+}
+
+/* A JVM of the bridge's own, inside a native program. */
+static JNIEnv *create_embedded_vm(void)
+{
     char home[PATH_MAX];
     if (find_java_home(home, sizeof(home)) != 0)
     {
@@ -191,19 +276,77 @@ static void *create_vm(void *unused)
         fail("cannot load libjvm", dlerror());
         return NULL;
     }
-    created_vms_fn created_vms = (created_vms_fn)dlsym(library, "JNI_GetCreatedJavaVMs");
     create_vm_fn create = (create_vm_fn)dlsym(library, "JNI_CreateJavaVM");
-    if (created_vms == NULL || create == NULL)
+    if (create == NULL)
     {
         fail("libjvm lacks the invocation API", libjvm);
         return NULL;
     }
-
-    JNIEnv *env = NULL;
-    jsize existing = 0;
-    if (created_vms(&vm, 1, &existing) == JNI_OK && existing == 1)
+    const char *class_path = getenv("BITFUSION_CLASSPATH");
+    if (class_path == NULL || *class_path == '\0')
     {
-        /* The application is itself a JVM (JCuda and friends): join it, the class path must hold the agent. */
+        fail("BITFUSION_CLASSPATH is not set", "start the program with `bitfusion run -- PROGRAM`");
+        return NULL;
+    }
+    static char class_path_option[1 << 16];
+    snprintf(class_path_option, sizeof(class_path_option), "-Djava.class.path=%s", class_path);
+    JavaVMOption options[MAX_OPTIONS];
+    memset(options, 0, sizeof(options));
+    int count = 0;
+    options[count++].optionString = class_path_option;
+    options[count++].optionString = "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED";
+    options[count++].optionString = "--add-opens=java.base/java.nio=ALL-UNNAMED";
+    options[count++].optionString = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
+    /* The application owns SIGINT/SIGTERM/SIGQUIT; the JVM must not turn them into its own shutdown. */
+    options[count++].optionString = "-Xrs";
+    options[count++].optionString = "-XX:+UseSerialGC";
+    const char *extra = getenv("BITFUSION_JVM_OPTS");
+    if (extra != NULL)
+    {
+        count = add_split_options(options, count, strdup(extra));
+    }
+    JavaVMInitArgs args;
+    args.version = JNI_VERSION_10;
+    args.nOptions = count;
+    args.options = options;
+    args.ignoreUnrecognized = JNI_FALSE;
+    JNIEnv *env = NULL;
+    /*
+     * bitfusion run hands JVM programs the Java agent through JAVA_TOOL_OPTIONS, which every JVM reads: this
+     * JVM is the bridge's own and needs no agent (nor the line the JVM prints when it picks them up). It is
+     * hidden while the JVM starts, at the program's first CUDA call, and put back.
+     */
+    char *tool_options = getenv("JAVA_TOOL_OPTIONS") == NULL ? NULL : strdup(getenv("JAVA_TOOL_OPTIONS"));
+    if (tool_options != NULL)
+    {
+        unsetenv("JAVA_TOOL_OPTIONS");
+    }
+    const jint created = create(&vm, (void **)&env, &args);
+    if (tool_options != NULL)
+    {
+        setenv("JAVA_TOOL_OPTIONS", tool_options, 1);
+        free(tool_options);
+    }
+    if (created != JNI_OK)
+    {
+        fail("JNI_CreateJavaVM failed", libjvm);
+        vm = NULL;
+        return NULL;
+    }
+    return env;
+}
+
+/* Runs on its own thread: the primordial thread's stack is not one a JVM the bridge creates can guard. */
+static void *start_runtime(void *embedded_out)
+{
+    int embedded = 0;
+    if (vm == NULL)
+    {
+        vm = running_vm();
+    }
+    JNIEnv *env = NULL;
+    if (vm != NULL)
+    {
         if ((*vm)->AttachCurrentThreadAsDaemon(vm, (void **)&env, NULL) != JNI_OK)
         {
             fail("cannot attach to the running JVM", NULL);
@@ -212,49 +355,16 @@ static void *create_vm(void *unused)
     }
     else
     {
-        const char *class_path = getenv("BITFUSION_CLASSPATH");
-        if (class_path == NULL || *class_path == '\0')
-        {
-            fail("BITFUSION_CLASSPATH is not set", "start the program with `bitfusion run -- PROGRAM`");
-            return NULL;
-        }
-        static char class_path_option[1 << 16];
-        snprintf(class_path_option, sizeof(class_path_option), "-Djava.class.path=%s", class_path);
-        JavaVMOption options[MAX_OPTIONS];
-        memset(options, 0, sizeof(options));
-        int count = 0;
-        options[count++].optionString = class_path_option;
-        options[count++].optionString = "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED";
-        options[count++].optionString = "--add-opens=java.base/java.nio=ALL-UNNAMED";
-        options[count++].optionString = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
-        /* The application owns SIGINT/SIGTERM/SIGQUIT; the JVM must not turn them into its own shutdown. */
-        options[count++].optionString = "-Xrs";
-        options[count++].optionString = "-XX:+UseSerialGC";
-        const char *extra = getenv("BITFUSION_JVM_OPTS");
-        if (extra != NULL)
-        {
-            count = add_split_options(options, count, strdup(extra));
-        }
-        JavaVMInitArgs args;
-        args.version = JNI_VERSION_10;
-        args.nOptions = count;
-        args.options = options;
-        args.ignoreUnrecognized = JNI_FALSE;
-        if (create(&vm, (void **)&env, &args) != JNI_OK)
-        {
-            fail("JNI_CreateJavaVM failed", libjvm);
-            vm = NULL;
-            return NULL;
-        }
+        env = create_embedded_vm();
+        embedded = 1;
     }
-
-    if (!link_bridge(env))
+    if (env == NULL || (!linked && !link_bridge(env, 0)))
     {
         return NULL;
     }
     jmethodID bootstrap = (*env)->GetStaticMethodID(env, bf_bridge_class, bf_bridge_start.name, bf_bridge_start.signature);
     const jint status = bootstrap == NULL ? CUDA_ERROR_NOT_INITIALIZED :
-        (*env)->CallStaticIntMethod(env, bf_bridge_class, bootstrap);
+        (*env)->CallStaticIntMethod(env, bf_bridge_class, bootstrap, (jint)embedded);
     if ((*env)->ExceptionCheck(env))
     {
         (*env)->ExceptionDescribe(env);
@@ -263,29 +373,28 @@ static void *create_vm(void *unused)
         return NULL;
     }
     (*vm)->DetachCurrentThread(vm);
-    if (status == CUDA_SUCCESS)
-    {
-        start_status = CUDA_SUCCESS;
-    }
+    *(int *)embedded_out = embedded;
+    start_status = status;
     return NULL;
 }
 
 static void start_vm(void)
 {
     started = 1;
-    pthread_key_create(&detach_key, detach_thread);
+    pthread_once(&detach_key_once, make_detach_key);
     pthread_attr_t attributes;
     pthread_attr_init(&attributes);
     pthread_attr_setstacksize(&attributes, JVM_THREAD_STACK_BYTES);
     pthread_t thread;
-    if (pthread_create(&thread, &attributes, create_vm, NULL) != 0)
+    int embedded = 0;
+    if (pthread_create(&thread, &attributes, start_runtime, &embedded) != 0)
     {
         fail("cannot create the JVM start thread", NULL);
         return;
     }
     pthread_join(thread, NULL);
     pthread_attr_destroy(&attributes);
-    if (start_status == CUDA_SUCCESS)
+    if (start_status == CUDA_SUCCESS && embedded)
     {
         atexit(on_exit_shutdown);
     }

@@ -18,7 +18,8 @@ typedef struct
 /* Generated (forwarded_calls.c): the trampolines in table order, and their method ids once the JVM runs. */
 extern const bf_java_method bf_java_methods[];
 extern const int bf_java_method_count;
-extern jmethodID bf_java_method_ids[];
+/* Exported (as the other bf_ symbols below) for the NVML stand-in, whose calls go through this JVM too. */
+extern BF_EXPORT jmethodID bf_java_method_ids[];
 
 /* Generated: the runtime's start and exit in DriverBridge, and its natives with their implementations here. */
 extern const bf_java_method bf_bridge_start;
@@ -27,7 +28,7 @@ extern const JNINativeMethod bf_bridge_natives[];
 extern const int bf_bridge_native_count;
 
 /** dev.bitfusion.bridge.DriverBridge, once the JVM runs. */
-extern jclass bf_bridge_class;
+extern BF_EXPORT jclass bf_bridge_class;
 
 /**
  * Make sure the JVM runs and this thread is attached to it.
@@ -35,10 +36,10 @@ extern jclass bf_bridge_class;
  * @return CUDA_SUCCESS with *env set, CUDA_ERROR_NOT_INITIALIZED when the JVM cannot start or this is a
  *         forked child of a process that used the driver, CUDA_ERROR_DEINITIALIZED after process exit began.
  */
-CUresult bf_enter(JNIEnv **env);
+BF_EXPORT CUresult bf_enter(JNIEnv **env);
 
 /** The status a trampoline returned; a pending Java exception (never expected) becomes CUDA_ERROR_UNKNOWN. */
-CUresult bf_check(JNIEnv *env, jint status);
+BF_EXPORT CUresult bf_check(JNIEnv *env, jint status);
 
 #define BF_PTR(p) ((jlong)(intptr_t)(p))
 

@@ -20,15 +20,24 @@
 
 static atomic_char logged[MAX_SYMBOLS];
 
+static int trace_enabled = -1;
+
 int bf_trace_enabled(void)
 {
-    static int enabled = -1;
-    if (enabled < 0)
+    if (trace_enabled < 0)
     {
         const char *value = getenv("BITFUSION_TRACE");
-        enabled = value != NULL && *value != '\0' && strcmp(value, "0") != 0;
+        trace_enabled = value != NULL && *value != '\0' && strcmp(value, "0") != 0;
     }
-    return enabled;
+    return trace_enabled;
+}
+
+void bf_set_trace(int enabled)
+{
+    if (enabled)
+    {
+        trace_enabled = 1;
+    }
 }
 
 int bf_unimplemented(const char *name, int index)

@@ -21,12 +21,18 @@ import java.util.regex.Pattern;
  * machines without the toolkit): types are lowered to ABI-identical C types, handles and pointers to
  * {@code void *}. When cuda.h is present every row's parameter types are checked against its declaration.
  * <p>
+ * The NVML stand-in (libnvidia-ml.so.1) is generated the same way from a second table
+ * (src/main/nvml/nvml-calls.txt): its exports marshal to trampolines of the same DriverBridge, which call the
+ * runtime's NVML answers, and every other NVML function of the snapshot src/main/nvml/nvml-symbols.txt is a
+ * weak export that returns NVML_ERROR_NOT_SUPPORTED and names itself once.
+ * <p>
  * Run as a single-file program:
- * {@code java BridgeGenerator.java TABLE CUDA_HEADER|auto C_OUT_DIR JAVA_OUT_DIR}.
+ * {@code java BridgeGenerator.java TABLE CUDA_HEADER|auto C_OUT_DIR JAVA_OUT_DIR NVML_TABLE NVML_SYMBOLS}, or
+ * {@code java BridgeGenerator.java --update-nvml-symbols NVML_HEADER NVML_SYMBOLS} to refresh the snapshot.
  */
 public final class BridgeGenerator
 {
-    private static final Pattern ROW = Pattern.compile("^(cu\\w+)\\s+(-|ptds|ptsz)\\s+(\\w+)\\.(\\w+)\\s+(-|release)\\s+\\((.*)\\)\\s*$");
+    private static final Pattern ROW = Pattern.compile("^((?:cu|nvml)\\w+)\\s+(-|ptds|ptsz)\\s+(\\w+)\\.(\\w+)\\s+(-|release)\\s+\\((.*)\\)\\s*$");
     private static final Pattern PARAMETER = Pattern.compile("^(value|stream|in|out|string|bytes:\\w+|function|data)\\s+(.+?)\\s*(\\w+)$");
     private static final Pattern DECLARATION = Pattern.compile("CUresult (cu\\w+) ?\\(([^;]*?)\\);");
 
@@ -44,7 +50,7 @@ public final class BridgeGenerator
         "CUdeviceptr", "unsigned long long");
     private static final Set<String> HANDLES = Set.of(
         "CUcontext", "CUmodule", "CUfunction", "CUstream", "CUevent", "CUlibrary", "CUkernel", "CUhostFn",
-        "CUstreamCallback", "void *");
+        "CUstreamCallback", "void *", "nvmlDevice_t");
 
     /** One argument: how it travels, its type as cuda.h names it, its name. */
     record Parameter(String kind, String type, String name)
@@ -149,6 +155,12 @@ public final class BridgeGenerator
     /** One row of the table. */
     record Call(String symbol, String twin, String target, String method, boolean release, List<Parameter> parameters)
     {
+        /** An NVML call of libnvidia-ml.so.1, rather than a driver call of libcuda.so.1. */
+        boolean nvml()
+        {
+            return symbol.startsWith("nvml");
+        }
+
         String descriptor()
         {
             final StringBuilder out = new StringBuilder("(");
@@ -194,8 +206,10 @@ public final class BridgeGenerator
     }
 
     private static final List<Entry> ENTRIES = List.of(
-        new Entry("bridgeStart", "int", List.of(), "return BridgeRuntime.bootstrap();", null,
-            "Called once by the bridge, right after it started the JVM: builds the runtime."),
+        new Entry("bridgeStart", "int", List.<String[]>of(new String[] {"int", "embedded"}),
+            "return BridgeRuntime.bootstrap(embedded != 0);", null,
+            "Called once by the bridge on the first forwarded call: builds the runtime, or takes the agent's; "
+            + "{@code embedded} is 1 when the bridge created this JVM inside a native program."),
         new Entry("bridgeExit", "void", List.of(), "BridgeRuntime.shutdown();", null,
             "Called by the bridge at process exit: closes the sessions."));
 
@@ -208,14 +222,24 @@ public final class BridgeGenerator
 
     public static void main(final String[] args) throws Exception
     {
+        if (args[0].equals("--update-nvml-symbols"))
+        {
+            updateNvmlSymbols(Path.of(args[1]), Path.of(args[2]));
+            return;
+        }
         final Path table = Path.of(args[0]);
         final Path header = args[1].equals("auto") ? toolkitHeader() : Path.of(args[1]);
         final Path cOut = Path.of(args[2]);
         final Path javaOut = Path.of(args[3]);
-        final List<Call> calls = parse(table);
+        final List<Call> driverCalls = parse(table);
+        final List<Call> nvmlCalls = parse(Path.of(args[4]));
+        final List<String> nvmlSymbols = nvmlSymbols(Path.of(args[5]));
+        checkNvml(nvmlCalls, nvmlSymbols);
+        final List<Call> calls = new ArrayList<>(driverCalls);
+        calls.addAll(nvmlCalls);
         if (Files.isReadable(header))
         {
-            checkAgainstHeader(calls, header);
+            checkAgainstHeader(driverCalls, header);
         }
         else
         {
@@ -224,10 +248,12 @@ public final class BridgeGenerator
         Files.createDirectories(cOut);
         Files.writeString(cOut.resolve("forwarded_calls.h"), renderHeader(calls));
         Files.writeString(cOut.resolve("forwarded_calls.c"), renderC(calls));
+        Files.writeString(cOut.resolve("nvml_calls.c"), renderNvml(calls, nvmlSymbols));
         final Path javaPackage = javaOut.resolve("dev/bitfusion/bridge");
         Files.createDirectories(javaPackage);
         Files.writeString(javaPackage.resolve("DriverBridge.java"), renderJava(calls));
-        System.out.println("native-bridge: " + calls.size() + " forwarded driver calls generated from " + table.getFileName());
+        System.out.println("native-bridge: " + driverCalls.size() + " forwarded driver calls generated from " +
+            table.getFileName() + ", " + nvmlCalls.size() + " NVML calls of " + nvmlSymbols.size() + " answered");
     }
 
     /** cuda.h of the toolkit at CUDA_HOME, else at /usr/local/cuda, as the native build finds it. */
@@ -379,7 +405,7 @@ public final class BridgeGenerator
         }
         h.append('\n');
         h.append("/* The driver calls the bridge forwards to the client runtime, callable from the bridge's own C. */\n");
-        for (final Call call : calls)
+        for (final Call call : calls.stream().filter(call -> !call.nvml()).toList())
         {
             h.append("CUresult ").append(call.symbol()).append('(').append(cParameters(call)).append(");\n");
         }
@@ -415,6 +441,10 @@ public final class BridgeGenerator
         for (int index = 0; index < calls.size(); index++)
         {
             final Call call = calls.get(index);
+            if (call.nvml())
+            {
+                continue;
+            }
             c.append('\n');
             renderExport(c, call, index, call.symbol(), false);
             if (!call.twin().equals("-"))
@@ -429,9 +459,14 @@ public final class BridgeGenerator
     private static void renderExport(
         final StringBuilder c, final Call call, final int index, final String symbol, final boolean perThreadTwin)
     {
-        c.append("BF_EXPORT CUresult ").append(symbol).append('(').append(cParameters(call)).append(")\n{\n");
+        c.append("BF_EXPORT ").append(call.nvml() ? "int " : "CUresult ").append(symbol).append('(')
+            .append(cParameters(call)).append(")\n{\n");
         c.append("    JNIEnv *env;\n");
         c.append("    CUresult status = bf_enter(&env);\n");
+        if (call.nvml())
+        {
+            c.append("    if (status != CUDA_SUCCESS)\n    {\n        return bf_nvml_unavailable(status);\n    }\n");
+        }
         c.append("    if (status == CUDA_SUCCESS)\n    {\n");
         c.append("        status = bf_check(env, (*env)->CallStaticIntMethod(env, bf_bridge_class, bf_java_method_ids[")
             .append(index).append(']');
@@ -453,6 +488,76 @@ public final class BridgeGenerator
         c.append("        fprintf(stderr, \"bitfusion-trace: ").append(format).append("\\n\"").append(arguments)
             .append(", status);\n");
         c.append("    }\n    return status;\n}\n");
+    }
+
+    /** The NVML function names of the snapshot, in its order. */
+    static List<String> nvmlSymbols(final Path snapshot) throws IOException
+    {
+        return Files.readAllLines(snapshot, StandardCharsets.UTF_8).stream()
+            .filter(line -> line.startsWith("symbol ")).map(line -> line.substring("symbol ".length()).strip()).toList();
+    }
+
+    /** Every answered NVML call must be a function nvml.h declares. */
+    private static void checkNvml(final List<Call> calls, final List<String> symbols)
+    {
+        final List<String> unknown = calls.stream().map(Call::symbol).filter(symbol -> !symbols.contains(symbol)).toList();
+        if (!unknown.isEmpty())
+        {
+            throw new IllegalStateException("nvml-calls.txt names functions nvml-symbols.txt lacks: " + unknown);
+        }
+    }
+
+    /** Rewrites the snapshot from a real nvml.h: every function it declares. */
+    private static void updateNvmlSymbols(final Path header, final Path snapshot) throws IOException
+    {
+        final Matcher declaration = Pattern.compile("nvmlReturn_t\\s+DECLDIR\\s+(nvml\\w+)\\s*\\(")
+            .matcher(Files.readString(header, StandardCharsets.UTF_8));
+        final java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        while (declaration.find())
+        {
+            names.add(declaration.group(1));
+        }
+        final List<String> lines = new ArrayList<>(Files.readAllLines(snapshot, StandardCharsets.UTF_8).stream()
+            .filter(line -> line.startsWith("#")).toList());
+        names.forEach(name -> lines.add("symbol " + name));
+        Files.write(snapshot, lines, StandardCharsets.UTF_8);
+        System.out.println("native-bridge: " + names.size() + " NVML functions written to " + snapshot);
+    }
+
+    /**
+     * libnvidia-ml.so.1's exports: each answered call marshalled to its trampoline (the method ids live in
+     * libcuda.so.1, which links them), every other NVML function a weak "not supported", and nvml.c's own
+     * answers (strong) taking precedence over those.
+     */
+    private static String renderNvml(final List<Call> calls, final List<String> symbols)
+    {
+        final StringBuilder c = new StringBuilder();
+        c.append("/* Generated by BridgeGenerator from nvml-calls.txt and nvml-symbols.txt: do not edit. */\n");
+        c.append("#include <stdio.h>\n\n#include \"jvm.h\"\n#include \"nvml_bridge.h\"\n");
+        final java.util.Set<String> answered = new java.util.HashSet<>();
+        for (int index = 0; index < calls.size(); index++)
+        {
+            final Call call = calls.get(index);
+            if (call.nvml())
+            {
+                c.append('\n');
+                renderExport(c, call, index, call.symbol(), false);
+                answered.add(call.symbol());
+            }
+        }
+        c.append("\n/* Not answered: NVML_ERROR_NOT_SUPPORTED, named once. Weak, so nvml.c's own answers win. */\n");
+        int stub = 0;
+        for (final String symbol : symbols)
+        {
+            if (!answered.contains(symbol))
+            {
+                c.append("__attribute__((weak)) BF_EXPORT int ").append(symbol).append("(void)\n{\n")
+                    .append("    return bf_nvml_unsupported(\"").append(symbol).append("\", ").append(stub++)
+                    .append(");\n}\n\n");
+            }
+        }
+        c.append("const int bf_nvml_stub_count = ").append(stub).append(";\n");
+        return c.toString();
     }
 
     private static String renderJava(final List<Call> calls)
@@ -498,12 +603,14 @@ public final class BridgeGenerator
             j.append(String.join(", ", declared)).append(")\n    {\n");
             j.append("        final RemoteDriver driver = BridgeRuntime.driver();\n");
             j.append("        if (driver == null)\n        {\n");
-            j.append("            return BridgeRuntime.notRunning(").append(call.release()).append(");\n        }\n");
+            j.append("            return BridgeRuntime.").append(call.nvml() ? "nvmlNotRunning(" : "notRunning(")
+                .append(call.nvml() ? "" : String.valueOf(call.release())).append(");\n        }\n");
             j.append("        try\n        {\n");
             j.append("            return driver").append(call.target().equals("driver") ? "" : "." + call.target() + "()")
                 .append('.').append(call.method()).append('(').append(String.join(", ", passed)).append(");\n");
             j.append("        }\n        catch (final Throwable ex)\n        {\n");
-            j.append("            return BridgeRuntime.failed(\"").append(call.symbol()).append("\", ex);\n");
+            j.append("            return BridgeRuntime.").append(call.nvml() ? "nvmlFailed" : "failed").append("(\"")
+                .append(call.symbol()).append("\", ex);\n");
             j.append("        }\n    }\n");
         }
         return j.append("}\n").toString();

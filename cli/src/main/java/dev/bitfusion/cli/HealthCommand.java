@@ -1,5 +1,6 @@
 package dev.bitfusion.cli;
 
+import dev.bitfusion.agent.javaagent.NativeLibraries;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.health.BitfusionVersion;
 import dev.bitfusion.health.HealthReport;
@@ -25,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * the latency and bandwidth measured to it), then one for this host. Exit code 0 unless a check is FATAL.
  * <p>
  * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else the servers file
- * ({@link ServerConfig}).
+ * ({@link dev.bitfusion.agent.ServerConfig}).
  */
 @Command(name = "health", mixinStandardHelpOptions = true,
     description = "Check this host and every configured server for what would limit or prevent remote GPUs.")
@@ -78,7 +79,7 @@ final class HealthCommand implements Callable<Integer>
         String library;
         try
         {
-            library = RunCommand.extractLibrary().resolve("libcuda.so.1").toString();
+            library = NativeLibraries.extract(RunCommand.class).resolve(NativeLibraries.DRIVER).toString();
         }
         catch (final java.io.IOException | RuntimeException ex)
         {

@@ -2,6 +2,8 @@ package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.driver.RemoteDriver;
+import dev.bitfusion.agent.javaagent.AgentOptions;
+import dev.bitfusion.agent.javaagent.NativeLibraries;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.bridge.BridgeRuntime;
@@ -15,15 +17,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.OutputStream;
 import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -36,7 +34,7 @@ import java.util.stream.Stream;
  * {@code bitfusion run}: start an unmodified CUDA program on remote GPU slices.
  * <p>
  * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else {@code ~/.bitfusion/servers.conf}
- * or {@code /etc/bitfusion/servers.conf} ({@link ServerConfig}); with none, an embedded local server is
+ * or {@code /etc/bitfusion/servers.conf} ({@link dev.bitfusion.agent.ServerConfig}); with none, an embedded local server is
  * started for the run (the emulated GPU on a machine without one) and stderr says so.
  * <p>
  * Life of the slice. The slice is held by the program's own session: our libcuda.so.1 (first in the
@@ -53,6 +51,11 @@ import java.util.stream.Stream;
  * Handing the reservation itself over to the program would close the window and needs a server-side
  * reservation token (not yet there).
  * <p>
+ * The program's directory of our libraries (libcuda.so.1 and the NVML stand-in libnvidia-ml.so.1) comes first
+ * in its library path. A JVM program ({@code bitfusion run -- java -jar app.jar}) gets the Java agent through
+ * {@code JAVA_TOOL_OPTIONS} instead of a JVM of the bridge's own: the agent loads our libraries into that JVM,
+ * whatever {@code JAVA_HOME} says, and reserves the slice at its first CUDA call.
+ * <p>
  * Signals to this command (SIGTERM, SIGINT, SIGHUP) are passed on to the program, and its exit code is
  * this command's exit code (128 + signal when it was killed).
  * <p>
@@ -62,7 +65,10 @@ import java.util.stream.Stream;
     description = "Run a CUDA program on remote GPU slices: bitfusion run -n 1 -p 0.5 -- ./program ARGS")
 final class RunCommand implements Callable<Integer>
 {
-    static final String LIBRARY_RESOURCE = "/dev/bitfusion/bridge/linux-x86_64/libcuda.so.1";
+    /** The Java agent's jar, beside the distribution's lib/. */
+    static final String AGENT_JAR = "bitfusion-agent.jar";
+    /** Names the agent jar explicitly. */
+    static final String AGENT_JAR_PROP_NAME = "bitfusion.agent.jar";
     /** How long to wait for a server to free the slice of a program that died without closing it. */
     static final long RELEASE_WAIT_MS_DEFAULT = 15_000;
     private static final int SIGNAL_EXIT_BASE = 128;
@@ -214,7 +220,7 @@ final class RunCommand implements Callable<Integer>
     private int runProgram(final List<Endpoint> servers, final RemoteDriver check, final String tag)
         throws IOException, InterruptedException
     {
-        final Path libraryDir = extractLibrary();
+        final Path libraryDir = NativeLibraries.extract(RunCommand.class);
         final ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         final Map<String, String> environment = builder.environment();
         final String inherited = environment.get("LD_LIBRARY_PATH");
@@ -235,6 +241,15 @@ final class RunCommand implements Callable<Integer>
         environment.put(BridgeRuntime.CLASSPATH_ENV_NAME, absoluteClassPath());
         environment.put(ClientSettings.CLIENT_ID_ENV_NAME, tag);
         environment.put("BITFUSION_JAVA_HOME", System.getProperty("java.home"));
+        // A JVM program (and every JVM a script starts) takes the agent: it joins that JVM rather than starting
+        // one of its own, and reserves lazily there, so helper JVMs that never touch a GPU hold nothing.
+        final Path agent = agentJar();
+        if (agent != null)
+        {
+            final String tools = environment.get(AgentOptions.JAVA_TOOL_OPTIONS_ENV_NAME);
+            environment.put(AgentOptions.JAVA_TOOL_OPTIONS_ENV_NAME, "-javaagent:" + agent +
+                (tools == null || tools.isBlank() ? "" : " " + tools));
+        }
 
         final Process process;
         try
@@ -283,52 +298,29 @@ final class RunCommand implements Callable<Integer>
             .collect(Collectors.joining(java.io.File.pathSeparator));
     }
 
-    /** The library travels in the native-bridge jar; one copy per content hash, shared by all runs. */
-    static Path extractLibrary() throws IOException
+    /**
+     * The Java agent, for JVM programs: beside the distribution's {@code lib/} (cli/target in a build tree), or
+     * where {@code -Dbitfusion.agent.jar} says.
+     *
+     * @return the agent jar, or null when there is none.
+     */
+    static Path agentJar()
     {
-        final byte[] library;
-        try (InputStream in = RunCommand.class.getResourceAsStream(LIBRARY_RESOURCE))
+        final String configured = System.getProperty(AGENT_JAR_PROP_NAME);
+        if (configured != null && !configured.isBlank())
         {
-            if (in == null)
-            {
-                throw new IOException("libcuda.so.1 is missing from the class path: rebuild with ./mvnw install");
-            }
-            library = in.readAllBytes();
+            return Path.of(configured).toAbsolutePath();
         }
-        final String hash;
         try
         {
-            hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(library)).substring(0, 16);
+            final Path jar = Path.of(RunCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            final Path agent = jar.toAbsolutePath().getParent().resolveSibling(AGENT_JAR);
+            return Files.isRegularFile(agent) ? agent : null;
         }
-        catch (final java.security.NoSuchAlgorithmException ex)
+        catch (final java.net.URISyntaxException | RuntimeException ex)
         {
-            throw new IllegalStateException(ex);
+            return null;
         }
-        final Path dir = Path.of(System.getProperty("java.io.tmpdir"),
-            "bitfusion-" + System.getProperty("user.name", "user"), "native-" + hash);
-        final Path target = dir.resolve("libcuda.so.1");
-        if (!Files.isRegularFile(target) || Files.size(target) != library.length)
-        {
-            Files.createDirectories(dir);
-            final Path temporary = Files.createTempFile(dir, "libcuda", ".tmp");
-            Files.write(temporary, library);
-            temporary.toFile().setExecutable(true);
-            Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        }
-        final Path link = dir.resolve("libcuda.so");
-        if (!Files.isSymbolicLink(link))
-        {
-            Files.deleteIfExists(link);
-            try
-            {
-                Files.createSymbolicLink(link, target.getFileName());
-            }
-            catch (final IOException ignore)
-            {
-                // Another run made it first.
-            }
-        }
-        return dir;
     }
 
     private static int freeUdpPort() throws IOException

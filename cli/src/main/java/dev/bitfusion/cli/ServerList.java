@@ -1,5 +1,6 @@
 package dev.bitfusion.cli;
 
+import dev.bitfusion.agent.ServerConfig;
 import dev.bitfusion.transport.Endpoint;
 
 import java.nio.file.Path;

@@ -46,7 +46,7 @@ class BridgeSignaturesTest
 
         assertEquals("(JJ)I", lookedUp.get("cuMemAlloc_v2"));
         assertEquals("(JIIIIIIIJJJ)I", lookedUp.get("cuLaunchKernel"));
-        assertEquals("()I", lookedUp.get("bridgeStart"));
+        assertEquals("(I)I", lookedUp.get("bridgeStart"));
         assertEquals("(JJIJ)V", lookedUp.get("callStreamCallback"));
         assertTrue(!lookedUp.containsKey("cuGetProcAddress_v2") && !lookedUp.containsKey("cuGetErrorString"),
             "calls answered without a JVM are not forwarded");

@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  * backoff, which leaves the cores of a 2-core machine to the application; the low-latency profile gives
  * them dedicated busy-spinning threads.
  * <p>
+ * Its threads are daemons: a transport never keeps a process alive (a JVM application whose {@code main}
+ * returns must exit); whoever needs the process to stay up (the server) waits on its own.
+ * <p>
  * Thread safety: the {@link Aeron} client is thread safe; create and close on one thread.
  */
 public final class AeronTransport implements AutoCloseable
@@ -82,7 +85,12 @@ public final class AeronTransport implements AutoCloseable
             .socketRcvbufLength(TransportSettings.SOCKET_BUFFER_LENGTH)
             .socketSndbufLength(TransportSettings.SOCKET_BUFFER_LENGTH)
             .initialWindowLength(TransportSettings.INITIAL_WINDOW_LENGTH)
-            .warnIfDirectoryExists(false);
+            .warnIfDirectoryExists(false)
+            .conductorThreadFactory(AeronTransport::daemon)
+            .senderThreadFactory(AeronTransport::daemon)
+            .receiverThreadFactory(AeronTransport::daemon)
+            .sharedNetworkThreadFactory(AeronTransport::daemon)
+            .sharedThreadFactory(AeronTransport::daemon);
 
         if (settings.lowLatency())
         {
@@ -196,6 +204,13 @@ public final class AeronTransport implements AutoCloseable
         }
     }
 
+    private static Thread daemon(final Runnable runnable)
+    {
+        final Thread thread = new Thread(runnable);
+        thread.setDaemon(true);
+        return thread;
+    }
+
     private static Aeron connectClient(final TransportSettings settings)
     {
         return Aeron.connect(new Aeron.Context()
@@ -203,6 +218,7 @@ public final class AeronTransport implements AutoCloseable
             .driverTimeoutMs(TimeUnit.NANOSECONDS.toMillis(settings.livenessTimeoutNs()))
             .keepAliveIntervalNs(settings.livenessTimeoutNs() / 4)
             .useConductorAgentInvoker(false)
+            .threadFactory(AeronTransport::daemon)
             .errorHandler(AeronTransport::reportError));
     }
 }

@@ -171,10 +171,7 @@ public final class DeviceCalls
         final int status = sessions.check(dev);
         if (status == CUDA_SUCCESS)
         {
-            final String id = String.format("%08X:%02X:%02X.0", Math.max(0, attribute(dev, CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID)),
-                Math.max(0, attribute(dev, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID)),
-                Math.max(0, attribute(dev, CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID)));
-            NativeMemory.putCString(pciBusId, len, id);
+            NativeMemory.putCString(pciBusId, len, pciBusId(dev));
         }
         return status;
     }
@@ -211,6 +208,29 @@ public final class DeviceCalls
     }
 
     /**
+     * @return the bus id the slice reports, in the driver's format: domain, bus, device, function 0.
+     */
+    String pciBusId(final int dev)
+    {
+        return String.format("%08X:%02X:%02X.0", pciDomain(dev), pciBus(dev), pciDevice(dev));
+    }
+
+    int pciDomain(final int dev)
+    {
+        return Math.max(0, attribute(dev, CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID));
+    }
+
+    int pciBus(final int dev)
+    {
+        return Math.max(0, attribute(dev, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID));
+    }
+
+    int pciDevice(final int dev)
+    {
+        return Math.max(0, attribute(dev, CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID));
+    }
+
+    /**
      * @return the device's attribute as its session reported it, or Integer.MIN_VALUE when it did not.
      */
     int attribute(final int dev, final int attribute)
@@ -224,7 +244,7 @@ public final class DeviceCalls
         return status == CUDA_SUCCESS ? sessions.check(peerDev) : status;
     }
 
-    private DeviceInfo device(final int dev)
+    DeviceInfo device(final int dev)
     {
         return sessions.of(dev).device();
     }

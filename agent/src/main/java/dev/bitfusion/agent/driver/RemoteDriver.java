@@ -14,7 +14,7 @@ import static dev.bitfusion.cuda.CuResult.*;
  * gets exactly what a C program gets. The calls are grouped by concern: {@link #devices()},
  * {@link #contexts()}, {@link #memory()}, {@link #hostMemory()}, {@link #pointers()}, {@link #streams()},
  * {@link #events()}, {@link #modules()}, {@link #functions()}, {@link #launches()} and
- * {@link #tensorMaps()}.
+ * {@link #tensorMaps()}; and what NVML says of the same GPUs, {@link #nvml()}.
  * <p>
  * Calls whose effect the program cannot observe at once (launches, memsets, host-to-device copies, frees,
  * event records, stream and event creation) are sent without waiting; a failure on the server is returned
@@ -42,6 +42,7 @@ public final class RemoteDriver implements AutoCloseable
     private final FunctionCalls functions;
     private final LaunchCalls launches;
     private final TensorMapCalls tensorMaps;
+    private final NvmlCalls nvml;
     private volatile boolean closed;
 
     /**
@@ -73,6 +74,7 @@ public final class RemoteDriver implements AutoCloseable
         functions = new FunctionCalls(sessions, contextState, kernels, devices, diagnostics);
         launches = new LaunchCalls(sessions, streamTable, modules, kernels, mapped, diagnostics);
         tensorMaps = new TensorMapCalls(sessions, contextState, diagnostics);
+        nvml = new NvmlCalls(sessions, devices, this::cuInit);
     }
 
     /**
@@ -180,6 +182,14 @@ public final class RemoteDriver implements AutoCloseable
     public TensorMapCalls tensorMaps()
     {
         return tensorMaps;
+    }
+
+    /**
+     * @return the NVML answers of the NVML stand-in (libnvidia-ml.so.1): the same GPUs, from the same sessions.
+     */
+    public NvmlCalls nvml()
+    {
+        return nvml;
     }
 
     /**

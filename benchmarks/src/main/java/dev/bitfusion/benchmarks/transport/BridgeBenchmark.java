@@ -3,6 +3,8 @@ package dev.bitfusion.benchmarks.transport;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.driver.NativeBuffer;
 import dev.bitfusion.agent.driver.RemoteDriver;
+import dev.bitfusion.benchmarks.agent.JCudaSyncProbe;
+import dev.bitfusion.benchmarks.agent.StartupProbe;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.backend.emulated.EmulatedBackend;
@@ -30,7 +32,10 @@ import java.util.concurrent.TimeUnit;
  *     RemoteDriver and raw Aeron ping-pong;</li>
  *     <li>the rate of asynchronous cuLaunchKernel calls from a C program that reach the server and run, and
  *     the same through a server with the cuda backend chained to it (its launch path's cost, without a GPU);</li>
- *     <li>the start-up overhead of {@code bitfusion run} on a trivial CUDA program over its own start.</li>
+ *     <li>the start-up overhead of {@code bitfusion run} on a trivial CUDA program over its own start;</li>
+ *     <li>the Java agent: the same synchronous call from a JCuda program under {@code -javaagent} (JCuda, our
+ *     libcuda.so.1, JNI back into the agent's runtime), and a trivial JVM's start with and without the agent,
+ *     eager (the session opened in premain) and lazy.</li>
  * </ul>
  * Run from the repository root after a build (benchmarks/run does both). Needs gcc and the CUDA headers
  * (and nvcc for the start-up figure); what cannot be built is reported as skipped.
@@ -41,6 +46,7 @@ public final class BridgeBenchmark
     private static final Path CUDA_INCLUDE = Path.of("/usr/local/cuda/include");
     private static final Path NVCC = Path.of("/usr/local/cuda/bin/nvcc");
     private static final Path NATIVE_LIBRARY_DIR = Path.of("native-bridge", "target", "native");
+    private static final Path AGENT = Path.of("cli", "target", "bitfusion-agent.jar");
     private static final int SYNC_CALLS = 20_000;
     private static final int LAUNCHES = 200_000;
     private static final int STARTUP_RUNS = 5;
@@ -93,6 +99,23 @@ public final class BridgeBenchmark
                 {
                     figures.put("c_cuda_backend_chain_launches_per_second", parse(chained, "launches_per_second"));
                 }
+            }
+
+            if (Files.isRegularFile(AGENT))
+            {
+                figures.put("java_agent_jcuda_sync_call_us", parse(runProcess(javaCommand(
+                    List.of(agentOption(endpoint, "")), JCudaSyncProbe.class, Integer.toString(SYNC_CALLS)), Map.of()),
+                    "sync_call_us"));
+                final List<String> plain = javaCommand(List.of(), StartupProbe.class);
+                final List<String> eager = javaCommand(List.of(agentOption(endpoint, "")), StartupProbe.class);
+                final List<String> lazy = javaCommand(List.of(agentOption(endpoint, ",start=lazy")), StartupProbe.class);
+                figures.put("jvm_startup_ms", medianMillis(() -> runProcess(plain, Map.of())));
+                figures.put("jvm_startup_agent_eager_ms", medianMillis(() -> runProcess(eager, Map.of())));
+                figures.put("jvm_startup_agent_lazy_ms", medianMillis(() -> runProcess(lazy, Map.of())));
+            }
+            else
+            {
+                System.err.println("bridge benchmark: skipping the Java agent's figures: no " + AGENT);
             }
 
             final Path probe = WORK.resolve("startup_probe");
@@ -225,6 +248,30 @@ public final class BridgeBenchmark
         }
     }
 
+    private static String agentOption(final Endpoint server, final String more)
+    {
+        return "-javaagent:" + AGENT.toAbsolutePath() + "=servers=" + server + ",p=0.25" + more;
+    }
+
+    /** A JVM with an application's class path: the probe's classes and JCuda, nothing of ours. */
+    private static List<String> javaCommand(final List<String> options, final Class<?> main, final String... args)
+    {
+        final List<String> classPath = new ArrayList<>(List.of(Path.of("benchmarks", "target", "classes").toString()));
+        for (final String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        {
+            if (Path.of(entry).getFileName().toString().startsWith("jcuda"))
+            {
+                classPath.add(entry);
+            }
+        }
+        final List<String> command = new ArrayList<>(List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(options);
+        command.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, classPath), main.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
     private static String runThroughBitfusion(final Endpoint server, final String... program) throws Exception
     {
         final List<String> command = new ArrayList<>(List.of(
@@ -288,7 +335,7 @@ public final class BridgeBenchmark
     private static void print(final Map<String, Double> figures, final PrintStream out)
     {
         out.println();
-        out.println("bitfusion bridge (C programs through our libcuda.so.1, one local server, same run)");
+        out.println("bitfusion bridge (C and JVM programs through our libcuda.so.1, one local server, same run)");
         final Double c = figures.get("c_bridge_sync_call_us");
         final Double java = figures.get("java_remote_driver_sync_call_us");
         final Double aeron = figures.get("aeron_ping_pong_us");
@@ -302,6 +349,15 @@ public final class BridgeBenchmark
         out.println("  the same through a cuda backend server chained to this one (JCuda on our libcuda.so.1): " +
             (chained == null || launches == null ? "skipped" : String.format(Locale.ROOT, "%,.0f /s (%.2f of direct)",
                 chained, chained / launches)));
+        final Double agentCall = figures.get("java_agent_jcuda_sync_call_us");
+        out.println("  sync call from a JCuda program under -javaagent: " + (agentCall == null ? "skipped" :
+            String.format(Locale.ROOT, "%.2f us (C via the bridge %s)", agentCall,
+                c == null ? "skipped" : String.format(Locale.ROOT, "%.2f us", c))));
+        final Double jvm = figures.get("jvm_startup_ms");
+        out.println("  JVM start-up with the agent: " + (jvm == null ? "skipped" : String.format(Locale.ROOT,
+            "eager %.0f ms, lazy %.0f ms, without %.0f ms (agent: +%.0f ms eager, +%.0f ms lazy)",
+            figures.get("jvm_startup_agent_eager_ms"), figures.get("jvm_startup_agent_lazy_ms"), jvm,
+            figures.get("jvm_startup_agent_eager_ms") - jvm, figures.get("jvm_startup_agent_lazy_ms") - jvm)));
         final Double overhead = figures.get("startup_overhead_ms");
         out.println("  bitfusion run start-up overhead: " + (overhead == null ? "skipped" : String.format(Locale.ROOT,
             "%.0f ms (program alone %.0f ms, through bitfusion run %.0f ms; goal <= 250 ms)",

@@ -21,6 +21,12 @@ import static dev.bitfusion.cuda.CuResult.CUDA_ERROR_NOT_SUPPORTED;
  * cluster shape, the tensor map encoders and the cluster occupancy queries, and the standard output
  * redirection device printf capture needs. The library is loaded on first use.
  * <p>
+ * Not JavaCPP's CUDA presets, though they bind these calls: their JNI library links the CUDA runtime
+ * ({@code libcudart.so.13}), which a GPU server with only the NVIDIA driver lacks (this library needs only the
+ * driver JCuda loaded), and their calls take handles and parameter arrays as {@code Pointer} objects, an
+ * allocation on every launch where this library takes plain addresses. The standard output redirection would
+ * stay here either way.
+ * <p>
  * Thread safety: callable from any session thread; loading happens once.
  */
 final class DriverExtras

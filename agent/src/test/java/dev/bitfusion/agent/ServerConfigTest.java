@@ -1,4 +1,4 @@
-package dev.bitfusion.cli;
+package dev.bitfusion.agent;
 
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;

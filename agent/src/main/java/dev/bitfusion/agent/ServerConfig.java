@@ -1,4 +1,4 @@
-package dev.bitfusion.cli;
+package dev.bitfusion.agent;
 
 import dev.bitfusion.transport.Endpoint;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -28,12 +28,12 @@ import java.util.Map;
  * <p>
  * Thread safety: stateless.
  */
-final class ServerConfig
+public final class ServerConfig
 {
     /** Where a user's own servers file is, under the home directory. */
-    static final String USER_FILE = ".bitfusion/servers.conf";
+    public static final String USER_FILE = ".bitfusion/servers.conf";
     /** Where the host's servers file is. */
-    static final Path SYSTEM_FILE = Path.of("/etc/bitfusion/servers.conf");
+    public static final Path SYSTEM_FILE = Path.of("/etc/bitfusion/servers.conf");
 
     private ServerConfig()
     {
@@ -44,7 +44,7 @@ final class ServerConfig
      * @return the servers of the first servers file that exists, or none when there is none.
      * @throws IllegalArgumentException when that file cannot be read or is not a servers file.
      */
-    static List<Endpoint> discover(final Path home)
+    public static List<Endpoint> discover(final Path home)
     {
         for (final Path file : List.of(home.resolve(USER_FILE), SYSTEM_FILE))
         {
@@ -61,7 +61,7 @@ final class ServerConfig
      * @return its servers, in order.
      * @throws IllegalArgumentException when it cannot be read or is not a servers file.
      */
-    static List<Endpoint> load(final Path file)
+    public static List<Endpoint> load(final Path file)
     {
         try
         {
@@ -79,7 +79,7 @@ final class ServerConfig
      * @return its servers, in order.
      * @throws IllegalArgumentException saying what is wrong, naming the source.
      */
-    static List<Endpoint> parse(final String yaml, final String source)
+    public static List<Endpoint> parse(final String yaml, final String source)
     {
         final Object document;
         try
