@@ -21,8 +21,10 @@ import java.util.Map;
  * it ends (SIGKILL included). The file also names the owner ({@code pid=N start=MS}) for people and messages.
  * <p>
  * Locks are POSIX record locks, which a process loses when it closes <em>any</em> descriptor of the file;
- * so this process never opens a file it already holds: the locks it holds are kept in one table per JVM
- * and a probe of one of them answers "held" without touching the file.
+ * so this process never opens a file it already holds: the locks this copy of the class holds are kept in a
+ * table, and before opening any other lock file the kernel's lock table is read ({@link PosixLockTable}): a file
+ * some live process holds, this one included through another class loader's copy of this class (the Java
+ * agent's), is never opened.
  * <p>
  * Thread safety: thread safe.
  */
@@ -157,6 +159,11 @@ public final class OwnerLock implements AutoCloseable
             {
                 return held.owner;
             }
+            if (PosixLockTable.holderOf(file) == ProcessHandle.current().pid())
+            {
+                // Held through another copy of this class: reading the file would drop that lock.
+                return describeThisProcess().strip();
+            }
             try
             {
                 final byte[] bytes = Files.readAllBytes(file);
@@ -236,7 +243,7 @@ public final class OwnerLock implements AutoCloseable
         {
             for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++)
             {
-                if (HELD_BY_THIS_PROCESS.containsKey(file))
+                if (HELD_BY_THIS_PROCESS.containsKey(file) || PosixLockTable.holderOf(file) > 0)
                 {
                     return null;
                 }

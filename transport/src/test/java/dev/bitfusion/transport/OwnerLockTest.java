@@ -4,6 +4,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +42,39 @@ class OwnerLockTest
             assertEquals("held", probeFromAnotherProcess());
         }
         assertFalse(Files.exists(file), "the owner removes its lock file");
+    }
+
+    /**
+     * The Java agent loads its own copy of this class beside an application's (a server under bitfusion run): a
+     * probe through one copy must not drop a lock held through the other.
+     */
+    @Test
+    void shouldStayHeldWhenAnotherCopyOfTheClassInThisProcessProbesIt() throws Exception
+    {
+        final URL classes = OwnerLock.class.getProtectionDomain().getCodeSource().getLocation();
+        try (URLClassLoader isolated = new URLClassLoader(new URL[]{ classes }, ClassLoader.getPlatformClassLoader()))
+        {
+            final Class<?> otherCopy = isolated.loadClass(OwnerLock.class.getName());
+            assertNotSame(OwnerLock.class, otherCopy);
+            final AutoCloseable lock = (AutoCloseable)otherCopy.getMethod("acquire", Path.class).invoke(null, file);
+            assertNotNull(lock);
+            try
+            {
+                assertEquals(ProcessHandle.current().pid(), PosixLockTable.holderOf(file));
+                assertTrue(OwnerLock.isHeld(file));
+                assertFalse(OwnerLock.isAbandoned(file));
+                assertNull(OwnerLock.acquireExisting(file));
+                assertTrue(OwnerLock.ownerOf(file).contains("pid=" + ProcessHandle.current().pid()));
+                AeronDirectoryJanitor.sweep(line -> {});
+
+                assertEquals("held", probeFromAnotherProcess());
+            }
+            finally
+            {
+                lock.close();
+            }
+        }
+        assertEquals(PosixLockTable.NONE, PosixLockTable.holderOf(file));
     }
 
     @Test
