@@ -54,10 +54,16 @@ remove_pods() {
     for pod in bitfusion-payload vector-add; do podman pod rm -f "$pod" >/dev/null 2>&1 || true; done
     podman rm -f bitfusion-webhook-test >/dev/null 2>&1 || true
 }
+# The server ends by SIGTERM, so its status (143) is not this script's: under set -e a bare wait would make it so.
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+}
 cleanup() {
     remove_pods
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    true
+    stop_server
 }
 trap cleanup EXIT
 remove_pods
@@ -104,7 +110,7 @@ for attempt in 1 2; do
     done
     grep -q "listening on" "$work/server.log" && break
     cat "$work/server.log"
-    kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    stop_server
     server_pid=""
     [ "$attempt" = 2 ] && fail "the server did not start"
     echo "test-image: the server did not start (attempt $attempt), trying once more" >&2
