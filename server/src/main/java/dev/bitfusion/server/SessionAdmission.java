@@ -137,7 +137,7 @@ final class SessionAdmission
         if (context.encryptionRequired() && !request.encrypt())
         {
             refuse(request, SessionStatus.AUTH_REFUSED, "this server requires encrypted sessions: set " +
-                "BITFUSION_ENCRYPT=1 (or -Dbitfusion.client.encrypt=true) for the client");
+                "BITFUSION_ENCRYPT=1 (bitfusion run --encrypt, or -Dbitfusion.client.encrypt=true) for the client");
             return;
         }
         final List<GpuDescriptor> gpus = context.backend().gpus();
