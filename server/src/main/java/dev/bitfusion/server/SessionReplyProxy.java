@@ -140,13 +140,8 @@ final class SessionReplyProxy implements AutoCloseable
         openReplyEncoder.deviceName(gpu.name()).message("")
             .putServerPublicKey(serverPublicKey, 0, serverPublicKey.length)
             .putServerProof(serverProof, 0, serverProof.length);
-        final int length = MessageHeaderEncoder.ENCODED_LENGTH + openReplyEncoder.encodedLength();
-        if (publication.offer(buffer, 0, length) > 0)
-        {
-            counters.onReply(length, false);
-            return true;
-        }
-        return false;
+        // In the clear: the client derives the keys from what it carries.
+        return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + openReplyEncoder.encodedLength(), false, null);
     }
 
     /**
@@ -238,7 +233,13 @@ final class SessionReplyProxy implements AutoCloseable
 
     private boolean offer(final DirectBuffer message, final int length, final boolean error)
     {
-        if (publication.offer(message, 0, length, authenticator) > 0)
+        return offer(message, length, error, authenticator);
+    }
+
+    private boolean offer(
+        final DirectBuffer message, final int length, final boolean error, final FragmentAuthenticator sealer)
+    {
+        if (publication.offer(message, 0, length, sealer) > 0)
         {
             counters.onReply(length, error);
             return true;
