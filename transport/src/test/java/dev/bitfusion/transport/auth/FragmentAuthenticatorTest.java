@@ -133,6 +133,27 @@ class FragmentAuthenticatorTest
         assertNotEquals(header.reservedValue(), seal(encrypting, 0, payload).reservedValue());
     }
 
+    @Test
+    void eachDirectionOfASessionHasKeysOfItsOwn()
+    {
+        final Credentials token = Credentials.ofToken("t0ken");
+        final byte[] secret = bytes(32);
+        final Credentials.Transcript accept =
+            Handshakes.sessionAccept(new Credentials.Transcript("session-open"), 7, bytes(44));
+        final FragmentAuthenticator requests = Handshakes.requestAuthenticator(token, secret, accept, true);
+        final FragmentAuthenticator replies = Handshakes.replyAuthenticator(token, secret, accept);
+        final byte[] payload = bytes(100);
+        final Header header = seal(requests, 0, payload);
+
+        assertFalse(replies.verify(term, HEADER_LENGTH, payload.length, header));
+        assertTrue(Handshakes.requestAuthenticator(token, secret, accept, true)
+            .verify(term, HEADER_LENGTH, payload.length, header), "the other end derives the same key");
+        assertTrue(Handshakes.requestAuthenticator(token, secret, accept, false)
+            .verify(term, HEADER_LENGTH, payload.length, header), "the request tag key is the one without encryption");
+        assertFalse(Handshakes.requestAuthenticator(Credentials.ofToken("other"), secret, accept, true)
+            .verify(term, HEADER_LENGTH, payload.length, header), "another token gives another key");
+    }
+
     /**
      * Write a frame as an offer does, seal it through the supplier, store the tag where the publication does.
      *
