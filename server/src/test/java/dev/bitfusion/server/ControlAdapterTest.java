@@ -331,9 +331,12 @@ class ControlAdapterTest
         request.putInt(limit, 5000, order);
         request.setMemory(limit + 4, 5000, (byte)'x');
         limit += 4 + 5000;
-        request.putInt(limit, 0, order);
-        limit += 4;
-        limit += request.putStringAscii(limit, REPLY_CHANNEL, order);
+        for (int emptyData = 0; emptyData < 3; emptyData++)
+        {
+            // clientPublicKey, authProof, padding: present and empty, so the clientId is all that is wrong.
+            request.putInt(limit, 0, order);
+            limit += 4;
+        }
         send(controlRequests, limit);
 
         final SessionOpenReplyDecoder reply = awaitOpenReply();
