@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +41,14 @@ public final class ClientSettings
      */
     public static final String ADMIN_TOKEN_ENV_NAME = "BITFUSION_ADMIN_TOKEN";
 
+    /**
+     * Environment variable asking for encrypted sessions ("1" or "true"): request and reply payloads are then
+     * encrypted with keys from the token's key exchange, so it needs a token. Overrides {@link #ENCRYPT_PROP_NAME}.
+     */
+    public static final String ENCRYPT_ENV_NAME = "BITFUSION_ENCRYPT";
+    /** System property asking for encrypted sessions, for programs that embed the client in their own JVM. */
+    public static final String ENCRYPT_PROP_NAME = "bitfusion.client.encrypt";
+
     /** Transport choice: "auto" (IPC when the server shares this host, else UDP), "udp" or "ipc". */
     public static final String TRANSPORT_PROP_NAME = "bitfusion.client.transport";
     public static final String TRANSPORT_DEFAULT = "auto";
@@ -58,6 +67,7 @@ public final class ClientSettings
     private String transport = System.getProperty(TRANSPORT_PROP_NAME, TRANSPORT_DEFAULT);
     private String clientId = defaultClientId();
     private long openTimeoutNs = OPEN_TIMEOUT_NS_DEFAULT;
+    private boolean encrypt = Boolean.getBoolean(ENCRYPT_PROP_NAME);
 
     public ClientSettings server(final Endpoint endpoint)
     {
@@ -167,6 +177,21 @@ public final class ClientSettings
     }
 
     /**
+     * @param encrypt whether sessions encrypt their payloads; needs a token.
+     * @return this.
+     */
+    public ClientSettings encrypt(final boolean encrypt)
+    {
+        this.encrypt = encrypt;
+        return this;
+    }
+
+    public boolean encrypt()
+    {
+        return encrypt;
+    }
+
+    /**
      * @param environment variables as {@code bitfusion run} sets them for the program it starts.
      * @return settings for the slice they describe.
      * @throws IllegalArgumentException when no server is named (the program was not started by bitfusion run).
@@ -196,7 +221,27 @@ public final class ClientSettings
         {
             settings.memoryMb(Long.parseLong(megabytes.strip()));
         }
-        return settings.conclude();
+        return settings.encrypt(encryptFrom(environment, settings.encrypt())).conclude();
+    }
+
+    /**
+     * @param otherwise what to return when {@link #ENCRYPT_ENV_NAME} is not set.
+     * @return whether the environment asks for encrypted sessions.
+     */
+    public static boolean encryptFrom(final Map<String, String> environment, final boolean otherwise)
+    {
+        final String value = environment.get(ENCRYPT_ENV_NAME);
+        if (value == null || value.isBlank())
+        {
+            return otherwise;
+        }
+        return switch (value.strip().toLowerCase(Locale.ROOT))
+        {
+            case "1", "true", "yes" -> true;
+            case "0", "false", "no" -> false;
+            default -> throw new IllegalArgumentException(
+                ENCRYPT_ENV_NAME + " must be 1 or 0 (true or false), got " + value);
+        };
     }
 
     /**

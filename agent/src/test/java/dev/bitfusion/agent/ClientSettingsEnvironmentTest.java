@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -32,6 +33,24 @@ class ClientSettingsEnvironmentTest
 
         assertEquals("10.0.0.1:1000", settings.servers().get(0).toString());
         assertEquals(1024, settings.memoryMb());
+    }
+
+    @Test
+    void shouldAskForEncryptionWhenTheEnvironmentSaysSo()
+    {
+        final String servers = "127.0.0.1:56001";
+        assertTrue(ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, servers,
+            ClientSettings.ENCRYPT_ENV_NAME, "1")).encrypt());
+        assertTrue(ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, servers,
+            ClientSettings.ENCRYPT_ENV_NAME, " True ")).encrypt());
+        assertFalse(ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, servers,
+            ClientSettings.ENCRYPT_ENV_NAME, "0")).encrypt());
+        assertFalse(ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, servers)).encrypt());
+
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, servers,
+                ClientSettings.ENCRYPT_ENV_NAME, "please")));
+        assertTrue(ex.getMessage().contains(ClientSettings.ENCRYPT_ENV_NAME), ex.getMessage());
     }
 
     @Test

@@ -106,38 +106,49 @@ public final class BenchmarkSuite
     }
 
     /**
-     * What a token costs: each figure with the server requiring a token (every request fragment tagged and checked)
-     * beside the same without one, from the same run.
+     * What a token and encryption cost: each figure with the server requiring a token (every request fragment tagged
+     * and checked), then requiring encrypted sessions (requests and replies encrypted and tagged), beside the same
+     * without a token, from the same run.
      */
     private static void printAuthenticationCost(final Collection<RunResult> runResults, final PrintStream out)
     {
         for (final String transport : new String[]{ "ipc", "udp" })
         {
-            final double call = score(runResults, "RoundTripBenchmark.syncCall", transport, "token");
-            if (!Double.isNaN(call))
+            for (final String authentication : new String[]{ "token", "encrypted" })
             {
-                final double without = score(runResults, "RoundTripBenchmark.syncCall", transport, "off");
-                out.printf(Locale.ROOT, "%-44s %11.2f us %11.2f us %10.2f %s%n",
-                    "sync round trip, token vs none (" + transport + ")", call, without, call / without, "-");
+                printAuthenticationCost(runResults, out, transport, authentication);
             }
-            final double rate = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport, "token");
-            if (!Double.isNaN(rate))
+        }
+    }
+
+    private static void printAuthenticationCost(
+        final Collection<RunResult> runResults, final PrintStream out, final String transport, final String authentication)
+    {
+        final String versus = ", " + authentication + " vs none (" + transport + ")";
+        final double call = score(runResults, "RoundTripBenchmark.syncCall", transport, authentication);
+        if (!Double.isNaN(call))
+        {
+            final double without = score(runResults, "RoundTripBenchmark.syncCall", transport, "off");
+            out.printf(Locale.ROOT, "%-44s %11.2f us %11.2f us %10.2f %s%n",
+                "sync round trip" + versus, call, without, call / without, "-");
+        }
+        final double rate = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport, authentication);
+        if (!Double.isNaN(rate))
+        {
+            final double without = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport, "off");
+            out.printf(Locale.ROOT, "%-44s %11.0f /s %11.0f /s %10.2f %s%n",
+                "async memsets" + versus, rate, without, rate / without, "-");
+        }
+        for (final String direction : new String[]{ "hostToDevice", "deviceToHost" })
+        {
+            final double bandwidth =
+                gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport, authentication));
+            if (!Double.isNaN(bandwidth))
             {
-                final double without = score(runResults, "AsyncCallRateBenchmark.asyncMemset", transport, "off");
-                out.printf(Locale.ROOT, "%-44s %11.0f /s %11.0f /s %10.2f %s%n",
-                    "async memsets, token vs none (" + transport + ")", rate, without, rate / without, "-");
-            }
-            for (final String direction : new String[]{ "hostToDevice", "deviceToHost" })
-            {
-                final double bandwidth =
-                    gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport, "token"));
-                if (!Double.isNaN(bandwidth))
-                {
-                    final double without =
-                        gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport, "off"));
-                    out.printf(Locale.ROOT, "%-44s %9.2f GB/s %9.2f GB/s %10.2f %s%n",
-                        direction + ", token vs none (" + transport + ")", bandwidth, without, bandwidth / without, "-");
-                }
+                final double without =
+                    gigabytesPerSecond(score(runResults, "BandwidthBenchmark." + direction, transport, "off"));
+                out.printf(Locale.ROOT, "%-44s %9.2f GB/s %9.2f GB/s %10.2f %s%n",
+                    direction + versus, bandwidth, without, bandwidth / without, "-");
             }
         }
     }
@@ -153,7 +164,7 @@ public final class BenchmarkSuite
     }
 
     /**
-     * @param authentication "off", "token", or null for benchmarks without that parameter.
+     * @param authentication "off", "token", "encrypted", or null for benchmarks without that parameter.
      */
     private static double score(
         final Collection<RunResult> runResults, final String benchmark, final String transport, final String authentication)

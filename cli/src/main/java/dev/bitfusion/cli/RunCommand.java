@@ -86,6 +86,10 @@ final class RunCommand implements Callable<Integer>
         description = "Servers to use (default: BITFUSION_SERVERS, else an embedded local server).")
     String serverList;
 
+    @Option(names = "--encrypt",
+        description = "Encrypt the program's requests and replies (needs the server's token); default: BITFUSION_ENCRYPT.")
+    boolean encrypt;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The program and its arguments, after --.")
     List<String> command;
 
@@ -94,6 +98,15 @@ final class RunCommand implements Callable<Integer>
         if (fraction == null && megabytes == null)
         {
             fraction = 1.0;
+        }
+        try
+        {
+            encrypt = encrypt || ClientSettings.encryptFrom(System.getenv(), false);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("bitfusion run: " + ex.getMessage());
+            return 2;
         }
         List<Endpoint> servers;
         try
@@ -153,7 +166,7 @@ final class RunCommand implements Callable<Integer>
 
     private ClientSettings settings(final Endpoint server)
     {
-        final ClientSettings settings = new ClientSettings().server(server).gpuCount(gpuCount);
+        final ClientSettings settings = new ClientSettings().server(server).gpuCount(gpuCount).encrypt(encrypt);
         if (megabytes != null)
         {
             settings.memoryMb(megabytes);
@@ -240,6 +253,7 @@ final class RunCommand implements Callable<Integer>
         }
         environment.put(BridgeRuntime.CLASSPATH_ENV_NAME, absoluteClassPath());
         environment.put(ClientSettings.CLIENT_ID_ENV_NAME, tag);
+        environment.put(ClientSettings.ENCRYPT_ENV_NAME, encrypt ? "1" : "0");
         environment.put("BITFUSION_JAVA_HOME", System.getProperty("java.home"));
         // A JVM program (and every JVM a script starts) takes the agent: it joins that JVM rather than starting
         // one of its own, and reserves lazily there, so helper JVMs that never touch a GPU hold nothing.

@@ -45,6 +45,11 @@ final class ServerCommand implements Callable<Integer>
         description = "Serve only clients that prove this token (sessions, list_gpus, health); their requests are then authenticated.")
     Path tokenFile;
 
+    @Option(names = "--encrypt",
+        description = "Serve only encrypted sessions: clients must ask for encryption (BITFUSION_ENCRYPT=1, " +
+            "bitfusion run --encrypt); needs --token-file.")
+    boolean encrypt;
+
     @Option(names = "--admin-token-file", paramLabel = "FILE",
         description = "The administrator's token, which also shows who holds each slice (needs --token-file).")
     Path adminTokenFile;
@@ -67,6 +72,7 @@ final class ServerCommand implements Callable<Integer>
             .authenticator(authenticator());
         context.transportSettings().lowLatency(lowLatency);
         context.maxSessions(maxSessions);
+        context.encryptionRequired(encrypt);
         context.hostMemory(hostMemoryMb << 20, tenantHostMemoryMb << 20);
 
         final CountDownLatch stopped = new CountDownLatch(1);

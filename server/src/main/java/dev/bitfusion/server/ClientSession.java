@@ -284,7 +284,8 @@ final class ClientSession implements Agent
             return 1;
         }
         adapter.authenticateWith(binding.requestAuthenticator());
-        replyProxy.connect(aeron.addExclusivePublication(binding.replyChannelFor(image), binding.replyStreamId()));
+        replyProxy.connect(aeron.addExclusivePublication(binding.replyChannelFor(image), binding.replyStreamId()),
+            binding.replyAuthenticator());
         state = State.AWAIT_REPLY_STREAM;
         deadlineNs = nowNs + Math.max(livenessTimeoutNs, MIN_REPLY_CONNECT_TIMEOUT_NS);
         return 1;

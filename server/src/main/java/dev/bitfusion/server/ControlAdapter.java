@@ -223,9 +223,15 @@ final class ControlAdapter implements Agent, FragmentHandler
         openDecoder.wrap(buffer, offset, blockLength, version);
         if (malformed != null)
         {
+            // A client of another protocol version sends a block of another length, which reads as malformed:
+            // telling it the versions differ says what to do about it.
+            final boolean otherVersion = version != MessageHeaderDecoder.SCHEMA_VERSION;
+            final String reason = otherVersion ? "client protocol version " + version + " does not match server " +
+                "version " + MessageHeaderDecoder.SCHEMA_VERSION + "; install the same bitfusion version on client " +
+                "and server" : "session open refused: " + malformed;
             errorLog.record("control: session open refused: " + malformed);
             replyProxy.sendRefusal(openDecoder.correlationId(), replyChannel, openDecoder.replyStreamId(),
-                SessionStatus.BAD_REQUEST, "session open refused: " + malformed, requestLength);
+                otherVersion ? SessionStatus.PROTOCOL_MISMATCH : SessionStatus.BAD_REQUEST, reason, requestLength);
             return;
         }
         final SessionAdmission.OpenRequest request = new SessionAdmission.OpenRequest(
@@ -241,6 +247,7 @@ final class ControlAdapter implements Agent, FragmentHandler
             openDecoder.timestampMs(),
             openDecoder.clientId(),
             bytes(openDecoder.clientPublicKeyLength(), KeyExchange.MAX_PUBLIC_KEY_LENGTH, openDecoder::getClientPublicKey),
+            openDecoder.encrypt() == 1,
             bytes(openDecoder.authProofLength(), Credentials.PROOF_LENGTH, openDecoder::getAuthProof),
             replyChannel,
             clientHost,

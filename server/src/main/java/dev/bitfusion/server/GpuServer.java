@@ -54,6 +54,7 @@ public final class GpuServer implements AutoCloseable
         private TransportSettings transportSettings = new TransportSettings();
         private ServerErrorLog errorLog = new ServerErrorLog(System.err);
         private int maxSessions = MAX_SESSIONS_DEFAULT;
+        private boolean encryptionRequired;
         private int controlBurst = Integer.getInteger(CONTROL_BURST_PROP_NAME, CONTROL_BURST_DEFAULT);
         private int controlRequestsPerSecond = Integer.getInteger(CONTROL_RATE_PROP_NAME, CONTROL_RATE_DEFAULT);
         private long hostMemoryCapBytes = Long.getLong(HostMemoryBudget.CAP_PROP_NAME, 0);
@@ -131,6 +132,22 @@ public final class GpuServer implements AutoCloseable
         }
 
         /**
+         * @param encryptionRequired whether every session must have its payloads encrypted; needs a token, whose
+         *                           exchange the keys come from.
+         * @return this.
+         */
+        public Context encryptionRequired(final boolean encryptionRequired)
+        {
+            this.encryptionRequired = encryptionRequired;
+            return this;
+        }
+
+        public boolean encryptionRequired()
+        {
+            return encryptionRequired;
+        }
+
+        /**
          * @param burst     control requests one source may send at once.
          * @param perSecond control requests one source may send each second after a burst.
          * @return this.
@@ -201,6 +218,11 @@ public final class GpuServer implements AutoCloseable
             }
             transportSettings.conclude();
             Protocol.responsePort(endpoint.port());
+            if (encryptionRequired && !authenticator.required())
+            {
+                throw new IllegalArgumentException("encryption needs a token: its keys come from the token's key " +
+                    "exchange (give --token-file)");
+            }
             if (maxSessions < 1)
             {
                 throw new IllegalArgumentException("max sessions must be at least 1: " + maxSessions);
@@ -284,7 +306,8 @@ public final class GpuServer implements AutoCloseable
             Protocol.responsePort(context.endpoint().port()) + ") and " +
             context.transportSettings().aeronDirectoryName() + " (ipc); backend " + context.backend().kind() + ": " +
             gpus.size() + " x " + gpus.get(0).name() + ", " + (gpus.get(0).totalBytes() >> 20) + " MiB each" +
-            (context.authenticator().required() ? "; token required" : "");
+            (context.authenticator().required() ? "; token required" : "") +
+            (context.encryptionRequired() ? "; encryption required" : "");
     }
 
     /**

@@ -37,6 +37,8 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     private final ControlledFragmentAssembler assembler = new ControlledFragmentAssembler(this);
     private final ControlledFragmentHandler authenticatedAssembler = this::onAuthenticatedFragment;
     private FragmentAuthenticator authenticator;
+    /** Where an encrypted fragment is decrypted to: the image's log buffer is the client's, never written here. */
+    private UnsafeBuffer plaintext;
     private final MessageBounds bounds = new MessageBounds();
     private final UnsafeBuffer varData = new UnsafeBuffer(0, 0);
 
@@ -97,6 +99,10 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     void authenticateWith(final FragmentAuthenticator authenticator)
     {
         this.authenticator = authenticator;
+        if (authenticator != null && authenticator.encrypts())
+        {
+            plaintext = new UnsafeBuffer(new byte[FragmentAuthenticator.MAX_FRAGMENT_PAYLOAD]);
+        }
     }
 
     /**
@@ -118,7 +124,8 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
 
     /**
      * A fragment that fails its tag was not sent by the session's client: the stream can no longer be trusted
-     * (a forged fragment takes the place of the client's at that position), so the session ends.
+     * (a forged fragment takes the place of the client's at that position), so the session ends. The tag covers
+     * what travelled, so an encrypted fragment is decrypted only once it is known to be the client's.
      */
     private Action onAuthenticatedFragment(
         final DirectBuffer buffer, final int offset, final int length, final Header header)
@@ -127,6 +134,11 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
         {
             session.onForgedRequest(header.position());
             return Action.BREAK;
+        }
+        if (plaintext != null)
+        {
+            authenticator.decrypt(buffer, offset, length, header, plaintext, 0);
+            return assembler.onFragment(plaintext, 0, length, header);
         }
         return assembler.onFragment(buffer, offset, length, header);
     }

@@ -86,6 +86,7 @@ final class SessionAdmission
         long timestampMs,
         String clientId,
         byte[] clientPublicKey,
+        boolean encrypt,
         byte[] authProof,
         String replyChannel,
         String sourceHost,
@@ -100,7 +101,7 @@ final class SessionAdmission
         {
             return Handshakes.sessionOpen(correlationId, protocolVersion, gpuIndex, memoryFraction, memoryMb,
                 replyStreamId, requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId,
-                clientPublicKey);
+                clientPublicKey, encrypt);
         }
     }
 
@@ -125,6 +126,18 @@ final class SessionAdmission
         if (access != TokenAuthenticator.Access.OPEN && request.clientPublicKey().length == 0)
         {
             refuse(request, SessionStatus.BAD_REQUEST, "a client with a token must send its key exchange");
+            return;
+        }
+        if (request.encrypt() && access == TokenAuthenticator.Access.OPEN)
+        {
+            refuse(request, SessionStatus.BAD_REQUEST, "the client asked for an encrypted session, but this server " +
+                "has no token, and the keys come from the token's key exchange: start the server with --token-file");
+            return;
+        }
+        if (context.encryptionRequired() && !request.encrypt())
+        {
+            refuse(request, SessionStatus.AUTH_REFUSED, "this server requires encrypted sessions: set " +
+                "BITFUSION_ENCRYPT=1 (bitfusion run --encrypt, or -Dbitfusion.client.encrypt=true) for the client");
             return;
         }
         final List<GpuDescriptor> gpus = context.backend().gpus();

@@ -15,7 +15,9 @@ import io.aeron.Image;
  *   <li>replies go back on the image's own path: its Aeron response channel over UDP, the client's stream over
  *       IPC;</li>
  *   <li>when the server has a token, the two sides' X25519 keys and the token give the key every request fragment
- *       must be tagged with ({@link FragmentAuthenticator}), and the server proves the token back.</li>
+ *       must be tagged with ({@link FragmentAuthenticator}), and the server proves the token back; a session the
+ *       client opened encrypted also gets the keys its request payloads are decrypted with and its replies are
+ *       encrypted and tagged with.</li>
  * </ul>
  * Thread safety: the session's thread only.
  */
@@ -28,6 +30,7 @@ final class SessionBinding
     private byte[] serverPublicKey = new byte[0];
     private byte[] serverProof = new byte[0];
     private FragmentAuthenticator requestAuthenticator;
+    private FragmentAuthenticator replyAuthenticator;
 
     /**
      * @param credentials the token to derive the session's keys with, or null when the server has none.
@@ -89,7 +92,7 @@ final class SessionBinding
     }
 
     /**
-     * Make this side of the key exchange and the request key, when the server has a token.
+     * Make this side of the key exchange and the session's keys, when the server has a token.
      *
      * @throws IllegalArgumentException when the client's public key is unusable.
      */
@@ -104,7 +107,11 @@ final class SessionBinding
         final byte[] sharedSecret = keyExchange.sharedSecret(request.clientPublicKey());
         final Credentials.Transcript accept = Handshakes.sessionAccept(request.transcript(), sessionId, serverPublicKey);
         serverProof = credentials.prove(accept);
-        requestAuthenticator = Handshakes.requestAuthenticator(credentials, sharedSecret, accept);
+        requestAuthenticator = Handshakes.requestAuthenticator(credentials, sharedSecret, accept, request.encrypt());
+        if (request.encrypt())
+        {
+            replyAuthenticator = Handshakes.replyAuthenticator(credentials, sharedSecret, accept);
+        }
     }
 
     /**
@@ -113,6 +120,14 @@ final class SessionBinding
     FragmentAuthenticator requestAuthenticator()
     {
         return requestAuthenticator;
+    }
+
+    /**
+     * @return what encrypts and tags the session's replies, or null when they travel as they are.
+     */
+    FragmentAuthenticator replyAuthenticator()
+    {
+        return replyAuthenticator;
     }
 
     byte[] serverPublicKey()

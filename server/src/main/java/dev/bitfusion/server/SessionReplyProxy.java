@@ -4,6 +4,7 @@ import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.transport.Protocol;
+import dev.bitfusion.transport.auth.FragmentAuthenticator;
 import dev.bitfusion.transport.protocol.AsyncErrorEncoder;
 import dev.bitfusion.transport.protocol.DataChunkEncoder;
 import dev.bitfusion.transport.protocol.DeviceOutputEncoder;
@@ -14,6 +15,7 @@ import dev.bitfusion.transport.protocol.SessionOpenReplyEncoder;
 import dev.bitfusion.transport.protocol.SessionStatus;
 import io.aeron.ExclusivePublication;
 import io.aeron.logbuffer.BufferClaim;
+import io.aeron.protocol.DataHeaderFlyweight;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -24,6 +26,10 @@ import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
  * Encodes a session's replies and offers them on its client's reply stream, once each: a send returns false
  * when the publication is back pressured, not yet connected or closed, and the {@link ClientSession} decides
  * whether to queue the reply, retry it or end. What goes out is counted (bytes, and replies carrying an error).
+ * <p>
+ * In an encrypted session every reply after the SessionOpenReply is encrypted and tagged, fragment by fragment, by
+ * the session's reply {@link FragmentAuthenticator}; the SessionOpenReply itself travels as it is, since it carries
+ * the server's half of the key exchange the client needs to derive the keys.
  * <pre>
  *   SessionOpenReply  correlationId, status OPENED, sessionId, requestStreamId, protocolVersion, sliceBytes,
  *                     compute capability, uuid, attributes[attribute, value], deviceName, message,
@@ -45,6 +51,7 @@ final class SessionReplyProxy implements AutoCloseable
 
     private final TrafficCounters counters;
     private ExclusivePublication publication;
+    private FragmentAuthenticator authenticator;
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[REPLY_BUFFER_BYTES]);
     private final UnsafeBuffer outputBuffer = new UnsafeBuffer(new byte[REPLY_BUFFER_BYTES]);
     private final UnsafeBuffer deviceData = new UnsafeBuffer(0, 0);
@@ -67,12 +74,14 @@ final class SessionReplyProxy implements AutoCloseable
     }
 
     /**
-     * @param publication the client's reply stream, made once the session knows the client's path; closed with
-     *                    this proxy. Nothing is sent before.
+     * @param publication   the client's reply stream, made once the session knows the client's path; closed with
+     *                      this proxy. Nothing is sent before.
+     * @param authenticator what encrypts and tags every reply but the open reply, or null to send them as they are.
      */
-    void connect(final ExclusivePublication publication)
+    void connect(final ExclusivePublication publication, final FragmentAuthenticator authenticator)
     {
         this.publication = publication;
+        this.authenticator = authenticator;
     }
 
     boolean isConnected()
@@ -131,7 +140,8 @@ final class SessionReplyProxy implements AutoCloseable
         openReplyEncoder.deviceName(gpu.name()).message("")
             .putServerPublicKey(serverPublicKey, 0, serverPublicKey.length)
             .putServerProof(serverProof, 0, serverProof.length);
-        return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + openReplyEncoder.encodedLength(), false);
+        // In the clear: the client derives the keys from what it carries.
+        return offer(buffer, MessageHeaderEncoder.ENCODED_LENGTH + openReplyEncoder.encodedLength(), false, null);
     }
 
     /**
@@ -195,6 +205,13 @@ final class SessionReplyProxy implements AutoCloseable
             .correlationId(correlationId)
             .byteOffset(byteOffset)
             .putData(deviceData, 0, length);
+        if (authenticator != null)
+        {
+            // The claim's header is written (position and session), and nothing is visible before the commit:
+            // the same moment an offer calls its supplier.
+            bufferClaim.reservedValue(authenticator.seal(
+                bufferClaim.buffer(), 0, DataHeaderFlyweight.HEADER_LENGTH + messageLength));
+        }
         bufferClaim.commit();
         counters.onReply(messageLength, false);
         return true;
@@ -216,7 +233,13 @@ final class SessionReplyProxy implements AutoCloseable
 
     private boolean offer(final DirectBuffer message, final int length, final boolean error)
     {
-        if (publication.offer(message, 0, length) > 0)
+        return offer(message, length, error, authenticator);
+    }
+
+    private boolean offer(
+        final DirectBuffer message, final int length, final boolean error, final FragmentAuthenticator sealer)
+    {
+        if (publication.offer(message, 0, length, sealer) > 0)
         {
             counters.onReply(length, error);
             return true;

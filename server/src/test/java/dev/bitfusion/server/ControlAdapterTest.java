@@ -164,6 +164,26 @@ class ControlAdapterTest
     }
 
     @Test
+    void shouldTellAClientOfTheVersionBeforeTheVersionsDifferThoughItsSessionOpenIsShorter()
+    {
+        // Version 3's SessionOpen: the block without the encrypt flag, its last byte, and the rest as it is.
+        final int length = sessionOpen(14, Protocol.VERSION - 1, 16);
+        final int blockEnd = MessageHeaderEncoder.ENCODED_LENGTH + SessionOpenEncoder.BLOCK_LENGTH;
+        final byte[] varData = new byte[length - blockEnd];
+        request.getBytes(blockEnd, varData);
+        request.putBytes(blockEnd - 1, varData);
+        header.wrap(request, 0).blockLength(SessionOpenEncoder.BLOCK_LENGTH - 1).version(Protocol.VERSION - 1);
+        send(controlRequests, length - 1);
+
+        final SessionOpenReplyDecoder reply = awaitOpenReply();
+        assertEquals(14, reply.correlationId());
+        assertEquals(SessionStatus.PROTOCOL_MISMATCH, reply.status());
+        skipAttributes(reply);
+        final String message = reply.message();
+        assertTrue(message.contains("does not match server version " + Protocol.VERSION), message);
+    }
+
+    @Test
     void shouldRefuseASliceThatDoesNotFitWithTheReason()
     {
         send(controlRequests, sessionOpen(13, Protocol.VERSION, (GPU_BYTES >> 20) + 1));

@@ -17,6 +17,8 @@ import io.aeron.ConcurrentPublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentRunner;
@@ -39,6 +41,10 @@ import java.util.concurrent.locks.LockSupport;
  * other threads on the way. A {@link SessionKeeper} agent polls when nobody waits, to pick up
  * asynchronous errors and device output, and to notice a dead server.
  * <p>
+ * With a token, request fragments are tagged by the session's key; an encrypted session also encrypts them, and
+ * its replies come encrypted and tagged: each is checked, then decrypted into a buffer of the session's own before
+ * it is decoded (the reply image's log buffer is the server's).
+ * <p>
  * Thread safety: thread safe; any number of threads may call at once.
  */
 public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
@@ -52,6 +58,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     private final CallSlots slots = new CallSlots();
     private final ReplyAdapter replyAdapter;
     private final FragmentAssembler replyAssembler;
+    private final FragmentHandler replyHandler = this::onReplyFragment;
     private final SessionProxy proxy = new SessionProxy(this);
     private final AtomicBoolean pollLock = new AtomicBoolean();
     private final long livenessTimeoutNs;
@@ -65,6 +72,13 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     private ConcurrentPublication requests;
     /** Tags each request fragment when the server has a token; null when it asks for none. */
     private FragmentAuthenticator requestAuthenticator;
+    /** Checks and decrypts each reply after the open reply in an encrypted session; null otherwise. */
+    private FragmentAuthenticator replyAuthenticator;
+    private UnsafeBuffer plaintextReply;
+    private boolean repliesForged;
+    private Credentials credentials;
+    private KeyExchange keyExchange;
+    private boolean encrypt;
     private long sessionId;
     private DeviceInfo device;
     private long openCorrelationId;
@@ -388,12 +402,39 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         }
         try
         {
-            return replies.poll(replyAssembler, FRAGMENT_LIMIT);
+            return replies.poll(replyHandler, FRAGMENT_LIMIT);
         }
         finally
         {
             pollLock.set(false);
         }
+    }
+
+    /**
+     * A reply that fails its tag was not sent by the server: one forged at a position takes the place of the
+     * server's, so the stream can no longer be trusted and the session is lost; nothing of it is decoded.
+     */
+    private void onReplyFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        final FragmentAuthenticator authenticator = replyAuthenticator;
+        if (authenticator == null)
+        {
+            replyAssembler.onFragment(buffer, offset, length, header);
+            return;
+        }
+        if (repliesForged)
+        {
+            return;
+        }
+        if (!authenticator.verify(buffer, offset, length, header))
+        {
+            repliesForged = true;
+            serverLost("a reply at position " + header.position() + " failed authentication: someone other than " +
+                "the server wrote into this session's replies");
+            return;
+        }
+        authenticator.decrypt(buffer, offset, length, header, plaintextReply, 0);
+        replyAssembler.onFragment(plaintextReply, 0, length, header);
     }
 
     /**
@@ -493,17 +534,29 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         reply.getServerProof(proof, 0, proof.length);
         serverPublicKey = serverKey;
         serverProof = proof;
+        if (credentials.hasToken())
+        {
+            // Now, while polling: in an encrypted session the server's next reply is encrypted already.
+            acceptKeys();
+        }
         device = new DeviceInfo(deviceName, sliceBytes, major, minor, uuid, ids, values, requestStreamId);
     }
 
     private void openSession(final int gpuIndex, final ClientSettings settings)
     {
-        final Credentials credentials = Credentials.ofToken(settings.token());
+        credentials = Credentials.ofToken(settings.token());
+        encrypt = settings.encrypt();
+        if (encrypt && !credentials.hasToken())
+        {
+            throw new SessionRefusedException("bitfusion: an encrypted session (" + ClientSettings.ENCRYPT_ENV_NAME +
+                ") needs the server's token (" + ClientSettings.TOKEN_ENV_NAME + " or ~/.bitfusion/token): its keys " +
+                "come from the token's key exchange");
+        }
         // The session's own reply stream and request stream exist before the open, so the server can bind the
         // session to the request publication's Aeron session id and answer on the path it opened.
         replies = link.addReplySubscription(Protocol.newClientStreamId());
         requests = link.addRequestPublication(Protocol.newClientStreamId(), replies);
-        final KeyExchange keyExchange = credentials.hasToken() ? KeyExchange.generate() : null;
+        keyExchange = credentials.hasToken() ? KeyExchange.generate() : null;
         final byte[] clientPublicKey = keyExchange != null ? keyExchange.publicKey() : new byte[0];
 
         try (ControlClient control = new ControlClient(link, endpoint))
@@ -512,7 +565,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             final long timestampMs = System.currentTimeMillis();
             openTranscript = Handshakes.sessionOpen(openCorrelationId, Protocol.VERSION, gpuIndex,
                 settings.memoryFraction(), settings.memoryMb(), control.replyStreamId(), requests.streamId(),
-                requests.sessionId(), replies.streamId(), timestampMs, settings.clientId(), clientPublicKey);
+                requests.sessionId(), replies.streamId(), timestampMs, settings.clientId(), clientPublicKey, encrypt);
             final byte[] proof = credentials.prove(openTranscript);
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
             final SessionOpenEncoder encoder = new SessionOpenEncoder()
@@ -527,23 +580,19 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
                 .requestSessionId(requests.sessionId())
                 .sessionReplyStreamId(replies.streamId())
                 .timestampMs(timestampMs)
+                .encrypt((short)(encrypt ? 1 : 0))
                 .clientId(settings.clientId());
             encoder.putClientPublicKey(clientPublicKey, 0, clientPublicKey.length);
             encoder.putAuthProof(proof, 0, proof.length);
             encoder.putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
             control.exchange(buffer, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength(), replyAdapter,
-                () -> device != null || openRefusal != null, () -> replies.poll(replyAssembler, FRAGMENT_LIMIT),
+                () -> device != null || openRefusal != null, () -> replies.poll(replyHandler, FRAGMENT_LIMIT),
                 settings.openTimeoutNs());
         }
         if (openRefusal != null)
         {
             throw new SessionRefusedException("bitfusion server " + endpoint + " refused the session: " + openRefusal);
         }
-        if (credentials.hasToken())
-        {
-            requestAuthenticator = acceptedKeys(credentials, keyExchange);
-        }
-
         final long deadlineNs = System.nanoTime() + settings.openTimeoutNs();
         while (!requests.isConnected())
         {
@@ -574,15 +623,22 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
 
     /**
      * A client with a token trusts the session only once the server has proved the token too (so a stranger posing
-     * as the server learns nothing), and tags its requests with the key only the two of them can derive.
+     * as the server learns nothing), and tags its requests with the key only the two of them can derive; in an
+     * encrypted session it also encrypts them, and checks and decrypts the replies. Without a server key the server
+     * has no token and asks for nothing.
      *
-     * @return the authenticator of this session's requests, or null when the server asks for none (it has no token).
+     * @throws SessionRefusedException when the server cannot prove the token or sent an unusable key.
      */
-    private FragmentAuthenticator acceptedKeys(final Credentials credentials, final KeyExchange keyExchange)
+    private void acceptKeys()
     {
         if (serverPublicKey.length == 0)
         {
-            return null;
+            if (encrypt)
+            {
+                throw new SessionRefusedException("bitfusion server " + endpoint + " opened the session without a " +
+                    "key exchange: it has no token, so it cannot encrypt");
+            }
+            return;
         }
         final Credentials.Transcript accept = Handshakes.sessionAccept(openTranscript, sessionId, serverPublicKey);
         if (!credentials.verifies(accept, serverProof))
@@ -590,13 +646,20 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             throw new SessionRefusedException("bitfusion server " + endpoint + " could not prove it holds the token " +
                 "this client has: it is not the server the token is for");
         }
+        final byte[] sharedSecret;
         try
         {
-            return Handshakes.requestAuthenticator(credentials, keyExchange.sharedSecret(serverPublicKey), accept);
+            sharedSecret = keyExchange.sharedSecret(serverPublicKey);
         }
         catch (final IllegalArgumentException ex)
         {
             throw new SessionRefusedException("bitfusion server " + endpoint + " sent an unusable key: " + ex.getMessage());
+        }
+        requestAuthenticator = Handshakes.requestAuthenticator(credentials, sharedSecret, accept, encrypt);
+        if (encrypt)
+        {
+            plaintextReply = new UnsafeBuffer(new byte[FragmentAuthenticator.MAX_FRAGMENT_PAYLOAD]);
+            replyAuthenticator = Handshakes.replyAuthenticator(credentials, sharedSecret, accept);
         }
     }
 }

@@ -27,8 +27,11 @@ public class BandwidthBenchmark
     @Param({ "ipc", "udp" })
     public String transport;
 
-    /** "off": a server without a token; "token": requests proved and every fragment tagged (the cost of it). */
-    @Param({ "off", "token" })
+    /**
+     * "off": a server without a token; "token": requests proved and every fragment tagged (the cost of it);
+     * "encrypted": besides, requests and replies encrypted and replies tagged.
+     */
+    @Param({ "off", "token", "encrypted" })
     public String authentication;
 
     private RemoteSetup remote;

@@ -34,16 +34,18 @@ final class RemoteSetup implements AutoCloseable
 
     /**
      * @param authentication "off" for a server without a token, "token" for one that requires it (and a client
-     *                       that proves it, its requests tagged).
+     *                       that proves it, its requests tagged), "encrypted" for one that also requires encrypted
+     *                       sessions (requests and replies encrypted and tagged).
      */
     RemoteSetup(final String transport, final long serverMemoryMb, final String authentication) throws IOException
     {
         final boolean withToken = switch (authentication)
         {
             case "off" -> false;
-            case "token" -> true;
-            default -> throw new IllegalArgumentException("authentication is off or token: " + authentication);
+            case "token", "encrypted" -> true;
+            default -> throw new IllegalArgumentException("authentication is off, token or encrypted: " + authentication);
         };
+        final boolean encrypted = authentication.equals("encrypted");
         final int port;
         try (DatagramSocket socket = new DatagramSocket(0))
         {
@@ -54,9 +56,10 @@ final class RemoteSetup implements AutoCloseable
             .endpoint(endpoint)
             .backend(new EmulatedBackend(1, serverMemoryMb << 20))
             .authenticator(withToken ? tokenAuthenticator() : TokenAuthenticator.acceptAll())
+            .encryptionRequired(encrypted)
             .errorLog(new ServerErrorLog(new PrintStream(OutputStream.nullOutputStream()))));
         driver = new RemoteDriver(new ClientSettings().server(endpoint).transport(transport).memoryFraction(1.0)
-            .token(withToken ? TOKEN : ""), System.out);
+            .token(withToken ? TOKEN : "").encrypt(encrypted), System.out);
         check(driver.cuInit(0), "cuInit");
         makeContextCurrent();
     }

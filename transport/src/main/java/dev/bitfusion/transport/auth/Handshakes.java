@@ -7,9 +7,11 @@ import dev.bitfusion.transport.auth.Credentials.Transcript;
  * from the fields it sends, the server from the fields it received, and a proof made for one request fits no other.
  * <pre>
  *   session-open    correlationId, protocolVersion, gpuIndex, memoryFraction (bits), memoryMb, replyStreamId,
- *                   requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId, clientPublicKey
+ *                   requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId, clientPublicKey,
+ *                   encrypt (0 or 1)
  *   session-accept  the session-open transcript, sessionId, serverPublicKey          (the server's proof)
- *   session-keys    the session-accept transcript                        (what the request key is derived for)
+ *   session-keys    the session-accept transcript, then what the key is for: "requests" (the request tag key),
+ *                   "request-cipher", "replies", "reply-cipher" (the last three in encrypted sessions only)
  *   list-gpus, health-query   correlationId, replyStreamId, timestampMs
  * </pre>
  * Thread safety: stateless.
@@ -40,7 +42,8 @@ public final class Handshakes
         final int sessionReplyStreamId,
         final long timestampMs,
         final String clientId,
-        final byte[] clientPublicKey)
+        final byte[] clientPublicKey,
+        final boolean encrypt)
     {
         return new Transcript("session-open")
             .add(correlationId)
@@ -54,7 +57,8 @@ public final class Handshakes
             .add(sessionReplyStreamId)
             .add(timestampMs)
             .add(clientId)
-            .add(clientPublicKey);
+            .add(clientPublicKey)
+            .add(encrypt ? 1 : 0);
     }
 
     public static Transcript sessionAccept(final Transcript sessionOpen, final long sessionId, final byte[] serverPublicKey)
@@ -66,13 +70,36 @@ public final class Handshakes
      * @param credentials   the token both ends hold.
      * @param sharedSecret  the X25519 secret of the session's key exchange.
      * @param sessionAccept the session-accept transcript.
+     * @param encrypt       whether the session's payloads are encrypted.
      * @return the authenticator of the session's request stream.
      */
     public static FragmentAuthenticator requestAuthenticator(
+        final Credentials credentials, final byte[] sharedSecret, final Transcript sessionAccept, final boolean encrypt)
+    {
+        return FragmentAuthenticator.of(sessionKey(credentials, sharedSecret, sessionAccept, "requests"),
+            encrypt ? sessionKey(credentials, sharedSecret, sessionAccept, "request-cipher") : null);
+    }
+
+    /**
+     * Replies are tagged and encrypted in encrypted sessions only: elsewhere they travel as they are.
+     *
+     * @return the authenticator of the session's reply stream, which encrypts.
+     */
+    public static FragmentAuthenticator replyAuthenticator(
         final Credentials credentials, final byte[] sharedSecret, final Transcript sessionAccept)
     {
-        return FragmentAuthenticator.of(
-            credentials.deriveKey(sharedSecret, new Transcript("session-keys").add(sessionAccept).add("requests")));
+        return FragmentAuthenticator.of(sessionKey(credentials, sharedSecret, sessionAccept, "replies"),
+            sessionKey(credentials, sharedSecret, sessionAccept, "reply-cipher"));
+    }
+
+    /**
+     * Each use has a key of its own, so the two directions never share a key (nor a nonce under one) and a tag
+     * key never serves as a cipher key.
+     */
+    private static byte[] sessionKey(
+        final Credentials credentials, final byte[] sharedSecret, final Transcript sessionAccept, final String use)
+    {
+        return credentials.deriveKey(sharedSecret, new Transcript("session-keys").add(sessionAccept).add(use));
     }
 
     /**
