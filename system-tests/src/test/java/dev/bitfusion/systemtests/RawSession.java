@@ -92,6 +92,7 @@ final class RawSession implements AutoCloseable
                 .requestSessionId(raw.session.sessionId())
                 .sessionReplyStreamId(raw.sessionReplies.streamId())
                 .timestampMs(System.currentTimeMillis())
+                .encrypt((short)0)
                 .clientId("raw-session");
             open.putClientPublicKey(new byte[0], 0, 0);
             open.putAuthProof(new byte[0], 0, 0);

@@ -215,7 +215,7 @@ public final class WireFuzzer implements AutoCloseable
             .correlationId(openCorrelationId).protocolVersion(Protocol.VERSION).gpuIndex(0).memoryFraction(0)
             .memoryMb(64).replyStreamId(controlReplyStreamId).requestStreamId(session.streamId())
             .requestSessionId(session.sessionId()).sessionReplyStreamId(sessionReplies.streamId())
-            .timestampMs(System.currentTimeMillis()).clientId(CLIENT_ID);
+            .timestampMs(System.currentTimeMillis()).encrypt((short)0).clientId(CLIENT_ID);
         open.putClientPublicKey(NOTHING, 0, 0);
         open.putAuthProof(NOTHING, 0, 0);
         open.putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
@@ -482,6 +482,7 @@ public final class WireFuzzer implements AutoCloseable
                     .requestSessionId(anyInt())
                     .sessionReplyStreamId(anyInt())
                     .timestampMs(random.nextBoolean() ? System.currentTimeMillis() : anyLong())
+                    .encrypt((short)random.nextInt(3))
                     .clientId(text(64));
                 putData(open::putClientPublicKey);
                 putData(open::putAuthProof);
