@@ -58,6 +58,7 @@ class PoolPlacementSystemTest
     void releaseHolders()
     {
         holders.forEach(RemoteDriver::close);
+        holders.clear();
     }
 
     @Test
@@ -91,6 +92,33 @@ class PoolPlacementSystemTest
 
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains(verdict("device_info")), run.output());
+    }
+
+    @Test
+    void shouldMoveOnWhenTheBestFittingServerRefusesTheSlice() throws Exception
+    {
+        // C fits best (512 MiB left over against B's 1024) but, at its session limit, refuses as a server does
+        // whose memory another client took since it answered: SLICE_UNAVAILABLE.
+        try (ServerProcess serverC = ServerProcess.start(GPU_MEMORY_MB, "--max-sessions", "1"))
+        {
+            try
+            {
+                hold(serverC, 0.25);
+
+                final Run run = run("-n", "1", "-p", "0.5", "--server_list",
+                    serverB.serverList() + "," + serverC.serverList(), "--", binary("vector_add"));
+
+                assertEquals(0, run.exitCode(), run.output());
+                assertTrue(run.output().contains(verdict("vector_add")), run.output());
+                assertTrue(run.output().contains("bitfusion run: " + serverC.serverList() + " has no room any more"),
+                    run.output());
+                assertTrue(run.output().contains("SLICE_UNAVAILABLE"), run.output());
+            }
+            finally
+            {
+                releaseHolders(); // While C still runs, so the holder's session closes rather than times out.
+            }
+        }
     }
 
     @Test
