@@ -174,8 +174,8 @@ final class RunCommand implements Callable<Integer>
         }
         if (pool.isEmpty())
         {
-            System.err.println("bitfusion run: cannot get " + describeSlice() + ": none of the " + servers.size() +
-                " servers answered");
+            System.err.println("bitfusion run: cannot get " + describeSlice() + ": " +
+                (servers.size() == 1 ? "the server did not answer" : "none of the " + servers.size() + " servers answered"));
             return 3;
         }
         final Placement.Request request = new Placement.Request(
