@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,6 +27,11 @@ public final class ClientSettings
     public static final String SERVERS_ENV_NAME = "BITFUSION_SERVERS";
     /** How many GPUs (-n). */
     public static final String GPU_COUNT_ENV_NAME = "BITFUSION_GPU_COUNT";
+    /**
+     * Comma-separated indices of the server's GPUs that serve device ordinals 0, 1, ..., as {@code bitfusion run}
+     * placed them; unset: GPUs 0 to n-1.
+     */
+    public static final String GPU_INDICES_ENV_NAME = "BITFUSION_GPU_INDICES";
     /** Slice as a fraction of each GPU's memory (-p). */
     public static final String MEMORY_FRACTION_ENV_NAME = "BITFUSION_MEMORY_FRACTION";
     /** Slice in MiB (-m). */
@@ -61,6 +67,7 @@ public final class ClientSettings
 
     private final List<Endpoint> servers = new ArrayList<>();
     private int gpuCount = 1;
+    private int[] gpuIndices;
     private double memoryFraction;
     private long memoryMb;
     private String token;
@@ -93,6 +100,25 @@ public final class ClientSettings
     public int gpuCount()
     {
         return gpuCount;
+    }
+
+    /**
+     * @param gpuIndices the server's GPU for each device ordinal, one per GPU; null: GPUs 0 to n-1.
+     * @return this.
+     */
+    public ClientSettings gpuIndices(final int[] gpuIndices)
+    {
+        this.gpuIndices = gpuIndices == null ? null : gpuIndices.clone();
+        return this;
+    }
+
+    /**
+     * @param device a device ordinal of the program.
+     * @return the index of the server's GPU that serves it.
+     */
+    public int gpuIndex(final int device)
+    {
+        return gpuIndices == null ? device : gpuIndices[device];
     }
 
     /**
@@ -205,7 +231,8 @@ public final class ClientSettings
         }
         final ClientSettings settings = new ClientSettings()
             .server(Endpoint.parse(servers.split(",")[0].strip()))
-            .gpuCount(Integer.parseInt(environment.getOrDefault(GPU_COUNT_ENV_NAME, "1").strip()));
+            .gpuCount(Integer.parseInt(environment.getOrDefault(GPU_COUNT_ENV_NAME, "1").strip()))
+            .gpuIndices(gpuIndicesFrom(environment));
         final String tag = environment.get(CLIENT_ID_ENV_NAME);
         if (tag != null && !tag.isBlank())
         {
@@ -222,6 +249,27 @@ public final class ClientSettings
             settings.memoryMb(Long.parseLong(megabytes.strip()));
         }
         return settings.encrypt(encryptFrom(environment, settings.encrypt())).conclude();
+    }
+
+    /**
+     * @return the server's GPU for each device ordinal as {@link #GPU_INDICES_ENV_NAME} gives them, or null when unset.
+     * @throws IllegalArgumentException when it is not a list of indices.
+     */
+    public static int[] gpuIndicesFrom(final Map<String, String> environment)
+    {
+        final String value = environment.get(GPU_INDICES_ENV_NAME);
+        if (value == null || value.isBlank())
+        {
+            return null;
+        }
+        try
+        {
+            return Arrays.stream(value.split(",")).mapToInt(index -> Integer.parseInt(index.strip())).toArray();
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(GPU_INDICES_ENV_NAME + " must be GPU indices such as 0,2, got " + value);
+        }
     }
 
     /**
@@ -258,6 +306,11 @@ public final class ClientSettings
         if (gpuCount < 1)
         {
             throw new IllegalArgumentException("-n must be at least 1, got " + gpuCount);
+        }
+        if (gpuIndices != null && (gpuIndices.length != gpuCount || Arrays.stream(gpuIndices).anyMatch(index -> index < 0)))
+        {
+            throw new IllegalArgumentException(
+                "GPU indices " + Arrays.toString(gpuIndices) + " must name one GPU for each of the " + gpuCount);
         }
         if (memoryFraction > 0 && memoryMb > 0)
         {

@@ -36,6 +36,23 @@ class ClientSettingsEnvironmentTest
     }
 
     @Test
+    void shouldServeEachDeviceFromTheGpuTheRunPlacedItOn()
+    {
+        final String servers = "10.0.0.1:1000";
+        final ClientSettings placed = ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, servers,
+            ClientSettings.GPU_COUNT_ENV_NAME, "2", ClientSettings.GPU_INDICES_ENV_NAME, "3, 1"));
+        final ClientSettings unplaced = ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, servers,
+            ClientSettings.GPU_COUNT_ENV_NAME, "2"));
+
+        assertEquals(3, placed.gpuIndex(0));
+        assertEquals(1, placed.gpuIndex(1));
+        assertEquals(1, unplaced.gpuIndex(1));
+        assertThrows(IllegalArgumentException.class, () -> ClientSettings.fromEnvironment(Map.of(
+            ClientSettings.SERVERS_ENV_NAME, servers, ClientSettings.GPU_COUNT_ENV_NAME, "2",
+            ClientSettings.GPU_INDICES_ENV_NAME, "0")));
+    }
+
+    @Test
     void shouldAskForEncryptionWhenTheEnvironmentSaysSo()
     {
         final String servers = "127.0.0.1:56001";

@@ -5,6 +5,7 @@ import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.agent.javaagent.AgentOptions;
 import dev.bitfusion.agent.javaagent.NativeLibraries;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.Placement;
 import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.bridge.BridgeRuntime;
 import dev.bitfusion.server.GpuServer;
@@ -12,6 +13,7 @@ import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.TokenAuthenticator;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
+import dev.bitfusion.transport.protocol.SessionStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -22,6 +24,7 @@ import java.io.OutputStream;
 import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -36,6 +39,11 @@ import java.util.stream.Stream;
  * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else {@code ~/.bitfusion/servers.conf}
  * or {@code /etc/bitfusion/servers.conf} ({@link dev.bitfusion.agent.ServerConfig}); with none, an embedded local server is
  * started for the run (the emulated GPU on a machine without one) and stderr says so.
+ * <p>
+ * Placement. Every server is asked for its GPUs at once; one that does not answer is skipped with a line on stderr.
+ * {@link Placement} orders the places the request fits (all its GPUs on one server, for now) and the first whose
+ * check below succeeds is the program's: it gets that one server and the indices of its GPUs
+ * ({@code BITFUSION_GPU_INDICES}) in its environment.
  * <p>
  * Life of the slice. The slice is held by the program's own session: our libcuda.so.1 (first in the
  * program's library path) opens it on the program's first CUDA call, its client keeps it alive while the
@@ -131,23 +139,9 @@ final class RunCommand implements Callable<Integer>
                 "started an embedded local server on " + local);
             servers = List.of(local);
         }
-        // Closed right before the program starts (see the class comment); closing again is harmless.
-        try (RemoteDriver check = new RemoteDriver(settings(servers.get(0)),
-            new PrintStream(OutputStream.nullOutputStream()), new PrintStream(OutputStream.nullOutputStream())))
+        try
         {
-            final String refused = checkSlice(check);
-            if (refused != null)
-            {
-                System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + servers.get(0) + ": " + refused);
-                return 3;
-            }
-            final String tag = "bitfusion run " + UUID.randomUUID();
-            final int exitCode = runProgram(servers, check, tag);
-            if (embedded == null && exitCode != 0)
-            {
-                awaitRelease(servers.get(0), tag);
-            }
-            return exitCode;
+            return placeAndRun(servers, embedded == null);
         }
         finally
         {
@@ -158,15 +152,86 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
+    /**
+     * Ask the whole pool at once, then try the places the request fits, best first (see {@link Placement}); a
+     * place taken by another client since its server answered is left for the next.
+     */
+    private int placeAndRun(final List<Endpoint> servers, final boolean awaitRelease) throws Exception
+    {
+        final List<Placement.ServerState> pool = new ArrayList<>();
+        for (final PoolQuery.Answer answer : PoolQuery.listGpusOfAll(
+            servers, ClientSettings.discoverQueryCredentials(), ClientSettings.OPEN_TIMEOUT_NS_DEFAULT))
+        {
+            if (answer.gpus() != null)
+            {
+                pool.add(new Placement.ServerState(answer.server(), answer.gpus()));
+            }
+            else
+            {
+                System.err.println("bitfusion run: server " + answer.server() + " unreachable: " + answer.error() +
+                    "; skipped");
+            }
+        }
+        if (pool.isEmpty())
+        {
+            System.err.println("bitfusion run: cannot get " + describeSlice() + ": " +
+                (servers.size() == 1 ? "the server did not answer" : "none of the " + servers.size() + " servers answered"));
+            return 3;
+        }
+        final Placement.Request request = new Placement.Request(
+            gpuCount, megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
+        final List<Placement.Candidate> candidates = Placement.candidates(pool, request);
+        if (candidates.isEmpty())
+        {
+            System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + Placement.whyNoFit(pool, request));
+            return 3;
+        }
+        for (int i = 0; i < candidates.size(); i++)
+        {
+            final Placement.Candidate candidate = candidates.get(i);
+            // Closed right before the program starts (see the class comment); closing again is harmless.
+            try (RemoteDriver check = new RemoteDriver(settings(candidate),
+                new PrintStream(OutputStream.nullOutputStream()), new PrintStream(OutputStream.nullOutputStream())))
+            {
+                final String refused = checkSlice(check);
+                if (refused != null)
+                {
+                    // The server had room when it answered: SLICE_UNAVAILABLE now means another client took it.
+                    if (refused.contains(SessionStatus.SLICE_UNAVAILABLE.name()) && i + 1 < candidates.size())
+                    {
+                        System.err.println("bitfusion run: " + candidate.server() + " has no room any more (" + refused +
+                            "); trying " + candidates.get(i + 1).server());
+                        continue;
+                    }
+                    System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + candidate.server() +
+                        ": " + refused);
+                    return 3;
+                }
+                final String tag = "bitfusion run " + UUID.randomUUID();
+                final int exitCode = runProgram(candidate, check, tag);
+                if (awaitRelease && exitCode != 0)
+                {
+                    awaitRelease(candidate.server(), tag);
+                }
+                return exitCode;
+            }
+        }
+        throw new IllegalStateException("the last candidate runs the program or fails");
+    }
+
     private String describeSlice()
     {
         return gpuCount + " GPU" + (gpuCount == 1 ? "" : "s") + " with " +
             (megabytes != null ? megabytes + " MiB" : fraction + " of the memory") + " each";
     }
 
-    private ClientSettings settings(final Endpoint server)
+    private ClientSettings settings(final Placement.Candidate candidate)
     {
-        final ClientSettings settings = new ClientSettings().server(server).gpuCount(gpuCount).encrypt(encrypt);
+        final ClientSettings settings = new ClientSettings()
+            .server(candidate.server())
+            .gpuCount(gpuCount)
+            .gpuIndices(candidate.gpuIndices().stream().mapToInt(Integer::intValue).toArray())
+            .encrypt(encrypt);
         if (megabytes != null)
         {
             settings.memoryMb(megabytes);
@@ -230,7 +295,7 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int runProgram(final List<Endpoint> servers, final RemoteDriver check, final String tag)
+    private int runProgram(final Placement.Candidate candidate, final RemoteDriver check, final String tag)
         throws IOException, InterruptedException
     {
         final Path libraryDir = NativeLibraries.extract(RunCommand.class);
@@ -238,9 +303,10 @@ final class RunCommand implements Callable<Integer>
         final Map<String, String> environment = builder.environment();
         final String inherited = environment.get("LD_LIBRARY_PATH");
         environment.put("LD_LIBRARY_PATH", libraryDir + (inherited == null || inherited.isEmpty() ? "" : ":" + inherited));
-        environment.put(ClientSettings.SERVERS_ENV_NAME,
-            servers.stream().map(Endpoint::toString).collect(Collectors.joining(",")));
+        environment.put(ClientSettings.SERVERS_ENV_NAME, candidate.server().toString());
         environment.put(ClientSettings.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
+        environment.put(ClientSettings.GPU_INDICES_ENV_NAME,
+            candidate.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
         environment.remove(ClientSettings.MEMORY_FRACTION_ENV_NAME);
         environment.remove(ClientSettings.MEMORY_MB_ENV_NAME);
         if (megabytes != null)

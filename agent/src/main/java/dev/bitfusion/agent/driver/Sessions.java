@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import static dev.bitfusion.cuda.CuResult.*;
 
 /**
- * The program's GPUs: one server session per device ordinal, opened at cuInit.
+ * The program's GPUs: one server session per device ordinal, on the server's GPU the settings map it to, opened at
+ * cuInit.
  * <p>
  * Thread safety: thread safe; opening, reopening and closing are serialised.
  */
@@ -57,7 +58,7 @@ final class Sessions
         {
             try
             {
-                sessions.set(device, ServerSession.open(server, device, settings, deviceOutput));
+                sessions.set(device, ServerSession.open(server, settings.gpuIndex(device), settings, deviceOutput));
             }
             catch (final RuntimeException ex)
             {
@@ -83,7 +84,7 @@ final class Sessions
         old.close();
         try
         {
-            sessions.set(device, ServerSession.open(old.endpoint(), device, settings, deviceOutput));
+            sessions.set(device, ServerSession.open(old.endpoint(), settings.gpuIndex(device), settings, deviceOutput));
             return null;
         }
         catch (final RuntimeException ex)

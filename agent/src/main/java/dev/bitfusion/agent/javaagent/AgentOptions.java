@@ -232,6 +232,8 @@ public final class AgentOptions
             settings.memoryFraction(parse(Option.FRACTION, values.getOrDefault(Option.FRACTION, "1.0"),
                 sources.get(Option.FRACTION), text -> Double.parseDouble(text.strip())));
         }
+        // Placed by bitfusion run, which hands its choice down with the servers.
+        settings.gpuIndices(ClientSettings.gpuIndicesFrom(environment));
         final String token = token(home);
         if (token != null)
         {
