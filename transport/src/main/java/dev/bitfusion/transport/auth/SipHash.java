@@ -36,10 +36,6 @@ public final class SipHash
         return hash(k0, k1, true, prefix, buffer, offset, length);
     }
 
-    /**
-     * The state is four longs kept in locals, each compression written out in one tight loop: a stream's every
-     * request fragment (bulk host-to-device data included) goes through here, so the JIT's unrolling matters.
-     */
     private static long hash(
         final long k0,
         final long k1,
@@ -55,30 +51,42 @@ public final class SipHash
         long v3 = k1 ^ 0x7465646279746573L;
 
         final int wholeWordsEnd = offset + (length & ~7);
-        // The prefix, then the buffer's whole words, then the last (partial) word holding the length: each word
-        // mixed in with two rounds.
-        int position = offset;
-        boolean prefixPending = hasPrefix;
         final long lastWord = lastWord((hasPrefix ? 8L : 0L) + length, buffer, wholeWordsEnd, length & 7);
-        while (true)
+        // Word by word: the prefix, the buffer's whole words, the last (partial) word with the length; then the
+        // finalisation, as one more step of four rounds that mixes no word in.
+        int position = offset;
+        for (int step = hasPrefix ? -1 : 0; ; step++)
         {
+            final boolean finalisation = position > wholeWordsEnd;
             final long word;
-            if (prefixPending)
+            if (step < 0)
             {
                 word = prefix;
-                prefixPending = false;
             }
             else if (position < wholeWordsEnd)
             {
                 word = buffer.getLong(position, ByteOrder.LITTLE_ENDIAN);
                 position += 8;
             }
+            else if (!finalisation)
+            {
+                word = lastWord;
+                position++;
+            }
             else
             {
-                break;
+                word = 0;
             }
-            v3 ^= word;
-            for (int round = 0; round < 2; round++)
+
+            if (finalisation)
+            {
+                v2 ^= 0xff;
+            }
+            else
+            {
+                v3 ^= word;
+            }
+            for (int round = 0, rounds = finalisation ? 4 : 2; round < rounds; round++)
             {
                 v0 += v1;
                 v1 = Long.rotateLeft(v1, 13);
@@ -95,49 +103,12 @@ public final class SipHash
                 v1 ^= v2;
                 v2 = Long.rotateLeft(v2, 32);
             }
+            if (finalisation)
+            {
+                return v0 ^ v1 ^ v2 ^ v3;
+            }
             v0 ^= word;
         }
-
-        v3 ^= lastWord;
-        for (int round = 0; round < 2; round++)
-        {
-            v0 += v1;
-            v1 = Long.rotateLeft(v1, 13);
-            v1 ^= v0;
-            v0 = Long.rotateLeft(v0, 32);
-            v2 += v3;
-            v3 = Long.rotateLeft(v3, 16);
-            v3 ^= v2;
-            v0 += v3;
-            v3 = Long.rotateLeft(v3, 21);
-            v3 ^= v0;
-            v2 += v1;
-            v1 = Long.rotateLeft(v1, 17);
-            v1 ^= v2;
-            v2 = Long.rotateLeft(v2, 32);
-        }
-        v0 ^= lastWord;
-
-        // Finalisation: four rounds that mix no word in.
-        v2 ^= 0xff;
-        for (int round = 0; round < 4; round++)
-        {
-            v0 += v1;
-            v1 = Long.rotateLeft(v1, 13);
-            v1 ^= v0;
-            v0 = Long.rotateLeft(v0, 32);
-            v2 += v3;
-            v3 = Long.rotateLeft(v3, 16);
-            v3 ^= v2;
-            v0 += v3;
-            v3 = Long.rotateLeft(v3, 21);
-            v3 ^= v0;
-            v2 += v1;
-            v1 = Long.rotateLeft(v1, 17);
-            v1 ^= v2;
-            v2 = Long.rotateLeft(v2, 32);
-        }
-        return v0 ^ v1 ^ v2 ^ v3;
     }
 
     /** The last word: the input's length in its top byte, the bytes after the last whole word below it. */
