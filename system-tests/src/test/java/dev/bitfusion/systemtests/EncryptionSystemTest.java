@@ -3,17 +3,15 @@ package dev.bitfusion.systemtests;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.server.GpuServer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -37,21 +35,13 @@ class EncryptionSystemTest
     private static final byte[] MARKER = "bitfusion plaintext marker 7f3a ".getBytes(StandardCharsets.US_ASCII);
     private static final int DATA_BYTES = 1 << 20;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach resources = new ClosedAfterEach();
 
     @BeforeAll
     static void buildExamples() throws IOException, InterruptedException
     {
         CudaExamples.buildAll();
-    }
-
-    @AfterEach
-    void closeEverything() throws Exception
-    {
-        for (int i = resources.size() - 1; i >= 0; i--)
-        {
-            resources.get(i).close();
-        }
     }
 
     @Test

@@ -13,8 +13,8 @@ import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
 import dev.bitfusion.transport.protocol.ModuleImageChunkEncoder;
 import dev.bitfusion.transport.protocol.SessionCloseEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -27,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -47,16 +46,8 @@ class FailureSystemTest
     /** The promise: a killed client's slice is free for others within this. */
     private static final long DEAD_CLIENT_FREED_WITHIN_MS = 3000;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
-
-    @AfterEach
-    void closeEverything() throws Exception
-    {
-        for (int i = resources.size() - 1; i >= 0; i--)
-        {
-            resources.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final ClosedAfterEach resources = new ClosedAfterEach();
 
     private ServerProcess startServer(final long memoryMb, final String... extraArgs) throws Exception
     {

@@ -9,9 +9,9 @@ import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.protocol.*;
 import io.aeron.ExclusivePublication;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.ByteOrder;
@@ -35,21 +35,13 @@ import static org.junit.jupiter.api.Assertions.*;
 class HostileClientSystemTest
 {
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach resources = new ClosedAfterEach();
 
     @BeforeAll
     static void buildExamples() throws Exception
     {
         CudaExamples.buildAll();
-    }
-
-    @AfterEach
-    void closeEverything() throws Exception
-    {
-        for (int i = resources.size() - 1; i >= 0; i--)
-        {
-            resources.get(i).close();
-        }
     }
 
     @Test

@@ -5,15 +5,13 @@ import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.transport.TransportSettings;
 import org.agrona.IoUtil;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
 import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -33,21 +31,13 @@ class LeftoversAndStallsSystemTest
     /** Past the 10 s after which the janitor before the owner locks took a silent driver for a dead one. */
     private static final long STOPPED_LONGER_THAN_A_DRIVER_TIMEOUT_MS = 11_000;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    @RegisterExtension
+    final ClosedAfterEach resources = new ClosedAfterEach();
 
     @BeforeAll
     static void buildExamples() throws Exception
     {
         CudaExamples.buildAll();
-    }
-
-    @AfterEach
-    void closeEverything() throws Exception
-    {
-        for (int i = resources.size() - 1; i >= 0; i--)
-        {
-            resources.get(i).close();
-        }
     }
 
     @Test

@@ -5,15 +5,14 @@ import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.transport.auth.Credentials;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -35,16 +34,8 @@ class WireSecuritySystemTest
     private static final String VICTIM_MARKER = "victim-4d1f";
     private static final int VICTIM_BYTES = 1 << 20;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
-
-    @AfterEach
-    void closeEverything() throws Exception
-    {
-        for (int i = resources.size() - 1; i >= 0; i--)
-        {
-            resources.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final ClosedAfterEach resources = new ClosedAfterEach();
 
     @Test
     void shouldKeepAStrangerAndAnotherTenantOutOfASession() throws Exception
