@@ -36,6 +36,12 @@ public final class ClientSettings
     public static final String MEMORY_FRACTION_ENV_NAME = "BITFUSION_MEMORY_FRACTION";
     /** Slice in MiB (-m). */
     public static final String MEMORY_MB_ENV_NAME = "BITFUSION_MEMORY_MB";
+    /**
+     * The reservations {@code bitfusion run} (or {@code bitfusion client}) holds for the program: comma-separated
+     * {@code ID:KEY} ({@link Reservation}), one per device ordinal, parallel to {@link #GPU_INDICES_ENV_NAME}. Every
+     * process of the job attaches its session to them and shares their slices; unset: each process takes a slice.
+     */
+    public static final String RESERVATIONS_ENV_NAME = "BITFUSION_RESERVATIONS";
     /** Tag added to the client id of the program's sessions (list_gpus), so {@code bitfusion run} can find them. */
     public static final String CLIENT_ID_ENV_NAME = "BITFUSION_CLIENT_ID";
 
@@ -68,6 +74,8 @@ public final class ClientSettings
     private final List<Endpoint> servers = new ArrayList<>();
     private int gpuCount = 1;
     private int[] gpuIndices;
+    private Reservation[] reservations;
+    private boolean holdOnly;
     private double memoryFraction;
     private long memoryMb;
     private String token;
@@ -119,6 +127,42 @@ public final class ClientSettings
     public int gpuIndex(final int device)
     {
         return gpuIndices == null ? device : gpuIndices[device];
+    }
+
+    /**
+     * @param reservations the reservation each device ordinal's session attaches to, one per GPU; null: the sessions
+     *                     take slices of their own.
+     * @return this.
+     */
+    public ClientSettings reservations(final Reservation[] reservations)
+    {
+        this.reservations = reservations == null ? null : reservations.clone();
+        return this;
+    }
+
+    /**
+     * @param device a device ordinal of the program.
+     * @return the reservation its session attaches to, or null when it takes a slice of its own.
+     */
+    public Reservation reservation(final int device)
+    {
+        return reservations == null ? null : reservations[device];
+    }
+
+    /**
+     * @param holdOnly true for a holder's sessions: they take the slices and hold them for a job, with no device
+     *                 context and no calls of their own.
+     * @return this.
+     */
+    public ClientSettings holdOnly(final boolean holdOnly)
+    {
+        this.holdOnly = holdOnly;
+        return this;
+    }
+
+    public boolean holdOnly()
+    {
+        return holdOnly;
     }
 
     /**
@@ -232,7 +276,8 @@ public final class ClientSettings
         final ClientSettings settings = new ClientSettings()
             .server(Endpoint.parse(servers.split(",")[0].strip()))
             .gpuCount(Integer.parseInt(environment.getOrDefault(GPU_COUNT_ENV_NAME, "1").strip()))
-            .gpuIndices(gpuIndicesFrom(environment));
+            .gpuIndices(gpuIndicesFrom(environment))
+            .reservations(reservationsFrom(environment));
         final String tag = environment.get(CLIENT_ID_ENV_NAME);
         if (tag != null && !tag.isBlank())
         {
@@ -270,6 +315,36 @@ public final class ClientSettings
         {
             throw new IllegalArgumentException(GPU_INDICES_ENV_NAME + " must be GPU indices such as 0,2, got " + value);
         }
+    }
+
+    /**
+     * @return the reservation of each device ordinal as {@link #RESERVATIONS_ENV_NAME} gives them, or null when unset.
+     * @throws IllegalArgumentException when one is not a reservation.
+     */
+    public static Reservation[] reservationsFrom(final Map<String, String> environment)
+    {
+        final String value = environment.get(RESERVATIONS_ENV_NAME);
+        if (value == null || value.isBlank())
+        {
+            return null;
+        }
+        try
+        {
+            return Arrays.stream(value.split(",")).map(Reservation::parse).toArray(Reservation[]::new);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException(RESERVATIONS_ENV_NAME + ": " + ex.getMessage());
+        }
+    }
+
+    /**
+     * @param reservations one per device ordinal.
+     * @return them as {@link #RESERVATIONS_ENV_NAME} carries them.
+     */
+    public static String reservationsText(final List<Reservation> reservations)
+    {
+        return String.join(",", reservations.stream().map(Reservation::toString).toList());
     }
 
     /**
@@ -311,6 +386,11 @@ public final class ClientSettings
         {
             throw new IllegalArgumentException(
                 "GPU indices " + Arrays.toString(gpuIndices) + " must name one GPU for each of the " + gpuCount);
+        }
+        if (reservations != null && reservations.length != gpuCount)
+        {
+            throw new IllegalArgumentException(reservations.length + " reservations (" + RESERVATIONS_ENV_NAME +
+                ") for " + gpuCount + " GPUs: the job's holder gives one for each");
         }
         if (memoryFraction > 0 && memoryMb > 0)
         {
@@ -368,7 +448,10 @@ public final class ClientSettings
         return "";
     }
 
-    private static String defaultClientId()
+    /**
+     * @return who this process is, as servers list it: user@host:pid (the JVM's name).
+     */
+    public static String defaultClientId()
     {
         String host;
         try

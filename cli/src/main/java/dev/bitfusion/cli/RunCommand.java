@@ -1,17 +1,17 @@
 package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.agent.javaagent.AgentOptions;
 import dev.bitfusion.agent.javaagent.NativeLibraries;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.Placement;
 import dev.bitfusion.agent.pool.PoolQuery;
+import dev.bitfusion.agent.pool.ReservationHolder;
+import dev.bitfusion.agent.wire.SessionRefusedException;
 import dev.bitfusion.bridge.BridgeRuntime;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.TokenAuthenticator;
-import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.protocol.SessionStatus;
 import picocli.CommandLine.Command;
@@ -19,8 +19,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.OutputStream;
 import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,19 +43,15 @@ import java.util.stream.Stream;
  * check below succeeds is the program's: it gets that one server and the indices of its GPUs
  * ({@code BITFUSION_GPU_INDICES}) in its environment.
  * <p>
- * Life of the slice. The slice is held by the program's own session: our libcuda.so.1 (first in the
- * program's library path) opens it on the program's first CUDA call, its client keeps it alive while the
- * program runs, and it is released when the program exits: closed at exit, or freed by the server's
- * liveness timeout when the program dies without closing it (crash, SIGKILL), in which case this command
- * waits, bounded, until the server reports the slice gone before it exits, so a slice is never still held
- * after {@code bitfusion run} returns. Before the program starts, the same slice is opened once as a check,
- * so a slice that cannot be had fails here, with the reason, and the program never starts. That check
- * session is closed right before the program is started rather than kept open until the program's session
- * is up: keeping both would reserve the slice twice, and a {@code -p 0.6} run could then never start. The
- * honest consequence is a window, from that close to the program's first CUDA call, in which another
- * tenant may take the memory; the program then sees cuInit fail with the server's reason on stderr.
- * Handing the reservation itself over to the program would close the window and needs a server-side
- * reservation token (not yet there).
+ * Life of the slice. Before the program starts, this command reserves the slices ({@link ReservationHolder}: one
+ * hold-only session per GPU, which takes the slice and has no device context) and holds them until the program has
+ * exited, whether or not the program ever opens a session, so no other job can take them meanwhile. A slice that
+ * cannot be had fails here, with the server's reason, and the program never starts. The program and every process it
+ * starts (a script's children, torchrun's workers) get the reservations in {@code BITFUSION_RESERVATIONS}: their
+ * sessions attach to them and share each slice, their allocations together limited by it, and never take fresh
+ * capacity. When this command ends (the program exited, or this command was killed and the servers noticed), the
+ * servers end the sessions still attached and free the slices; a slice is never still held after this command
+ * returns normally.
  * <p>
  * The program's directory of our libraries (libcuda.so.1 and the NVML stand-in libnvidia-ml.so.1) comes first
  * in its library path. A JVM program ({@code bitfusion run -- java -jar app.jar}) gets the Java agent through
@@ -80,6 +74,8 @@ final class RunCommand implements Callable<Integer>
     /** How long to wait for a server to free the slice of a program that died without closing it. */
     static final long RELEASE_WAIT_MS_DEFAULT = 15_000;
     private static final int SIGNAL_EXIT_BASE = 128;
+    /** How much of the command the servers' listings show (smi, list_gpus for an administrator). */
+    private static final int COMMAND_SHOWN_CHARS = 60;
 
     @Option(names = "-n", paramLabel = "N", description = "How many GPUs (default 1).")
     int gpuCount = 1;
@@ -186,35 +182,45 @@ final class RunCommand implements Callable<Integer>
             System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + Placement.whyNoFit(pool, request));
             return 3;
         }
+        final String tag = "bitfusion run " + UUID.randomUUID();
         for (int i = 0; i < candidates.size(); i++)
         {
             final Placement.Candidate candidate = candidates.get(i);
-            // Closed right before the program starts (see the class comment); closing again is harmless.
-            try (RemoteDriver check = new RemoteDriver(settings(candidate),
-                new PrintStream(OutputStream.nullOutputStream()), new PrintStream(OutputStream.nullOutputStream())))
+            final ReservationHolder holder;
+            try
             {
-                final String refused = checkSlice(check);
-                if (refused != null)
-                {
-                    // The server had room when it answered: SLICE_UNAVAILABLE now means another client took it.
-                    if (refused.contains(SessionStatus.SLICE_UNAVAILABLE.name()) && i + 1 < candidates.size())
-                    {
-                        System.err.println("bitfusion run: " + candidate.server() + " has no room any more (" + refused +
-                            "); trying " + candidates.get(i + 1).server());
-                        continue;
-                    }
-                    System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + candidate.server() +
-                        ": " + refused);
-                    return 3;
-                }
-                final String tag = "bitfusion run " + UUID.randomUUID();
-                final int exitCode = runProgram(candidate, check, tag);
-                if (awaitRelease && exitCode != 0)
-                {
-                    awaitRelease(candidate.server(), tag);
-                }
-                return exitCode;
+                holder = ReservationHolder.hold(candidate.gpuIndices().stream().map(index -> candidate.server()).toList(),
+                    candidate.gpuIndices().stream().mapToInt(Integer::intValue).toArray(), holderSettings(tag));
             }
+            catch (final RuntimeException ex)
+            {
+                final String refused = ex.getMessage();
+                // The server had room when it answered: SLICE_UNAVAILABLE now means another client took it.
+                if (refused != null && refused.contains(SessionStatus.SLICE_UNAVAILABLE.name()) &&
+                    i + 1 < candidates.size())
+                {
+                    System.err.println("bitfusion run: " + candidate.server() + " has no room any more (" + refused +
+                        "); trying " + candidates.get(i + 1).server());
+                    continue;
+                }
+                System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + candidate.server() +
+                    ": " + refused);
+                return 3;
+            }
+            final int exitCode;
+            try
+            {
+                exitCode = runProgram(candidate, holder, tag);
+            }
+            finally
+            {
+                holder.close();
+            }
+            if (awaitRelease)
+            {
+                awaitRelease(candidate.server(), tag);
+            }
+            return exitCode;
         }
         throw new IllegalStateException("the last candidate runs the program or fails");
     }
@@ -225,13 +231,16 @@ final class RunCommand implements Callable<Integer>
             (megabytes != null ? megabytes + " MiB" : fraction + " of the memory") + " each";
     }
 
-    private ClientSettings settings(final Placement.Candidate candidate)
+    /**
+     * @param tag the run's tag, which the holder's client id ends with, so this command finds its slices in listings.
+     */
+    private ClientSettings holderSettings(final String tag)
     {
         final ClientSettings settings = new ClientSettings()
-            .server(candidate.server())
             .gpuCount(gpuCount)
-            .gpuIndices(candidate.gpuIndices().stream().mapToInt(Integer::intValue).toArray())
-            .encrypt(encrypt);
+            .encrypt(encrypt)
+            .clientId(ClientSettings.defaultClientId() + " bitfusion run: " + abbreviated(String.join(" ", command)) +
+                " [" + tag + "]");
         if (megabytes != null)
         {
             settings.memoryMb(megabytes);
@@ -243,27 +252,19 @@ final class RunCommand implements Callable<Integer>
         return settings;
     }
 
-    /** Open the slice as a check; the caller closes it right before the program starts. */
-    private static String checkSlice(final RemoteDriver probe)
+    /**
+     * @return the command as listings show it: a client id has room for a short one only.
+     */
+    private static String abbreviated(final String commandLine)
     {
-        try
-        {
-            final int status = probe.cuInit(0);
-            if (status != CuResult.CUDA_SUCCESS)
-            {
-                return probe.lastError() != null ? probe.lastError() : CuResult.name(status);
-            }
-            return null;
-        }
-        catch (final RuntimeException ex)
-        {
-            return ex.getMessage();
-        }
+        return commandLine.length() <= COMMAND_SHOWN_CHARS ? commandLine :
+            commandLine.substring(0, COMMAND_SHOWN_CHARS - 3) + "...";
     }
 
     /**
-     * A program that died without closing its session leaves the slice to the server's liveness timeout:
-     * wait for that, bounded, so the slice is free once this command returns, and say so when it is not.
+     * The holder released the slices; the server frees them once the sessions still attached have ended and freed
+     * what they held: wait for that, bounded, so the slices are free once this command returns, and say so when
+     * they are not.
      */
     private static void awaitRelease(final Endpoint server, final String tag) throws InterruptedException
     {
@@ -295,7 +296,7 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int runProgram(final Placement.Candidate candidate, final RemoteDriver check, final String tag)
+    private int runProgram(final Placement.Candidate candidate, final ReservationHolder holder, final String tag)
         throws IOException, InterruptedException
     {
         final Path libraryDir = NativeLibraries.extract(RunCommand.class);
@@ -307,6 +308,7 @@ final class RunCommand implements Callable<Integer>
         environment.put(ClientSettings.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
         environment.put(ClientSettings.GPU_INDICES_ENV_NAME,
             candidate.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        environment.put(ClientSettings.RESERVATIONS_ENV_NAME, ClientSettings.reservationsText(holder.reservations()));
         environment.remove(ClientSettings.MEMORY_FRACTION_ENV_NAME);
         environment.remove(ClientSettings.MEMORY_MB_ENV_NAME);
         if (megabytes != null)
@@ -334,7 +336,6 @@ final class RunCommand implements Callable<Integer>
         final Process process;
         try
         {
-            check.close();
             process = builder.start();
         }
         catch (final IOException ex)
@@ -342,7 +343,8 @@ final class RunCommand implements Callable<Integer>
             System.err.println("bitfusion run: cannot start " + command.get(0) + ": " + ex.getMessage());
             return 127;
         }
-        // SIGTERM/SIGHUP/SIGINT to us reach the program: the JVM runs this hook on each of them.
+        // SIGTERM/SIGHUP/SIGINT to us reach the program: the JVM runs this hook on each of them, and the slices are
+        // released once the program has gone, before the JVM halts.
         final Thread forward = new Thread(() ->
         {
             if (process.isAlive())
@@ -357,6 +359,7 @@ final class RunCommand implements Callable<Integer>
                     Thread.currentThread().interrupt();
                 }
             }
+            holder.close();
         }, "bitfusion-run-signal-forward");
         Runtime.getRuntime().addShutdownHook(forward);
         final int exitCode = process.waitFor();

@@ -77,6 +77,7 @@ final class ClientSession implements Agent
     private final SessionBinding binding;
     private final Aeron aeron;
     private final BackendSession backend;
+    private final Reservation reservation;
     private final TrafficCounters counters;
     private final ServerErrorLog errorLog;
     private final long livenessTimeoutNs;
@@ -110,13 +111,16 @@ final class ClientSession implements Agent
     private long nextClientProcessCheckNs;
     private boolean clientProcessLockSeen;
     private String endReason;
+    private volatile boolean endToBeTold;
     private volatile String closeReason;
 
     /**
      * @param binding    what ties the session to its client.
      * @param requests   the session's request stream, hearing only the client's publication; the session closes it.
      * @param aeron      makes the reply publication once the client's path is known.
-     * @param backend    the tenant on its GPU; the session closes it.
+     * @param backend    the tenant on its GPU, or null for a session that only holds its reservation (it takes no
+     *                   calls); the session closes it.
+     * @param reservation the reservation the session holds or is attached to.
      * @param counters   the session's counters; the session closes them.
      * @param hostMemory the tenant's share of the server's host memory; the session closes it.
      * @param clientProcessLock the lock file an IPC client holds for its life ({@link OwnerLock#ipcClientFile}),
@@ -131,6 +135,7 @@ final class ClientSession implements Agent
         final Subscription requests,
         final Aeron aeron,
         final BackendSession backend,
+        final Reservation reservation,
         final TrafficCounters counters,
         final HostMemoryBudget.Account hostMemory,
         final ServerErrorLog errorLog,
@@ -145,13 +150,14 @@ final class ClientSession implements Agent
         this.binding = binding;
         this.aeron = aeron;
         this.backend = backend;
+        this.reservation = reservation;
         this.counters = counters;
         this.hostMemory = hostMemory;
         this.stagedImages = new StagedModuleImages(StagedModuleImages.MAX_IMAGE_BYTES_DEFAULT, hostMemory);
         this.errorLog = errorLog;
         this.livenessTimeoutNs = livenessTimeoutNs;
         this.onClosed = onClosed;
-        this.adapter = new SessionAdapter(requests, this, counters);
+        this.adapter = new SessionAdapter(requests, this, counters, backend == null);
         this.replyProxy = new SessionReplyProxy(counters);
         // As long as a client waits for its open to be answered (10 s, ClientSettings.OPEN_TIMEOUT_NS_DEFAULT): on
         // a loaded host the client's driver may take seconds to connect, and a session given up then is a lost start.
@@ -184,12 +190,44 @@ final class ClientSession implements Agent
 
     long sliceBytes()
     {
-        return backend.sliceBytes();
+        return reservation.budget().sliceBytes();
     }
 
+    /**
+     * @return what this session holds; its reservation's other sessions may hold more of the slice.
+     */
     long allocatedBytes()
     {
-        return backend.allocatedBytes();
+        return backend == null ? 0 : backend.allocatedBytes();
+    }
+
+    Reservation reservation()
+    {
+        return reservation;
+    }
+
+    /**
+     * @return true for the session that holds its reservation, false for one attached to it.
+     */
+    boolean isHolder()
+    {
+        return reservation.id() == sessionId;
+    }
+
+    /**
+     * @return calls executed so far.
+     */
+    long calls()
+    {
+        return counters.calls();
+    }
+
+    /**
+     * @return bytes of requests and replies so far.
+     */
+    long bytes()
+    {
+        return counters.bytesIn() + counters.bytesOut();
     }
 
     /**
@@ -197,7 +235,18 @@ final class ClientSession implements Agent
      */
     void requestClose()
     {
-        closeFor("the server is stopping");
+        requestClose("the server is stopping");
+    }
+
+    /**
+     * End the session at its next turn and tell its client why.
+     *
+     * @param reason what the client is told.
+     */
+    void requestClose(final String reason)
+    {
+        endToBeTold = true;
+        closeFor(reason);
     }
 
     public String roleName()
@@ -234,9 +283,12 @@ final class ClientSession implements Agent
 
     public void onClose()
     {
-        final long heldBytes = backend.allocatedBytes();
+        final long heldBytes = allocatedBytes();
         final long calls = counters.calls();
-        CloseHelper.quietClose(backend::close);
+        if (backend != null)
+        {
+            CloseHelper.quietClose(backend::close);
+        }
         CloseHelper.quietCloseAll(adapter, replyProxy, counters);
         stagedImages.clear();
         loadedImageBytes.clear();
@@ -308,8 +360,10 @@ final class ClientSession implements Agent
 
     private int sendOpenReply(final long nowNs)
     {
+        // Only the holder learns the key: an attached session already showed it.
         if (replyProxy.sendOpenReply(binding.openCorrelationId(), sessionId, binding.requestStreamId(),
-            backend.sliceBytes(), gpu, binding.serverPublicKey(), binding.serverProof()))
+            sliceBytes(), gpu, reservation.id(), isHolder() ? reservation.key() : null, binding.serverPublicKey(),
+            binding.serverProof()))
         {
             state = State.ACTIVE;
             return 1;
@@ -331,6 +385,11 @@ final class ClientSession implements Agent
         final String reason = closeReason;
         if (reason != null)
         {
+            if (endToBeTold)
+            {
+                endToBeTold = false;
+                replyProxy.sendAsyncError(CUDA_ERROR_DEVICE_UNAVAILABLE, true, "the server ended the session: " + reason);
+            }
             end(reason);
         }
         else if (!adapter.isConnected())
@@ -412,6 +471,17 @@ final class ClientSession implements Agent
         closeFor("a request failed authentication");
     }
 
+    /**
+     * A session that only holds its reservation has no device context: a call on it is a client's mistake, and the
+     * session ends rather than pretend to have run it.
+     */
+    void onCallToHolder(final int templateId)
+    {
+        errorLog.record("session " + sessionId + " (" + clientId + ") only holds a reservation, but received a call " +
+            "(template " + templateId + "); ending the session");
+        requestClose("a session that only holds a reservation takes no calls");
+    }
+
     private void end(final String reason)
     {
         if (state != State.DONE)
@@ -459,8 +529,9 @@ final class ClientSession implements Agent
     void onMemGetInfo(final long correlationId)
     {
         callResult.reset();
-        callResult.value1 = backend.sliceBytes() - backend.allocatedBytes();
-        callResult.value2 = backend.sliceBytes();
+        // The reservation's slice, shared with the job's other processes: what is free is free for any of them.
+        callResult.value1 = reservation.budget().sliceBytes() - reservation.budget().heldBytes();
+        callResult.value2 = reservation.budget().sliceBytes();
         sendResult(correlationId, CUDA_SUCCESS);
     }
 

@@ -248,11 +248,21 @@ final class ControlAdapter implements Agent, FragmentHandler
             openDecoder.clientId(),
             bytes(openDecoder.clientPublicKeyLength(), KeyExchange.MAX_PUBLIC_KEY_LENGTH, openDecoder::getClientPublicKey),
             openDecoder.encrypt() == 1,
+            openDecoder.reservationId(),
+            reservationKey(),
+            openDecoder.holdOnly() == 1,
             bytes(openDecoder.authProofLength(), Credentials.PROOF_LENGTH, openDecoder::getAuthProof),
             replyChannel,
             clientHost,
             requestLength);
         admission.onSessionOpen(request);
+    }
+
+    private byte[] reservationKey()
+    {
+        final byte[] key = new byte[SessionOpenDecoder.reservationKeyLength()];
+        openDecoder.getReservationKey(key, 0, key.length);
+        return key;
     }
 
     private void onListGpus(

@@ -145,11 +145,12 @@ final class ControlReplyProxy
         final GpuListEncoder.GpusEncoder gpusEncoder = gpuListEncoder.gpusCount(gpus.size());
         for (final GpuDescriptor gpu : gpus)
         {
-            final List<ClientSession> slices = registry.sessionsOn(gpu.index());
+            // A slice is a reservation: its holder's client and what all the job's sessions hold of it together.
+            final List<Reservation> slices = registry.reservationsOn(gpu.index());
             long allocated = 0;
-            for (final ClientSession session : slices)
+            for (final Reservation reservation : slices)
             {
-                allocated += session.allocatedBytes();
+                allocated += reservation.budget().heldBytes();
             }
             gpusEncoder.next()
                 .index(gpu.index())
@@ -157,14 +158,14 @@ final class ControlReplyProxy
                 .unreservedBytes(registry.ledger(gpu.index()).unreservedBytes())
                 .allocatedBytes(allocated);
             final GpuListEncoder.GpusEncoder.SlicesEncoder slicesEncoder = gpusEncoder.slicesCount(slices.size());
-            for (final ClientSession session : slices)
+            for (final Reservation reservation : slices)
             {
+                final String clientId = reservation.holderClientId();
                 slicesEncoder.next()
-                    .sessionId(session.sessionId())
-                    .sliceBytes(session.sliceBytes())
-                    .allocatedBytes(session.allocatedBytes())
-                    .clientId(showAll || (ownSuffix != null && session.clientId().endsWith(ownSuffix)) ?
-                        session.clientId() : OTHER_TENANT);
+                    .sessionId(reservation.id())
+                    .sliceBytes(reservation.budget().sliceBytes())
+                    .allocatedBytes(reservation.budget().heldBytes())
+                    .clientId(showAll || (ownSuffix != null && clientId.endsWith(ownSuffix)) ? clientId : OTHER_TENANT);
             }
             gpusEncoder.name(gpu.name());
         }

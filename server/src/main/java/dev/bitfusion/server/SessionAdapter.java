@@ -36,6 +36,7 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     private final TrafficCounters counters;
     private final ControlledFragmentAssembler assembler = new ControlledFragmentAssembler(this);
     private final ControlledFragmentHandler authenticatedAssembler = this::onAuthenticatedFragment;
+    private final boolean holdOnly;
     private FragmentAuthenticator authenticator;
     /** Where an encrypted fragment is decrypted to: the image's log buffer is the client's, never written here. */
     private UnsafeBuffer plaintext;
@@ -78,11 +79,16 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
      * @param session  where decoded requests go.
      * @param counters the session's counters: each request is counted as it arrives.
      */
-    SessionAdapter(final Subscription requests, final ClientSession session, final TrafficCounters counters)
+    /**
+     * @param holdOnly true for a session that only holds its reservation: it may close itself, and any call ends it.
+     */
+    SessionAdapter(
+        final Subscription requests, final ClientSession session, final TrafficCounters counters, final boolean holdOnly)
     {
         this.requests = requests;
         this.session = session;
         this.counters = counters;
+        this.holdOnly = holdOnly;
     }
 
     /**
@@ -183,6 +189,11 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     {
         final int blockLength = headerDecoder.blockLength();
         final int version = headerDecoder.version();
+        if (holdOnly && templateId != SessionCloseDecoder.TEMPLATE_ID)
+        {
+            session.onCallToHolder(templateId);
+            return;
+        }
         switch (templateId)
         {
             case MemAllocDecoder.TEMPLATE_ID ->

@@ -18,8 +18,9 @@ import java.util.List;
 
 /**
  * Decides a SessionOpen: the client's protocol version and proof of the token, the GPU it names, the server's
- * session limit and whether the slice it asks for fits. A refusal goes back through the {@link ControlReplyProxy}
- * with the reason; an admitted session gets its slice reserved, a request stream that hears only the publication
+ * session limit and whether the slice it asks for fits, or, for a session of a job, whether the {@link Reservation}
+ * it names is held here under the key it shows. A refusal goes back through the {@link ControlReplyProxy}
+ * with the reason; an admitted session gets its slice reserved (as a reservation it holds) or shares its job's, a request stream that hears only the publication
  * the client named, its tenant on the GPU and its counters, and starts as a {@link ClientSession} on a thread of
  * its own, which binds it to its client ({@link SessionBinding}) and sends its own SessionOpenReply.
  * <p>
@@ -68,6 +69,9 @@ final class SessionAdmission
      * @param requestSessionId     the Aeron session id of the client's request publication: the only one accepted.
      * @param sessionReplyStreamId where the session's replies go.
      * @param clientPublicKey      the client's side of the key exchange; empty without a token.
+     * @param reservationId        0 to take a slice; else the reservation to attach to.
+     * @param reservationKey       the key shown for it.
+     * @param holdOnly             true when the session only holds its reservation: no device context, no calls.
      * @param authProof            the client's proof of the token; empty without one.
      * @param replyChannel         the channel back to the client on the control path.
      * @param sourceHost           the address the request came from over UDP, or null over IPC.
@@ -87,6 +91,9 @@ final class SessionAdmission
         String clientId,
         byte[] clientPublicKey,
         boolean encrypt,
+        long reservationId,
+        byte[] reservationKey,
+        boolean holdOnly,
         byte[] authProof,
         String replyChannel,
         String sourceHost,
@@ -101,7 +108,7 @@ final class SessionAdmission
         {
             return Handshakes.sessionOpen(correlationId, protocolVersion, gpuIndex, memoryFraction, memoryMb,
                 replyStreamId, requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId,
-                clientPublicKey, encrypt);
+                clientPublicKey, encrypt, reservationId, reservationKey, holdOnly);
         }
     }
 
@@ -169,6 +176,12 @@ final class SessionAdmission
             return;
         }
 
+        if (request.reservationId() != 0)
+        {
+            attach(request, access, gpus);
+            return;
+        }
+
         final SliceLedger ledger = registry.ledger(gpuIndex);
         final long sliceBytes;
         if (fraction > 0)
@@ -185,7 +198,8 @@ final class SessionAdmission
         }
 
         final long sessionId = registry.nextSessionId();
-        if (!ledger.reserve(sessionId, sliceBytes))
+        final Reservation reservation = registry.reserve(sessionId, gpuIndex, sliceBytes, request.clientId());
+        if (reservation == null)
         {
             refuse(request, SessionStatus.SLICE_UNAVAILABLE,
                 "GPU " + gpuIndex + " has " + (ledger.unreservedBytes() >> 20) + " MiB unreserved of " +
@@ -194,7 +208,44 @@ final class SessionAdmission
             return;
         }
 
-        start(sessionId, request, gpus.get(gpuIndex), sliceBytes,
+        start(sessionId, request, gpus.get(gpuIndex), reservation,
+            access == TokenAuthenticator.Access.OPEN ? null : context.authenticator().token());
+    }
+
+    /**
+     * A session of a job whose holder took the slice: it shares the reservation's slice and takes nothing new, so
+     * it opens even when the GPU has nothing unreserved.
+     */
+    private void attach(final OpenRequest request, final TokenAuthenticator.Access access, final List<GpuDescriptor> gpus)
+    {
+        final Reservation reservation = registry.reservation(request.reservationId());
+        // One answer for a reservation that does not exist and a wrong key: a guess learns nothing.
+        if (reservation == null || !reservation.isKey(request.reservationKey()))
+        {
+            refuse(request, SessionStatus.SLICE_UNAVAILABLE, "reservation " + request.reservationId() + " is not held " +
+                "on this server (its holder ended or released it, or the key is wrong)");
+            return;
+        }
+        if (reservation.gpuIndex() != request.gpuIndex())
+        {
+            refuse(request, SessionStatus.BAD_REQUEST, "reservation " + request.reservationId() + " is on GPU " +
+                reservation.gpuIndex() + ", not GPU " + request.gpuIndex());
+            return;
+        }
+        if (request.holdOnly())
+        {
+            refuse(request, SessionStatus.BAD_REQUEST, "a reservation has one holder: a session attached to one " +
+                "cannot be hold-only");
+            return;
+        }
+        final long sessionId = registry.nextSessionId();
+        if (!reservation.attach(sessionId))
+        {
+            refuse(request, SessionStatus.SLICE_UNAVAILABLE, "reservation " + request.reservationId() +
+                " is ending: its holder is gone");
+            return;
+        }
+        start(sessionId, request, gpus.get(reservation.gpuIndex()), reservation,
             access == TokenAuthenticator.Access.OPEN ? null : context.authenticator().token());
     }
 
@@ -202,7 +253,7 @@ final class SessionAdmission
         final long sessionId,
         final OpenRequest request,
         final GpuDescriptor gpu,
-        final long sliceBytes,
+        final Reservation reservation,
         final Credentials sessionCredentials)
     {
         final String clientId = request.clientId();
@@ -218,7 +269,8 @@ final class SessionAdmission
                 ChannelUris.onlySession(overIpc ? ipcChannel : udpChannel, request.requestSessionId()),
                 request.requestStreamId());
             counters = TrafficCounters.forSession(aeron, sessionId, clientId, gpuCounters.get(gpu.index()), gpu.index());
-            backendSession = context.backend().openSession(gpu.index(), sliceBytes);
+            // A holder's session has no device context: it costs the GPU nothing beyond the slice it holds.
+            backendSession = request.holdOnly() ? null : context.backend().openSession(gpu.index(), reservation.budget());
         }
         catch (final RuntimeException ex)
         {
@@ -227,7 +279,7 @@ final class SessionAdmission
             {
                 backendSession.close();
             }
-            registry.ledger(gpu.index()).release(sessionId);
+            registry.abandon(sessionId, reservation);
             // The client hears why at once rather than waiting out its timeout and blaming the network.
             refuse(request, SessionStatus.SLICE_UNAVAILABLE,
                 "GPU " + gpu.index() + " cannot open a session for '" + clientId + "': " + ex.getMessage());
@@ -236,14 +288,16 @@ final class SessionAdmission
 
         final SessionBinding binding = new SessionBinding(request, sessionId, context, sessionCredentials);
         final ClientSession session = new ClientSession(
-            sessionId, clientId, gpu, binding, requests, aeron, backendSession, counters,
+            sessionId, clientId, gpu, binding, requests, aeron, backendSession, reservation, counters,
             context.hostMemoryBudget().newAccount(), context.errorLog(), context.transportSettings().livenessTimeoutNs(),
             overIpc ? OwnerLock.ipcClientFile(context.transportSettings().aeronDirectoryName(),
                 request.sessionReplyStreamId()) : null,
-            registry::remove);
-        registry.add(session);
+            (ended) -> registry.remove(ended, reservation));
+        registry.add(session, reservation);
         context.errorLog().info("session " + sessionId + " opened for '" + clientId + "' on GPU " +
-            gpu.index() + ": " + (sliceBytes >> 20) + " MiB slice over " + (overIpc ? "ipc" : "udp from " +
+            gpu.index() + ": " + (reservation.budget().sliceBytes() >> 20) + " MiB slice" +
+            (reservation.id() == sessionId ? (request.holdOnly() ? ", held for a job," : "") :
+            " of reservation " + reservation.id() + ",") + " over " + (overIpc ? "ipc" : "udp from " +
             request.sourceHost()) + (sessionCredentials != null ? ", requests authenticated" : ""));
 
         // A thread per session: a blocking driver call stalls only its own tenant.

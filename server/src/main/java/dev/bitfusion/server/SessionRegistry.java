@@ -12,16 +12,23 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The server's sessions and the slices promised on each of its GPUs: session opens reserve a slice and add the
- * session, listings read both, and a session removes itself, releasing its slice, once it has freed all it held.
+ * The server's sessions, its {@link Reservation}s and the slices promised on each of its GPUs: a session that takes a
+ * slice reserves it in its GPU's ledger and holds it as a reservation of its own, a session opened on a reservation
+ * attaches to it, listings read all three, and a session removes itself once it has freed all it held. When a
+ * reservation's holder goes, its other sessions are ended, and the slice returns to the ledger after the last of them.
  * <p>
  * Thread safety: thread safe; the control thread adds, session threads remove, any thread reads.
  */
 final class SessionRegistry
 {
     private final Map<Long, ClientSession> sessions = new ConcurrentHashMap<>();
+    private final Map<Long, Reservation> reservations = new ConcurrentHashMap<>();
     private final List<SliceLedger> ledgers = new ArrayList<>();
     private final AtomicLong nextSessionId = new AtomicLong(1);
+
+    /** Why the sessions of a reservation end when its holder goes. */
+    static final String RESERVATION_ENDED = "the job's reservation ended: its holder (bitfusion run, request_gpus, " +
+        "the first session) is gone or released it";
 
     /**
      * @param gpus the server's GPUs, a ledger of slices for each.
@@ -44,18 +51,82 @@ final class SessionRegistry
         return ledgers.get(gpuIndex);
     }
 
-    void add(final ClientSession session)
+    /**
+     * Take a slice for a session that opens without a reservation: it becomes the holder of a new one.
+     *
+     * @param sessionId the session, whose id names the reservation.
+     * @return the reservation, or null when the slice does not fit in what the GPU has unreserved.
+     */
+    Reservation reserve(final long sessionId, final int gpuIndex, final long sliceBytes, final String clientId)
     {
-        sessions.put(session.sessionId(), session);
+        if (!ledgers.get(gpuIndex).reserve(sessionId, sliceBytes))
+        {
+            return null;
+        }
+        final Reservation reservation = new Reservation(sessionId, gpuIndex, sliceBytes, clientId);
+        reservations.put(sessionId, reservation);
+        return reservation;
     }
 
     /**
-     * @param session a session that has ended; its slice returns to its GPU.
+     * @return the reservation of that id, or null when there is none (never was, or ended and freed).
      */
-    void remove(final ClientSession session)
+    Reservation reservation(final long reservationId)
+    {
+        return reservations.get(reservationId);
+    }
+
+    Collection<Reservation> reservations()
+    {
+        return reservations.values();
+    }
+
+    /**
+     * @param session a session just started on its reservation; when the reservation ended meanwhile (its holder
+     *                went while the session opened), the session is asked to end at once.
+     */
+    void add(final ClientSession session, final Reservation reservation)
+    {
+        sessions.put(session.sessionId(), session);
+        if (reservation.hasEnded())
+        {
+            session.requestClose(RESERVATION_ENDED);
+        }
+    }
+
+    /**
+     * @param session a session that has ended and freed what it held. When it held its reservation, the sessions
+     *                attached to it end too; the slice returns to its GPU once the last of them is gone.
+     */
+    void remove(final ClientSession session, final Reservation reservation)
     {
         sessions.remove(session.sessionId());
-        ledgers.get(session.gpuIndex()).release(session.sessionId());
+        for (final long attached : reservation.leave(session.sessionId()))
+        {
+            final ClientSession other = sessions.get(attached);
+            if (other != null)
+            {
+                other.requestClose(RESERVATION_ENDED);
+            }
+        }
+        if (reservation.isDone())
+        {
+            reservations.remove(reservation.id());
+            ledgers.get(reservation.gpuIndex()).release(reservation.id());
+        }
+    }
+
+    /**
+     * Undo {@link #reserve} or an attach for a session that failed to start.
+     */
+    void abandon(final long sessionId, final Reservation reservation)
+    {
+        reservation.leave(sessionId);
+        if (reservation.isDone())
+        {
+            reservations.remove(reservation.id());
+            ledgers.get(reservation.gpuIndex()).release(reservation.id());
+        }
     }
 
     int size()
@@ -68,9 +139,15 @@ final class SessionRegistry
         return sessions.values();
     }
 
-    List<ClientSession> sessionsOn(final int gpuIndex)
+    /**
+     * @return the reservations on one GPU, oldest first.
+     */
+    List<Reservation> reservationsOn(final int gpuIndex)
     {
-        return sessions.values().stream().filter(session -> session.gpuIndex() == gpuIndex).toList();
+        return reservations.values().stream()
+            .filter(reservation -> reservation.gpuIndex() == gpuIndex)
+            .sorted(java.util.Comparator.comparingLong(Reservation::id))
+            .toList();
     }
 
     /**

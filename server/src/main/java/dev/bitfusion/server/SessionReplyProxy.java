@@ -32,7 +32,8 @@ import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
  * the server's half of the key exchange the client needs to derive the keys.
  * <pre>
  *   SessionOpenReply  correlationId, status OPENED, sessionId, requestStreamId, protocolVersion, sliceBytes,
- *                     compute capability, uuid, attributes[attribute, value], deviceName, message,
+ *                     compute capability, uuid, reservationId, reservationKey (the holder's only),
+ *                     attributes[attribute, value], deviceName, message,
  *                     serverPublicKey, serverProof (both empty when the server has no token)
  *   Result            correlationId, result (CUresult), value1, value2, message
  *   FunctionInfo      correlationId, result, parameterBufferSize, parameters[offset, size]
@@ -47,6 +48,7 @@ import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
 final class SessionReplyProxy implements AutoCloseable
 {
     private static final int STICKY = 1;
+    private static final byte[] NO_RESERVATION_KEY = new byte[SessionOpenReplyEncoder.reservationKeyLength()];
     private static final int REPLY_BUFFER_BYTES = 64 * 1024;
 
     private final TrafficCounters counters;
@@ -112,12 +114,17 @@ final class SessionReplyProxy implements AutoCloseable
             DeviceOutputEncoder.BLOCK_LENGTH - DeviceOutputEncoder.textHeaderLength();
     }
 
+    /**
+     * @param reservationKey the reservation's key for its holder, or null for a session attached to it.
+     */
     boolean sendOpenReply(
         final long correlationId,
         final long sessionId,
         final int requestStreamId,
         final long sliceBytes,
         final GpuDescriptor gpu,
+        final long reservationId,
+        final byte[] reservationKey,
         final byte[] serverPublicKey,
         final byte[] serverProof)
     {
@@ -130,7 +137,9 @@ final class SessionReplyProxy implements AutoCloseable
             .sliceBytes(sliceBytes)
             .computeCapabilityMajor(gpu.computeCapabilityMajor())
             .computeCapabilityMinor(gpu.computeCapabilityMinor())
-            .putUuid(gpu.uuid(), 0, SessionOpenReplyEncoder.uuidLength());
+            .putUuid(gpu.uuid(), 0, SessionOpenReplyEncoder.uuidLength())
+            .reservationId(reservationId)
+            .putReservationKey(reservationKey != null ? reservationKey : NO_RESERVATION_KEY, 0, NO_RESERVATION_KEY.length);
         final SessionOpenReplyEncoder.AttributesEncoder attributes =
             openReplyEncoder.attributesCount(gpu.attributeIds().length);
         for (int i = 0; i < gpu.attributeIds().length; i++)

@@ -118,6 +118,15 @@ final class BitfusionRun implements AutoCloseable
         process.destroy();
     }
 
+    /**
+     * SIGKILL {@code bitfusion run} itself (its JVM: bin/bitfusion execs it), leaving the program it started running.
+     */
+    void kill() throws InterruptedException
+    {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
     public void close() throws InterruptedException
     {
         process.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -84,7 +84,9 @@ class BridgeFailureSystemTest
         assertNotNull(looping, run.output());
         final long pid = Long.parseLong(looping.replaceAll(".*pid (\\d+) looping.*", "$1"));
         final GpuPoolInfo busy = PoolQuery.listGpus(server.endpoint(), TimeUnit.SECONDS.toNanos(5));
-        assertEquals(1, busy.openSessions(), busy.toString());
+        // The program's session and the hold-only session of bitfusion run, which holds the one slice for the job.
+        assertEquals(2, busy.openSessions(), busy.toString());
+        assertEquals(1, busy.gpus().get(0).slices().size(), busy.toString());
         assertEquals(512L << 20, busy.gpus().get(0).slices().get(0).sliceBytes(), busy.toString());
 
         assertTrue(ProcessHandle.of(pid).orElseThrow().destroyForcibly(), "SIGKILL to " + pid);

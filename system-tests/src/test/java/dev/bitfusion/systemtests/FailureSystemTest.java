@@ -142,7 +142,7 @@ class FailureSystemTest
 
         final Instant killedAt = Instant.now();
         client.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        final GpuPoolInfo after = awaitPool(server, pool -> pool.openSessions() == 0);
+        final GpuPoolInfo after = server.awaitPool(pool -> pool.openSessions() == 0, 15_000);
         assertEquals(0, after.gpus().get(0).allocatedBytes(), "memory of the killed client freed");
         assertEquals(1024L << 20, after.gpus().get(0).unreservedBytes(), "slice of the killed client returned");
 
@@ -224,24 +224,6 @@ class FailureSystemTest
             new ClientSettings().token("s3cret-token").memoryFraction(0.5));
         resources.add(accepted);
         alloc(accepted, 1024);
-    }
-
-    private static GpuPoolInfo awaitPool(final ServerProcess server, final Predicate<GpuPoolInfo> condition)
-        throws InterruptedException
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        GpuPoolInfo pool = null;
-        while (System.nanoTime() < deadlineNs)
-        {
-            pool = PoolQuery.listGpus(server.endpoint(), TimeUnit.SECONDS.toNanos(5));
-            if (condition.test(pool))
-            {
-                return pool;
-            }
-            Thread.sleep(100);
-        }
-        fail("server state never reached the expected condition: " + pool);
-        return pool;
     }
 
     private static void awaitTrue(final Predicate<Void> condition, final String what) throws InterruptedException

@@ -1,6 +1,9 @@
 package dev.bitfusion.systemtests;
 
+import dev.bitfusion.agent.pool.GpuPoolInfo;
+import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.transport.Endpoint;
+import org.junit.jupiter.api.Assertions;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * A real {@code bitfusion server} in its own JVM, on a free loopback port, with its output captured.
@@ -129,6 +133,29 @@ final class ServerProcess implements AutoCloseable
     long pid()
     {
         return process.pid();
+    }
+
+    /**
+     * Ask the server for its GPUs (list_gpus) until what it says satisfies a condition.
+     *
+     * @param condition what the listing must show.
+     * @param timeoutMs how long to keep asking.
+     * @return the first listing that satisfies it; the test fails with the last one when none did in time.
+     */
+    GpuPoolInfo awaitPool(final Predicate<GpuPoolInfo> condition, final long timeoutMs) throws InterruptedException
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        GpuPoolInfo pool = null;
+        while (System.nanoTime() < deadlineNs)
+        {
+            pool = PoolQuery.listGpus(endpoint, TimeUnit.SECONDS.toNanos(5));
+            if (condition.test(pool))
+            {
+                return pool;
+            }
+            Thread.sleep(100);
+        }
+        return Assertions.fail("the server's GPUs never reached the expected state in " + timeoutMs + " ms: " + pool);
     }
 
     /**

@@ -58,7 +58,8 @@ final class Sessions
         {
             try
             {
-                sessions.set(device, ServerSession.open(server, settings.gpuIndex(device), settings, deviceOutput));
+                sessions.set(device, ServerSession.open(
+                    server, settings.gpuIndex(device), settings.reservation(device), settings, deviceOutput));
             }
             catch (final RuntimeException ex)
             {
@@ -84,7 +85,8 @@ final class Sessions
         old.close();
         try
         {
-            sessions.set(device, ServerSession.open(old.endpoint(), settings.gpuIndex(device), settings, deviceOutput));
+            sessions.set(device, ServerSession.open(
+                old.endpoint(), settings.gpuIndex(device), settings.reservation(device), settings, deviceOutput));
             return null;
         }
         catch (final RuntimeException ex)

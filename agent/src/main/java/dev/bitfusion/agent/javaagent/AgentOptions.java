@@ -232,8 +232,9 @@ public final class AgentOptions
             settings.memoryFraction(parse(Option.FRACTION, values.getOrDefault(Option.FRACTION, "1.0"),
                 sources.get(Option.FRACTION), text -> Double.parseDouble(text.strip())));
         }
-        // Placed by bitfusion run, which hands its choice down with the servers.
+        // Placed by bitfusion run, which hands its choice down with the servers, and the reservations it holds.
         settings.gpuIndices(ClientSettings.gpuIndicesFrom(environment));
+        settings.reservations(ClientSettings.reservationsFrom(environment));
         final String token = token(home);
         if (token != null)
         {

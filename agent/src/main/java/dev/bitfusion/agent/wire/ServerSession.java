@@ -1,6 +1,7 @@
 package dev.bitfusion.agent.wire;
 
 import dev.bitfusion.agent.ClientSettings;
+import dev.bitfusion.agent.Reservation;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.Protocol;
@@ -80,6 +81,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     private KeyExchange keyExchange;
     private boolean encrypt;
     private long sessionId;
+    private Reservation reservation;
     private DeviceInfo device;
     private long openCorrelationId;
     private Credentials.Transcript openTranscript;
@@ -108,19 +110,25 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
      *
      * @param endpoint     the server.
      * @param gpuIndex     which of its GPUs.
-     * @param settings     slice size, token, transport choice.
+     * @param reservation  the job's reservation on that GPU to attach to and share, or null to take a slice (which
+     *                     becomes a reservation of this session's own).
+     * @param settings     slice size, token, transport choice, whether the session only holds its reservation.
      * @param deviceOutput where device printf output goes (the program's stdout).
      * @return the open session.
      * @throws SessionRefusedException when the server refuses or does not answer, with the reason.
      */
     public static ServerSession open(
-        final Endpoint endpoint, final int gpuIndex, final ClientSettings settings, final PrintStream deviceOutput)
+        final Endpoint endpoint,
+        final int gpuIndex,
+        final Reservation reservation,
+        final ClientSettings settings,
+        final PrintStream deviceOutput)
     {
         final ClientLink link = ClientLink.towards(endpoint, settings.transport(), "client");
         final ServerSession session = new ServerSession(endpoint, link, deviceOutput);
         try
         {
-            session.openSession(gpuIndex, settings);
+            session.openSession(gpuIndex, reservation, settings);
         }
         catch (final RuntimeException ex)
         {
@@ -128,6 +136,15 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             throw ex;
         }
         return session;
+    }
+
+    /**
+     * @return the reservation this session holds (with the key its other sessions show to attach) or attached to
+     * (with the key it showed); null from a server that keeps none.
+     */
+    public Reservation reservation()
+    {
+        return reservation;
     }
 
     /**
@@ -365,6 +382,14 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     }
 
     /**
+     * @return true once the server ended the session or was lost: nothing is held for it any more.
+     */
+    public boolean isLost()
+    {
+        return stickyError == CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE;
+    }
+
+    /**
      * Shows the device printf text received so far; called where the driver would show it: when a
      * synchronisation or a blocking copy returns, and when the session ends.
      */
@@ -516,6 +541,13 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         final int minor = reply.computeCapabilityMinor();
         final byte[] uuid = new byte[16];
         reply.getUuid(uuid, 0, 16);
+        if (reservation == null && reply.reservationId() > 0)
+        {
+            // This session took a slice: it holds the reservation, and only its holder is given the key.
+            final byte[] key = new byte[Reservation.KEY_LENGTH];
+            reply.getReservationKey(key, 0, key.length);
+            reservation = new Reservation(reply.reservationId(), key);
+        }
         final SessionOpenReplyDecoder.AttributesDecoder attributesDecoder = reply.attributes();
         final int[] ids = new int[attributesDecoder.count()];
         final int[] values = new int[attributesDecoder.count()];
@@ -542,8 +574,9 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         device = new DeviceInfo(deviceName, sliceBytes, major, minor, uuid, ids, values, requestStreamId);
     }
 
-    private void openSession(final int gpuIndex, final ClientSettings settings)
+    private void openSession(final int gpuIndex, final Reservation reservation, final ClientSettings settings)
     {
+        this.reservation = reservation;
         credentials = Credentials.ofToken(settings.token());
         encrypt = settings.encrypt();
         if (encrypt && !credentials.hasToken())
@@ -562,10 +595,13 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         try (ControlClient control = new ControlClient(link, endpoint))
         {
             openCorrelationId = ControlClient.newCorrelationId();
+            final long reservationId = reservation != null ? reservation.id() : 0;
+            final byte[] reservationKey = reservation != null ? reservation.key() : new byte[Reservation.KEY_LENGTH];
             final long timestampMs = System.currentTimeMillis();
             openTranscript = Handshakes.sessionOpen(openCorrelationId, Protocol.VERSION, gpuIndex,
                 settings.memoryFraction(), settings.memoryMb(), control.replyStreamId(), requests.streamId(),
-                requests.sessionId(), replies.streamId(), timestampMs, settings.clientId(), clientPublicKey, encrypt);
+                requests.sessionId(), replies.streamId(), timestampMs, settings.clientId(), clientPublicKey, encrypt,
+                reservationId, reservationKey, settings.holdOnly());
             final byte[] proof = credentials.prove(openTranscript);
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
             final SessionOpenEncoder encoder = new SessionOpenEncoder()
@@ -581,6 +617,9 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
                 .sessionReplyStreamId(replies.streamId())
                 .timestampMs(timestampMs)
                 .encrypt((short)(encrypt ? 1 : 0))
+                .reservationId(reservationId)
+                .putReservationKey(reservationKey, 0, reservationKey.length)
+                .holdOnly((short)(settings.holdOnly() ? 1 : 0))
                 .clientId(settings.clientId());
             encoder.putClientPublicKey(clientPublicKey, 0, clientPublicKey.length);
             encoder.putAuthProof(proof, 0, proof.length);

@@ -57,7 +57,7 @@ class SessionWireTest
             .endpoint(endpoint)
             .backend(new EmulatedBackend(1, 256L << 20))
             .errorLog(new ServerErrorLog(new PrintStream(OutputStream.nullOutputStream()))));
-        session = ServerSession.open(endpoint, 0, settings(), new PrintStream(OutputStream.nullOutputStream()));
+        session = ServerSession.open(endpoint, 0, null, settings(), new PrintStream(OutputStream.nullOutputStream()));
     }
 
     @AfterEach
@@ -163,7 +163,7 @@ class SessionWireTest
     void shouldRefuseASessionOnAGpuTheServerLacksWithItsReason()
     {
         final SessionRefusedException refused = assertThrows(SessionRefusedException.class,
-            () -> ServerSession.open(endpoint, 3, settings(), System.out));
+            () -> ServerSession.open(endpoint, 3, null, settings(), System.out));
 
         assertTrue(refused.getMessage().contains("NO_SUCH_GPU"), refused.getMessage());
     }

@@ -23,10 +23,10 @@ public interface GpuBackend extends AutoCloseable
      * Open a tenant on one GPU.
      *
      * @param gpuIndex   which GPU.
-     * @param sliceBytes the most memory the tenant may hold at once.
+     * @param budget   the slice of the reservation the tenant draws on, shared with its other sessions.
      * @return the tenant's session, used from one thread only.
      */
-    BackendSession openSession(int gpuIndex, long sliceBytes);
+    BackendSession openSession(int gpuIndex, SliceBudget budget);
 
     void close();
 }

@@ -14,8 +14,9 @@ import static dev.bitfusion.cuda.CuResult.CUDA_SUCCESS;
  * global of one of its modules, before a backend touches it; an allocation past the slice fails with
  * CUDA_ERROR_OUT_OF_MEMORY.
  * <p>
- * A backend asks {@link #admit} before it allocates, reports what it got with {@link #allocated}, and
- * {@link #free}s by start address. Module loads may hold memory in the slice too (the emulated GPU keeps a
+ * A backend asks {@link #admit} before it allocates, which takes the bytes from the reservation's
+ * {@link SliceBudget} (shared by every session of one job), then reports what it got with {@link #allocated}, or
+ * gives the bytes back with {@link #notAllocated} when the allocation failed; it {@link #free}s by start address. Module loads may hold memory in the slice too (the emulated GPU keeps a
  * module's globals there; a real driver keeps them outside any slice), reported with {@link #moduleLoaded}.
  * <p>
  * Thread safety: not thread safe; owned by one session's executor, except {@link #allocatedBytes()}, which
@@ -30,30 +31,31 @@ public final class TenantMemory
         long heldBytes;
     }
 
-    private final long sliceBytes;
+    private final SliceBudget budget;
     private final DeviceRanges allocations = new DeviceRanges();
     private final DeviceRanges globals = new DeviceRanges();
     private final Long2ObjectHashMap<ModuleMemory> modules = new Long2ObjectHashMap<>();
     private volatile long allocatedBytes;
 
     /**
-     * @param sliceBytes the most the tenant may hold at once.
+     * @param budget the slice this tenant shares with the other sessions of its reservation.
      */
-    public TenantMemory(final long sliceBytes)
+    public TenantMemory(final SliceBudget budget)
     {
-        this.sliceBytes = sliceBytes;
+        this.budget = budget;
     }
 
     /**
-     * @return the bytes this tenant may hold.
+     * @return the bytes this tenant's reservation may hold.
      */
     public long sliceBytes()
     {
-        return sliceBytes;
+        return budget.sliceBytes();
     }
 
     /**
-     * @return the bytes this tenant holds now: its allocations and what its modules hold in the slice.
+     * @return the bytes this session holds now: its allocations and what its modules hold in the slice (the
+     * reservation's other sessions may hold more of it).
      */
     public long allocatedBytes()
     {
@@ -61,7 +63,8 @@ public final class TenantMemory
     }
 
     /**
-     * Decide whether an allocation may be made.
+     * Decide whether an allocation may be made, and take its bytes from the slice when it may: the backend then
+     * reports {@link #allocated} or {@link #notAllocated}.
      *
      * @param bytes  its size.
      * @param result receives the reason for a refusal past the slice.
@@ -73,13 +76,22 @@ public final class TenantMemory
         {
             return CUDA_ERROR_INVALID_VALUE;
         }
-        if (bytes > sliceBytes - allocatedBytes)
+        if (!budget.tryTake(bytes))
         {
-            result.message = "allocation of " + bytes + " bytes exceeds the slice: " +
-                allocatedBytes + " of " + sliceBytes + " bytes in use";
+            result.message = "allocation of " + bytes + " bytes exceeds the slice: " + budget.heldBytes() + " of " +
+                budget.sliceBytes() + " bytes in use" + (budget.heldBytes() > allocatedBytes ?
+                " (" + allocatedBytes + " by this process, the rest by other processes of the job)" : "");
             return CUDA_ERROR_OUT_OF_MEMORY;
         }
         return CUDA_SUCCESS;
+    }
+
+    /**
+     * @param bytes what an admitted allocation that failed had taken from the slice.
+     */
+    public void notAllocated(final long bytes)
+    {
+        budget.give(bytes);
     }
 
     /**
@@ -103,6 +115,7 @@ public final class TenantMemory
         if (bytes >= 0)
         {
             allocatedBytes -= bytes;
+            budget.give(bytes);
         }
         return bytes;
     }
@@ -116,6 +129,7 @@ public final class TenantMemory
         final ModuleMemory module = modules.computeIfAbsent(moduleHandle, (handle) -> new ModuleMemory());
         module.heldBytes += heldBytes;
         allocatedBytes += heldBytes;
+        budget.take(heldBytes);
     }
 
     /**
@@ -150,6 +164,7 @@ public final class TenantMemory
                 globals.remove(module.globals.getLong(i));
             }
             allocatedBytes -= module.heldBytes;
+            budget.give(module.heldBytes);
         }
     }
 
@@ -212,10 +227,11 @@ public final class TenantMemory
     }
 
     /**
-     * Forget everything, once the backend has freed it all.
+     * Forget everything, once the backend has freed it all, and give it back to the slice.
      */
     public void clear()
     {
+        budget.give(allocatedBytes);
         allocations.clear();
         globals.clear();
         modules.clear();

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 class TenantMemoryTest
 {
-    private final TenantMemory tenant = new TenantMemory(1000);
+    private final TenantMemory tenant = new TenantMemory(new SliceBudget(1000));
     private final CallResult result = new CallResult();
 
     @Test
@@ -20,6 +20,29 @@ class TenantMemoryTest
         assertEquals("allocation of 401 bytes exceeds the slice: 600 of 1000 bytes in use", result.message);
         assertEquals(CUDA_SUCCESS, tenant.admit(400, result.reset()));
         assertEquals(600, tenant.allocatedBytes());
+    }
+
+    @Test
+    void shouldShareOneSliceBetweenTheSessionsOfAReservation()
+    {
+        final SliceBudget budget = new SliceBudget(1000);
+        final TenantMemory first = new TenantMemory(budget);
+        final TenantMemory second = new TenantMemory(budget);
+        assertEquals(CUDA_SUCCESS, first.admit(600, result.reset()));
+        first.allocated(0x10000, 600);
+
+        assertEquals(CUDA_ERROR_OUT_OF_MEMORY, second.admit(500, result.reset()));
+        assertEquals("allocation of 500 bytes exceeds the slice: 600 of 1000 bytes in use (0 by this process, the " +
+            "rest by other processes of the job)", result.message);
+        assertEquals(CUDA_SUCCESS, second.admit(300, result.reset()));
+        second.notAllocated(300);
+        assertEquals(600, budget.heldBytes(), "an allocation that failed holds nothing");
+
+        assertEquals(600, first.free(0x10000));
+        assertEquals(CUDA_SUCCESS, second.admit(900, result.reset()));
+        second.allocated(0x20000, 900);
+        second.clear();
+        assertEquals(0, budget.heldBytes(), "a session's end gives all it held back to the slice");
     }
 
     @Test

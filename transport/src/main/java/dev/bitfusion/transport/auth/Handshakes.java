@@ -8,7 +8,7 @@ import dev.bitfusion.transport.auth.Credentials.Transcript;
  * <pre>
  *   session-open    correlationId, protocolVersion, gpuIndex, memoryFraction (bits), memoryMb, replyStreamId,
  *                   requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId, clientPublicKey,
- *                   encrypt (0 or 1)
+ *                   encrypt (0 or 1), reservationId, reservationKey, holdOnly (0 or 1)
  *   session-accept  the session-open transcript, sessionId, serverPublicKey          (the server's proof)
  *   session-keys    the session-accept transcript, then what the key is for: "requests" (the request tag key),
  *                   "request-cipher", "replies", "reply-cipher" (the last three in encrypted sessions only)
@@ -43,7 +43,10 @@ public final class Handshakes
         final long timestampMs,
         final String clientId,
         final byte[] clientPublicKey,
-        final boolean encrypt)
+        final boolean encrypt,
+        final long reservationId,
+        final byte[] reservationKey,
+        final boolean holdOnly)
     {
         return new Transcript("session-open")
             .add(correlationId)
@@ -58,7 +61,10 @@ public final class Handshakes
             .add(timestampMs)
             .add(clientId)
             .add(clientPublicKey)
-            .add(encrypt ? 1 : 0);
+            .add(encrypt ? 1 : 0)
+            .add(reservationId)
+            .add(reservationKey)
+            .add(holdOnly ? 1 : 0);
     }
 
     public static Transcript sessionAccept(final Transcript sessionOpen, final long sessionId, final byte[] serverPublicKey)

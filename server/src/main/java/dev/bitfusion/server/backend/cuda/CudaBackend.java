@@ -1,5 +1,6 @@
 package dev.bitfusion.server.backend.cuda;
 
+import dev.bitfusion.server.backend.SliceBudget;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.GpuBackend;
 import dev.bitfusion.server.backend.GpuDescriptor;
@@ -94,9 +95,9 @@ public final class CudaBackend implements GpuBackend
         return gpus;
     }
 
-    public BackendSession openSession(final int gpuIndex, final long sliceBytes)
+    public BackendSession openSession(final int gpuIndex, final SliceBudget budget)
     {
-        return new CudaSession(devices.get(gpuIndex), sliceBytes);
+        return new CudaSession(devices.get(gpuIndex), budget);
     }
 
     public void close()

@@ -62,6 +62,10 @@ final class CudaMemory
             tenant.allocated(pointer.address(), bytes);
             result.value1 = pointer.address();
         }
+        else
+        {
+            tenant.notAllocated(bytes);
+        }
         return status;
     }
 

@@ -1,5 +1,6 @@
 package dev.bitfusion.server.backend.cuda;
 
+import dev.bitfusion.server.backend.SliceBudget;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.server.backend.ParameterLayout;
@@ -40,10 +41,10 @@ final class CudaSession implements BackendSession
     /**
      * @throws CudaUnavailableException when the driver will not create the context.
      */
-    CudaSession(final CUdevice device, final long sliceBytes)
+    CudaSession(final CUdevice device, final SliceBudget budget)
     {
         context = new CudaContext(device);
-        tenant = new TenantMemory(sliceBytes);
+        tenant = new TenantMemory(budget);
         streams = new CudaStreams(context);
         memory = new CudaMemory(context, streams, tenant);
         modules = new CudaModules(context, streams, tenant);

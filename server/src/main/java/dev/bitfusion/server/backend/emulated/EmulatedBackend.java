@@ -1,5 +1,6 @@
 package dev.bitfusion.server.backend.emulated;
 
+import dev.bitfusion.server.backend.SliceBudget;
 import dev.bitfusion.emulator.memory.DeviceAddressSpace;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.GpuBackend;
@@ -59,9 +60,9 @@ public final class EmulatedBackend implements GpuBackend
         return gpus;
     }
 
-    public BackendSession openSession(final int gpuIndex, final long sliceBytes)
+    public BackendSession openSession(final int gpuIndex, final SliceBudget budget)
     {
-        return new EmulatedSession(addressSpaces.get(gpuIndex), sliceBytes);
+        return new EmulatedSession(addressSpaces.get(gpuIndex), budget);
     }
 
     public void close()

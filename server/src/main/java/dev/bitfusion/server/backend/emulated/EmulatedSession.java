@@ -1,5 +1,6 @@
 package dev.bitfusion.server.backend.emulated;
 
+import dev.bitfusion.server.backend.SliceBudget;
 import dev.bitfusion.emulator.EmulatedFunction;
 import dev.bitfusion.emulator.EmulatedModule;
 import dev.bitfusion.emulator.Emulator;
@@ -79,10 +80,10 @@ final class EmulatedSession implements BackendSession
      * launches, 64-byte L2 fetches, no persisting L2, 48 KiB shared memory, no CIG, CIG fallback on. */
     private final long[] contextLimits = { 1024, 1 << 20, 8 << 20, 2, 2048, 64, 0, 48 * 1024, 0, 1 };
 
-    EmulatedSession(final DeviceAddressSpace addressSpace, final long sliceBytes)
+    EmulatedSession(final DeviceAddressSpace addressSpace, final SliceBudget budget)
     {
-        tenant = new TenantMemory(sliceBytes);
-        memory = new DeviceMemory(addressSpace, sliceBytes);
+        tenant = new TenantMemory(budget);
+        memory = new DeviceMemory(addressSpace, budget.sliceBytes());
         contexts.add(0L);
     }
 
@@ -106,6 +107,7 @@ final class EmulatedSession implements BackendSession
         final long address = memory.allocate(bytes);
         if (address == 0)
         {
+            tenant.notAllocated(bytes);
             result.message = "allocation of " + bytes + " bytes failed: the emulated GPU's address space or the " +
                 "host's memory is exhausted";
             return CUDA_ERROR_OUT_OF_MEMORY;

@@ -1,5 +1,6 @@
 package dev.bitfusion.server.backend.emulated;
 
+import dev.bitfusion.server.backend.SliceBudget;
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
 import dev.bitfusion.transport.protocol.SyncKind;
@@ -18,7 +19,7 @@ class EmulatedSessionTest
     private static final Consumer<String> NO_OUTPUT = text -> fail("a synchronisation printed " + text);
 
     private final EmulatedBackend backend = new EmulatedBackend(1, 64 << 20);
-    private final BackendSession session = backend.openSession(0, 1 << 20);
+    private final BackendSession session = backend.openSession(0, new SliceBudget(1 << 20));
     private final CallResult result = new CallResult();
 
     @AfterEach
@@ -134,7 +135,7 @@ class EmulatedSessionTest
     @Test
     void shouldFreeEverythingOnClose()
     {
-        final BackendSession other = backend.openSession(0, 1 << 20);
+        final BackendSession other = backend.openSession(0, new SliceBudget(1 << 20));
         final long address = alloc(4096);
         session.close();
         assertEquals(0, session.allocatedBytes());

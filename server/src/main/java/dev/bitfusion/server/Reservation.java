@@ -1,0 +1,148 @@
+package dev.bitfusion.server;
+
+import dev.bitfusion.server.backend.SliceBudget;
+
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A slice of one GPU held for a job. The session that took the slice is its holder ({@code bitfusion run}, the
+ * holder of {@code bitfusion request_gpus}, a Java agent's own session); the sessions of the job's processes attach to
+ * it with its key and draw on its {@link SliceBudget}, so a job never takes fresh capacity for its second process
+ * and nothing another job does can take what this one was promised.
+ * <p>
+ * Life: it begins with its holder's session; when the holder's session ends (closed, or its client gone), every
+ * session attached to it is ended too, and its slice returns to the GPU's ledger only once the last of them has
+ * freed what it held, so the GPU is never promised twice.
+ * <p>
+ * Thread safety: thread safe; the control thread attaches, session threads leave.
+ */
+final class Reservation
+{
+    private static final SecureRandom KEYS = new SecureRandom();
+
+    private final long id;
+    private final int gpuIndex;
+    private final String holderClientId;
+    private final long startedAtMs;
+    private final byte[] key = new byte[dev.bitfusion.transport.protocol.SessionOpenEncoder.reservationKeyLength()];
+    private final SliceBudget budget;
+    private final Set<Long> members = new LinkedHashSet<>();
+    private boolean ended;
+
+    /**
+     * @param id             the holder's session id, which names the reservation.
+     * @param holderClientId who holds it, for listings.
+     */
+    Reservation(final long id, final int gpuIndex, final long sliceBytes, final String holderClientId)
+    {
+        this.id = id;
+        this.gpuIndex = gpuIndex;
+        this.holderClientId = holderClientId;
+        this.startedAtMs = System.currentTimeMillis();
+        this.budget = new SliceBudget(sliceBytes);
+        KEYS.nextBytes(key);
+        members.add(id);
+    }
+
+    long id()
+    {
+        return id;
+    }
+
+    int gpuIndex()
+    {
+        return gpuIndex;
+    }
+
+    String holderClientId()
+    {
+        return holderClientId;
+    }
+
+    long startedAtMs()
+    {
+        return startedAtMs;
+    }
+
+    SliceBudget budget()
+    {
+        return budget;
+    }
+
+    /**
+     * @return the key, for the holder's open reply only.
+     */
+    byte[] key()
+    {
+        return key.clone();
+    }
+
+    /**
+     * @param shown what a session opening on this reservation showed.
+     * @return true when it is the key, compared in constant time.
+     */
+    boolean isKey(final byte[] shown)
+    {
+        return MessageDigest.isEqual(key, shown);
+    }
+
+    /**
+     * @param sessionId a session opening on this reservation.
+     * @return true when it is now attached; false once the reservation has ended.
+     */
+    synchronized boolean attach(final long sessionId)
+    {
+        if (ended)
+        {
+            return false;
+        }
+        members.add(sessionId);
+        return true;
+    }
+
+    /**
+     * @return true once the holder's session has ended: sessions attached then must end too.
+     */
+    synchronized boolean hasEnded()
+    {
+        return ended;
+    }
+
+    /**
+     * @return how many sessions are attached, the holder's included.
+     */
+    synchronized int sessionCount()
+    {
+        return members.size();
+    }
+
+    /**
+     * A session of the reservation has ended and freed what it held.
+     *
+     * @param sessionId the session.
+     * @return the sessions still attached that must now end, because the holder just ended: empty otherwise.
+     */
+    synchronized List<Long> leave(final long sessionId)
+    {
+        members.remove(sessionId);
+        if (sessionId == id && !ended)
+        {
+            ended = true;
+            return new ArrayList<>(members);
+        }
+        return List.of();
+    }
+
+    /**
+     * @return true when the holder has ended and every session has left: the slice may return to the GPU.
+     */
+    synchronized boolean isDone()
+    {
+        return ended && members.isEmpty();
+    }
+}
