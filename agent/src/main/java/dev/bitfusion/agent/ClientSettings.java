@@ -76,6 +76,8 @@ public final class ClientSettings
     private int[] gpuIndices;
     private Reservation[] reservations;
     private boolean holdOnly;
+    private long waitTicket;
+    private long waitSinceMs;
     private double memoryFraction;
     private long memoryMb;
     private String token;
@@ -163,6 +165,28 @@ public final class ClientSettings
     public boolean holdOnly()
     {
         return holdOnly;
+    }
+
+    /**
+     * @param waitTicket  the ticket of a client waiting in line for room (see PoolQuery.WaitTicket), or 0.
+     * @param waitSinceMs when it began to wait.
+     * @return this.
+     */
+    public ClientSettings waitTicket(final long waitTicket, final long waitSinceMs)
+    {
+        this.waitTicket = waitTicket;
+        this.waitSinceMs = waitSinceMs;
+        return this;
+    }
+
+    public long waitTicket()
+    {
+        return waitTicket;
+    }
+
+    public long waitSinceMs()
+    {
+        return waitSinceMs;
     }
 
     /**

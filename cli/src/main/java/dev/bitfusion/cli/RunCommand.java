@@ -23,10 +23,15 @@ import java.net.DatagramSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -73,7 +78,8 @@ final class RunCommand implements Callable<Integer>
     static final String AGENT_JAR_PROP_NAME = "bitfusion.agent.jar";
     /** How long to wait for a server to free the slice of a program that died without closing it. */
     static final long RELEASE_WAIT_MS_DEFAULT = 15_000;
-    private static final int SIGNAL_EXIT_BASE = 128;
+    /** How often a waiting run asks the pool again, which also keeps its place in line (a place lapses after 3 s). */
+    private static final long WAIT_POLL_MS = 1000;
     /** How much of the command the servers' listings show (smi, list_gpus for an administrator). */
     private static final int COMMAND_SHOWN_CHARS = 60;
 
@@ -89,6 +95,10 @@ final class RunCommand implements Callable<Integer>
     @Option(names = "--server_list", paramLabel = "HOST:PORT,...",
         description = "Servers to use (default: BITFUSION_SERVERS, else an embedded local server).")
     String serverList;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS",
+        description = "When the pool has no room now, wait in line up to this long (default 0: fail at once).")
+    long timeoutSeconds;
 
     @Option(names = "--encrypt",
         description = "Encrypt the program's requests and replies (needs the server's token); default: BITFUSION_ENCRYPT.")
@@ -149,80 +159,170 @@ final class RunCommand implements Callable<Integer>
     }
 
     /**
-     * Ask the whole pool at once, then try the places the request fits, best first (see {@link Placement}); a
-     * place taken by another client since its server answered is left for the next.
+     * Reserve the slices (waiting for room up to {@code --timeout}), run the program on them, release them.
      */
     private int placeAndRun(final List<Endpoint> servers, final boolean awaitRelease) throws Exception
     {
-        final List<Placement.ServerState> pool = new ArrayList<>();
-        for (final PoolQuery.Answer answer : PoolQuery.listGpusOfAll(
-            servers, ClientSettings.discoverQueryCredentials(), ClientSettings.OPEN_TIMEOUT_NS_DEFAULT))
+        final String tag = "bitfusion run " + UUID.randomUUID();
+        final ReservationHolder holder = reserve(servers, tag);
+        if (holder == null)
         {
-            if (answer.gpus() != null)
+            return 3;
+        }
+        final int exitCode;
+        try
+        {
+            exitCode = runProgram(holder, tag);
+        }
+        finally
+        {
+            holder.close();
+        }
+        if (awaitRelease)
+        {
+            for (final Endpoint server : new LinkedHashSet<>(holder.servers()))
             {
-                pool.add(new Placement.ServerState(answer.server(), answer.gpus()));
+                awaitRelease(server, tag);
+            }
+        }
+        return exitCode;
+    }
+
+    /**
+     * Ask the whole pool at once, then try the places the request fits, best first (see {@link Placement}); a place
+     * taken by another client since its server answered is left for the next. When none can be had now, wait in
+     * line for room on every server that could ever hold the slice, asking again every second, until one can or
+     * {@code --timeout} passes; a request that could never fit fails at once.
+     *
+     * @return the slices held, or null when they cannot be had (said on stderr).
+     */
+    private ReservationHolder reserve(final List<Endpoint> servers, final String tag) throws InterruptedException
+    {
+        final Placement.Request request = new Placement.Request(
+            gpuCount, megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
+        final long startNs = System.nanoTime();
+        final long deadlineNs = startNs + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        final Set<Endpoint> reportedUnreachable = new HashSet<>();
+        PoolQuery.WaitTicket ticket = null;
+        while (true)
+        {
+            final List<PoolQuery.Answer> answers = PoolQuery.listGpusOfAll(
+                servers, ClientSettings.discoverQueryCredentials(), ticket, ClientSettings.OPEN_TIMEOUT_NS_DEFAULT);
+            final List<Placement.ServerState> pool = new ArrayList<>();
+            for (final PoolQuery.Answer answer : answers)
+            {
+                if (answer.gpus() != null)
+                {
+                    pool.add(new Placement.ServerState(answer.server(), answer.gpus()));
+                }
+                else if (reportedUnreachable.add(answer.server()))
+                {
+                    System.err.println("bitfusion run: server " + answer.server() + " unreachable: " + answer.error() +
+                        "; skipped");
+                }
+            }
+            String why;
+            if (pool.isEmpty())
+            {
+                why = servers.size() == 1 ? "the server did not answer" :
+                    "none of the " + servers.size() + " servers answered";
             }
             else
             {
-                System.err.println("bitfusion run: server " + answer.server() + " unreachable: " + answer.error() +
-                    "; skipped");
-            }
-        }
-        if (pool.isEmpty())
-        {
-            System.err.println("bitfusion run: cannot get " + describeSlice() + ": " +
-                (servers.size() == 1 ? "the server did not answer" : "none of the " + servers.size() + " servers answered"));
-            return 3;
-        }
-        final Placement.Request request = new Placement.Request(
-            gpuCount, megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
-        final List<Placement.Candidate> candidates = Placement.candidates(pool, request);
-        if (candidates.isEmpty())
-        {
-            System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + Placement.whyNoFit(pool, request));
-            return 3;
-        }
-        final String tag = "bitfusion run " + UUID.randomUUID();
-        for (int i = 0; i < candidates.size(); i++)
-        {
-            final Placement.Candidate candidate = candidates.get(i);
-            final ReservationHolder holder;
-            try
-            {
-                holder = ReservationHolder.hold(candidate.gpuIndices().stream().map(index -> candidate.server()).toList(),
-                    candidate.gpuIndices().stream().mapToInt(Integer::intValue).toArray(), holderSettings(tag));
-            }
-            catch (final RuntimeException ex)
-            {
-                final String refused = ex.getMessage();
-                // The server had room when it answered: SLICE_UNAVAILABLE now means another client took it.
-                if (refused != null && refused.contains(SessionStatus.SLICE_UNAVAILABLE.name()) &&
-                    i + 1 < candidates.size())
+                final String never = Placement.whyNeverFits(pool, request);
+                if (never != null && pool.size() == servers.size())
                 {
-                    System.err.println("bitfusion run: " + candidate.server() + " has no room any more (" + refused +
-                        "); trying " + candidates.get(i + 1).server());
-                    continue;
+                    leaveLine(servers, ticket);
+                    System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + never);
+                    return null;
                 }
-                System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + candidate.server() +
-                    ": " + refused);
-                return 3;
+                final List<Placement.Candidate> candidates = Placement.candidates(pool, request);
+                why = candidates.isEmpty() ? Placement.whyNoFit(pool, request) : null;
+                for (int i = 0; i < candidates.size(); i++)
+                {
+                    final Placement.Candidate candidate = candidates.get(i);
+                    final int ahead = waitersAhead(answers, candidate.server(), ticket);
+                    if (ahead > 0)
+                    {
+                        why = ahead + (ahead == 1 ? " request waits" : " requests wait") + " ahead of this one on " +
+                            candidate.server();
+                        continue;
+                    }
+                    try
+                    {
+                        final ReservationHolder holder = ReservationHolder.hold(
+                            candidate.gpuIndices().stream().map(index -> candidate.server()).toList(),
+                            candidate.gpuIndices().stream().mapToInt(Integer::intValue).toArray(),
+                            holderSettings(tag, ticket));
+                        leaveLine(servers, ticket);
+                        return holder;
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        final String refused = ex.getMessage();
+                        // The server had room when it answered: SLICE_UNAVAILABLE now means another client took it,
+                        // or waits ahead of this one.
+                        if (refused == null || !refused.contains(SessionStatus.SLICE_UNAVAILABLE.name()))
+                        {
+                            leaveLine(servers, ticket);
+                            System.err.println("bitfusion run: cannot get " + describeSlice() + " from " +
+                                candidate.server() + ": " + refused);
+                            return null;
+                        }
+                        why = refused;
+                        if (i + 1 < candidates.size())
+                        {
+                            System.err.println("bitfusion run: " + candidate.server() + " has no room any more (" +
+                                refused + "); trying " + candidates.get(i + 1).server());
+                        }
+                    }
+                }
             }
-            final int exitCode;
-            try
+            final long nowNs = System.nanoTime();
+            if (nowNs >= deadlineNs)
             {
-                exitCode = runProgram(candidate, holder, tag);
+                leaveLine(servers, ticket);
+                System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + why +
+                    (timeoutSeconds > 0 ? "; waited " + timeoutSeconds + " s (--timeout)" : ""));
+                return null;
             }
-            finally
+            if (ticket == null)
             {
-                holder.close();
+                ticket = new PoolQuery.WaitTicket(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE), System.currentTimeMillis(),
+                    megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
+                System.err.println("bitfusion run: waiting up to " + timeoutSeconds + " s (--timeout) for " +
+                    describeSlice() + ", in line with the other waiting requests: " + why);
             }
-            if (awaitRelease)
-            {
-                awaitRelease(candidate.server(), tag);
-            }
-            return exitCode;
+            Thread.sleep(Math.min(WAIT_POLL_MS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - nowNs))));
         }
-        throw new IllegalStateException("the last candidate runs the program or fails");
+    }
+
+    /**
+     * @return how many requests wait ahead of this one on the server, as it said when last asked; 0 when this one
+     * does not wait.
+     */
+    private static int waitersAhead(
+        final List<PoolQuery.Answer> answers, final Endpoint server, final PoolQuery.WaitTicket ticket)
+    {
+        if (ticket == null)
+        {
+            return 0;
+        }
+        return answers.stream().filter(answer -> answer.server().equals(server))
+            .mapToInt(PoolQuery.Answer::waitersAhead).findFirst().orElse(0);
+    }
+
+    /**
+     * Leave the line on every server at once, rather than holding the others' places until the ticket lapses.
+     */
+    private static void leaveLine(final List<Endpoint> servers, final PoolQuery.WaitTicket ticket)
+        throws InterruptedException
+    {
+        if (ticket != null)
+        {
+            PoolQuery.listGpusOfAll(servers, ClientSettings.discoverQueryCredentials(), ticket.leaving(),
+                TimeUnit.SECONDS.toNanos(1));
+        }
     }
 
     private String describeSlice()
@@ -234,9 +334,10 @@ final class RunCommand implements Callable<Integer>
     /**
      * @param tag the run's tag, which the holder's client id ends with, so this command finds its slices in listings.
      */
-    private ClientSettings holderSettings(final String tag)
+    private ClientSettings holderSettings(final String tag, final PoolQuery.WaitTicket ticket)
     {
         final ClientSettings settings = new ClientSettings()
+            .waitTicket(ticket != null ? ticket.ticket() : 0, ticket != null ? ticket.sinceMs() : 0)
             .gpuCount(gpuCount)
             .encrypt(encrypt)
             .clientId(ClientSettings.defaultClientId() + " bitfusion run: " + abbreviated(String.join(" ", command)) +
@@ -296,7 +397,7 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int runProgram(final Placement.Candidate candidate, final ReservationHolder holder, final String tag)
+    private int runProgram(final ReservationHolder holder, final String tag)
         throws IOException, InterruptedException
     {
         final Path libraryDir = NativeLibraries.extract(RunCommand.class);
@@ -304,10 +405,10 @@ final class RunCommand implements Callable<Integer>
         final Map<String, String> environment = builder.environment();
         final String inherited = environment.get("LD_LIBRARY_PATH");
         environment.put("LD_LIBRARY_PATH", libraryDir + (inherited == null || inherited.isEmpty() ? "" : ":" + inherited));
-        environment.put(ClientSettings.SERVERS_ENV_NAME, candidate.server().toString());
+        environment.put(ClientSettings.SERVERS_ENV_NAME, holder.servers().get(0).toString());
         environment.put(ClientSettings.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
         environment.put(ClientSettings.GPU_INDICES_ENV_NAME,
-            candidate.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
+            Arrays.stream(holder.gpuIndices()).mapToObj(String::valueOf).collect(Collectors.joining(",")));
         environment.put(ClientSettings.RESERVATIONS_ENV_NAME, ClientSettings.reservationsText(holder.reservations()));
         environment.remove(ClientSettings.MEMORY_FRACTION_ENV_NAME);
         environment.remove(ClientSettings.MEMORY_MB_ENV_NAME);

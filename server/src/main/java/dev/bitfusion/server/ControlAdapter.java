@@ -251,6 +251,8 @@ final class ControlAdapter implements Agent, FragmentHandler
             openDecoder.reservationId(),
             reservationKey(),
             openDecoder.holdOnly() == 1,
+            openDecoder.waitTicket(),
+            openDecoder.waitSinceMs(),
             bytes(openDecoder.authProofLength(), Credentials.PROOF_LENGTH, openDecoder::getAuthProof),
             replyChannel,
             clientHost,
@@ -287,8 +289,13 @@ final class ControlAdapter implements Agent, FragmentHandler
         final long timestampMs = listGpusDecoder.timestampMs();
         final byte[] proof = bytes(listGpusDecoder.authProofLength(), Credentials.PROOF_LENGTH, listGpusDecoder::getAuthProof);
         final String clientTag = listGpusDecoder.clientTag();
+        final long waitTicket = listGpusDecoder.waitTicket();
+        final long waitSinceMs = listGpusDecoder.waitSinceMs();
+        final double waitFraction = listGpusDecoder.waitMemoryFraction();
+        final long waitMemoryMb = listGpusDecoder.waitMemoryMb();
         final TokenAuthenticator.Access access = authenticator.authorize(
-            Handshakes.query(Handshakes.LIST_GPUS, correlationId, replyStreamId, timestampMs),
+            Handshakes.listGpus(correlationId, replyStreamId, timestampMs, waitTicket, waitSinceMs, waitFraction,
+                waitMemoryMb),
             proof, correlationId, timestampMs, System.currentTimeMillis());
         if (!access.granted())
         {
@@ -296,8 +303,33 @@ final class ControlAdapter implements Agent, FragmentHandler
                 authenticator.refusal(), requestLength);
             return;
         }
+        final int waitersAhead = waitInLine(waitTicket, waitSinceMs, waitMemoryMb);
         replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend.kind(), backend.gpus(), registry,
-            access.seesClientIds(), clientTag);
+            access.seesClientIds(), clientTag, registry.waitLine().size(System.nanoTime()), waitersAhead);
+    }
+
+    /**
+     * A ListGpus with a wait ticket keeps its client in line for room ({@link WaitLine}), where one of this
+     * server's GPUs could ever hold the slice; a negative ticket leaves the line (the client got its slices elsewhere
+     * or stopped waiting).
+     *
+     * @return how many wait ahead of the ticket, or -1 when it is not in line here.
+     */
+    private int waitInLine(final long waitTicket, final long waitSinceMs, final long waitMemoryMb)
+    {
+        final WaitLine waitLine = registry.waitLine();
+        final long nowNs = System.nanoTime();
+        if (waitTicket < 0)
+        {
+            waitLine.served(-waitTicket);
+            return -1;
+        }
+        if (waitTicket == 0 || waitMemoryMb < 0 || waitMemoryMb > Long.MAX_VALUE >> 20 ||
+            !registry.couldEverHold(waitMemoryMb << 20) || !waitLine.renew(waitTicket, waitSinceMs, nowNs))
+        {
+            return -1;
+        }
+        return waitLine.ahead(waitTicket, nowNs);
     }
 
     /**

@@ -103,7 +103,9 @@ final class ControlReplyProxy
             .protocolVersion(Protocol.VERSION)
             .openSessions(0)
             .status(status)
-            .clientIdsShown(0);
+            .clientIdsShown(0)
+            .waiters(0)
+            .waitersAhead(-1);
         gpuListEncoder.gpusCount(0);
         gpuListEncoder.backend("");
         final int room = maxLength - MessageHeaderEncoder.ENCODED_LENGTH - gpuListEncoder.encodedLength() -
@@ -123,6 +125,8 @@ final class ControlReplyProxy
      * @param registry    their slices and the sessions that hold them.
      * @param showAll     whether every slice's client id may be shown.
      * @param clientTag   the asker's own tag: the client ids ending in " [clientTag]" are shown; empty for none.
+     * @param waiters      how many clients wait in line for room.
+     * @param waitersAhead how many of them are ahead of the asker, or -1 when it is not in line.
      * @return false when the reply was dropped: too many replies wait to go out.
      */
     boolean sendGpuList(
@@ -133,7 +137,9 @@ final class ControlReplyProxy
         final List<GpuDescriptor> gpus,
         final SessionRegistry registry,
         final boolean showAll,
-        final String clientTag)
+        final String clientTag,
+        final int waiters,
+        final int waitersAhead)
     {
         final String ownSuffix = clientTag.isEmpty() ? null : " [" + clientTag + "]";
         gpuListEncoder.wrapAndApplyHeader(buffer, 0, headerEncoder)
@@ -141,7 +147,9 @@ final class ControlReplyProxy
             .protocolVersion(Protocol.VERSION)
             .openSessions(registry.size())
             .status(SessionStatus.OPENED)
-            .clientIdsShown(showAll ? 1 : 0);
+            .clientIdsShown(showAll ? 1 : 0)
+            .waiters(waiters)
+            .waitersAhead(waitersAhead);
         final GpuListEncoder.GpusEncoder gpusEncoder = gpuListEncoder.gpusCount(gpus.size());
         for (final GpuDescriptor gpu : gpus)
         {

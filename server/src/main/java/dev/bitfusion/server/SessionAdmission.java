@@ -72,6 +72,8 @@ final class SessionAdmission
      * @param reservationId        0 to take a slice; else the reservation to attach to.
      * @param reservationKey       the key shown for it.
      * @param holdOnly             true when the session only holds its reservation: no device context, no calls.
+     * @param waitTicket           0, or the ticket of a client waiting in line for room ({@link WaitLine}).
+     * @param waitSinceMs          when that client began to wait.
      * @param authProof            the client's proof of the token; empty without one.
      * @param replyChannel         the channel back to the client on the control path.
      * @param sourceHost           the address the request came from over UDP, or null over IPC.
@@ -94,6 +96,8 @@ final class SessionAdmission
         long reservationId,
         byte[] reservationKey,
         boolean holdOnly,
+        long waitTicket,
+        long waitSinceMs,
         byte[] authProof,
         String replyChannel,
         String sourceHost,
@@ -108,7 +112,7 @@ final class SessionAdmission
         {
             return Handshakes.sessionOpen(correlationId, protocolVersion, gpuIndex, memoryFraction, memoryMb,
                 replyStreamId, requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId,
-                clientPublicKey, encrypt, reservationId, reservationKey, holdOnly);
+                clientPublicKey, encrypt, reservationId, reservationKey, holdOnly, waitTicket, waitSinceMs);
         }
     }
 
@@ -197,6 +201,22 @@ final class SessionAdmission
             sliceBytes = ledger.totalBytes();
         }
 
+        // While clients wait in line for room, a new slice goes to the first of them only.
+        final long nowNs = System.nanoTime();
+        final WaitLine waitLine = registry.waitLine();
+        if (request.waitTicket() > 0)
+        {
+            waitLine.renew(request.waitTicket(), request.waitSinceMs(), nowNs);
+        }
+        final int ahead = waitLine.ahead(request.waitTicket(), nowNs);
+        if (ahead > 0)
+        {
+            refuse(request, SessionStatus.SLICE_UNAVAILABLE, ahead + (ahead == 1 ? " request waits" : " requests wait") +
+                " for room on this server ahead of this one; they are served first, in the order they came " +
+                "(bitfusion run --timeout SECONDS waits in line)");
+            return;
+        }
+
         final long sessionId = registry.nextSessionId();
         final Reservation reservation = registry.reserve(sessionId, gpuIndex, sliceBytes, request.clientId());
         if (reservation == null)
@@ -208,6 +228,10 @@ final class SessionAdmission
             return;
         }
 
+        if (request.waitTicket() > 0)
+        {
+            waitLine.served(request.waitTicket());
+        }
         start(sessionId, request, gpus.get(gpuIndex), reservation,
             access == TokenAuthenticator.Access.OPEN ? null : context.authenticator().token());
     }

@@ -25,6 +25,7 @@ final class SessionRegistry
     private final Map<Long, Reservation> reservations = new ConcurrentHashMap<>();
     private final List<SliceLedger> ledgers = new ArrayList<>();
     private final AtomicLong nextSessionId = new AtomicLong(1);
+    private final WaitLine waitLine = new WaitLine();
 
     /** Why the sessions of a reservation end when its holder goes. */
     static final String RESERVATION_ENDED = "the job's reservation ended: its holder (bitfusion run, request_gpus, " +
@@ -39,6 +40,23 @@ final class SessionRegistry
         {
             ledgers.add(new SliceLedger(gpu.totalBytes()));
         }
+    }
+
+    /**
+     * @return the clients waiting for room; the control thread only.
+     */
+    WaitLine waitLine()
+    {
+        return waitLine;
+    }
+
+    /**
+     * @param sliceBytes a slice, or 0 for a fraction of a GPU (which fits any).
+     * @return true when some GPU of this server could hold it once empty.
+     */
+    boolean couldEverHold(final long sliceBytes)
+    {
+        return ledgers.stream().anyMatch(ledger -> ledger.totalBytes() >= sliceBytes);
     }
 
     long nextSessionId()

@@ -91,7 +91,7 @@ class ClientSessionTest
         context.transportSettings().termLength(64 * 1024);
         final SessionAdmission.OpenRequest open = new SessionAdmission.OpenRequest(OPEN_CORRELATION_ID,
             Protocol.VERSION, 0, 0, 0, 0, REQUEST_STREAM, requests.sessionId(), replyStream, 0, "test-client",
-            new byte[0], false, 0, new byte[16], false, new byte[0], REPLY_CHANNEL, null, 0);
+            new byte[0], false, 0, new byte[16], false, 0, 0, new byte[0], REPLY_CHANNEL, null, 0);
         final Reservation reservation = new Reservation(SESSION_ID, 0, SLICE_BYTES, "test-client");
         session = new ClientSession(SESSION_ID, "test-client", backend.gpus().get(0),
             new SessionBinding(open, SESSION_ID, context, null),

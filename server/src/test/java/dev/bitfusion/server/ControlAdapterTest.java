@@ -441,7 +441,7 @@ class ControlAdapterTest
     private int listGpus(final long correlationId, final Credentials credentials, final long timestampMs)
     {
         final byte[] proof =
-            credentials.prove(Handshakes.query(Handshakes.LIST_GPUS, correlationId, REPLY_STREAM, timestampMs));
+            credentials.prove(Handshakes.listGpus(correlationId, REPLY_STREAM, timestampMs, 0, 0, 0, 0));
         final byte[] padding = new byte[192];
         return MessageHeaderEncoder.ENCODED_LENGTH + new ListGpusEncoder().wrapAndApplyHeader(request, 0, header)
             .correlationId(correlationId)

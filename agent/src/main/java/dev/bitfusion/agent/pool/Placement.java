@@ -149,6 +149,30 @@ public final class Placement
             request.gpuCount() + " wanted; " + have;
     }
 
+    /**
+     * Whether the request could be placed were every slice of the pool released: one that could not never will, and
+     * waiting for room is pointless.
+     *
+     * @param pool    what each server that answered reports.
+     * @param request what is asked for.
+     * @return null when it could, else why not, in words.
+     */
+    public static String whyNeverFits(final List<ServerState> pool, final Request request)
+    {
+        final List<ServerState> empty = pool.stream()
+            .map(server -> new ServerState(server.endpoint(), new GpuPoolInfo(server.gpus().backend(),
+                server.gpus().protocolVersion(), 0, server.gpus().gpus().stream()
+                .map(gpu -> new GpuPoolInfo.Gpu(gpu.index(), gpu.name(), gpu.totalBytes(), gpu.totalBytes(), 0, List.of()))
+                .toList())))
+            .toList();
+        if (!candidates(empty, request).isEmpty())
+        {
+            return null;
+        }
+        return "it can never fit, even with every slice of the pool free: " + whyNoFit(empty, request)
+            .replace(" unreserved", "");
+    }
+
     private static List<FittingGpu> fitting(final GpuPoolInfo server, final Request request)
     {
         final List<FittingGpu> fitting = new ArrayList<>();

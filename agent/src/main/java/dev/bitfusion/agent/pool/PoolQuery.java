@@ -61,24 +61,65 @@ public final class PoolQuery
     public static GpuPoolInfo listGpus(
         final Endpoint server, final Credentials credentials, final String clientTag, final long timeoutNs)
     {
+        return listGpus(server, credentials, clientTag, null, timeoutNs).gpus();
+    }
+
+    /**
+     * A client waiting in line for room: it renews its place on each server with every listing it asks for.
+     *
+     * @param ticket    its ticket, positive, random, the same on every server.
+     * @param sinceMs   when it began to wait, the same on every server: servers order waiters by it, then the ticket.
+     * @param fraction  its slice as a fraction of a GPU, or 0.
+     * @param megabytes its slice in MiB, or 0: a server none of whose GPUs could ever hold it does not put it in line.
+     */
+    public record WaitTicket(long ticket, long sinceMs, double fraction, long megabytes)
+    {
+        /**
+         * @return the ticket that leaves the line: sent once the client got its slices or stopped waiting.
+         */
+        public WaitTicket leaving()
+        {
+            return new WaitTicket(-ticket, sinceMs, fraction, megabytes);
+        }
+    }
+
+    /**
+     * @param waitTicket the asker's place in line, renewed by this ask, or null when it does not wait.
+     * @return what the server reports, with no error.
+     */
+    static Answer listGpus(
+        final Endpoint server,
+        final Credentials credentials,
+        final String clientTag,
+        final WaitTicket waitTicket,
+        final long timeoutNs)
+    {
+        final long ticket = waitTicket != null ? waitTicket.ticket() : 0;
+        final long sinceMs = waitTicket != null ? waitTicket.sinceMs() : 0;
+        final double fraction = waitTicket != null ? waitTicket.fraction() : 0;
+        final long megabytes = waitTicket != null ? waitTicket.megabytes() : 0;
         try (ClientLink link = ClientLink.towards(server, "udp", "query");
             ControlClient control = new ControlClient(link, server))
         {
             final long correlationId = ControlClient.newCorrelationId();
             final long timestampMs = System.currentTimeMillis();
-            final byte[] proof = credentials.prove(
-                Handshakes.query(Handshakes.LIST_GPUS, correlationId, control.replyStreamId(), timestampMs));
+            final byte[] proof = credentials.prove(Handshakes.listGpus(
+                correlationId, control.replyStreamId(), timestampMs, ticket, sinceMs, fraction, megabytes));
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1024]);
             final ListGpusEncoder encoder = new ListGpusEncoder()
                 .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
                 .correlationId(correlationId)
                 .replyStreamId(control.replyStreamId())
                 .timestampMs(timestampMs)
+                .waitTicket(ticket)
+                .waitSinceMs(sinceMs)
+                .waitMemoryFraction(fraction)
+                .waitMemoryMb(megabytes)
                 .putAuthProof(proof, 0, proof.length)
                 .clientTag(clientTag)
                 .putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
 
-            final GpuPoolInfo[] answer = new GpuPoolInfo[1];
+            final Answer[] answer = new Answer[1];
             final String[] refusal = new String[1];
             final MessageHeaderDecoder header = new MessageHeaderDecoder();
             final GpuListDecoder decoder = new GpuListDecoder();
@@ -99,7 +140,9 @@ public final class PoolQuery
                         }
                         else
                         {
-                            answer[0] = decode(decoder);
+                            final int waiters = decoder.waiters();
+                            final int waitersAhead = decoder.waitersAhead();
+                            answer[0] = new Answer(server, decode(decoder), null, waiters, waitersAhead);
                         }
                     }
                 },
@@ -115,11 +158,13 @@ public final class PoolQuery
     /**
      * What one server answered, or why it did not.
      *
-     * @param server where it is.
-     * @param gpus   its answer, or null when it gave none.
-     * @param error  why it gave none, or null.
+     * @param server       where it is.
+     * @param gpus         its answer, or null when it gave none.
+     * @param error        why it gave none, or null.
+     * @param waiters      how many clients wait in line for room there.
+     * @param waitersAhead how many of them are ahead of the asker, or -1 when the asker is not in line there.
      */
-    public record Answer(Endpoint server, GpuPoolInfo gpus, String error)
+    public record Answer(Endpoint server, GpuPoolInfo gpus, String error, int waiters, int waitersAhead)
     {
     }
 
@@ -135,6 +180,18 @@ public final class PoolQuery
     public static List<Answer> listGpusOfAll(
         final List<Endpoint> servers, final Credentials credentials, final long timeoutNs) throws InterruptedException
     {
+        return listGpusOfAll(servers, credentials, null, timeoutNs);
+    }
+
+    /**
+     * @param waitTicket the asker's place in line, renewed on every server, or null when it does not wait.
+     */
+    public static List<Answer> listGpusOfAll(
+        final List<Endpoint> servers,
+        final Credentials credentials,
+        final WaitTicket waitTicket,
+        final long timeoutNs) throws InterruptedException
+    {
         final AtomicInteger threadCount = new AtomicInteger();
         final ExecutorService askers = Executors.newFixedThreadPool(Math.max(1, Math.min(servers.size(), MAX_ASKERS)),
             task ->
@@ -148,7 +205,7 @@ public final class PoolQuery
             final List<Future<Answer>> asked = new ArrayList<>();
             for (final Endpoint server : servers)
             {
-                asked.add(askers.submit(() -> ask(server, credentials, timeoutNs)));
+                asked.add(askers.submit(() -> ask(server, credentials, waitTicket, timeoutNs)));
             }
             final List<Answer> answers = new ArrayList<>();
             for (final Future<Answer> answer : asked)
@@ -170,15 +227,16 @@ public final class PoolQuery
         }
     }
 
-    private static Answer ask(final Endpoint server, final Credentials credentials, final long timeoutNs)
+    private static Answer ask(
+        final Endpoint server, final Credentials credentials, final WaitTicket waitTicket, final long timeoutNs)
     {
         try
         {
-            return new Answer(server, listGpus(server, credentials, "", timeoutNs), null);
+            return listGpus(server, credentials, "", waitTicket, timeoutNs);
         }
         catch (final RuntimeException ex)
         {
-            return new Answer(server, null, ex.getMessage() != null ? ex.getMessage() : ex.toString());
+            return new Answer(server, null, ex.getMessage() != null ? ex.getMessage() : ex.toString(), 0, -1);
         }
     }
 

@@ -27,11 +27,13 @@ public final class ReservationHolder implements AutoCloseable
     private final List<ServerSession> sessions;
     private final List<Reservation> reservations;
     private final List<Endpoint> servers;
+    private final int[] gpuIndices;
 
-    private ReservationHolder(final List<ServerSession> sessions, final List<Endpoint> servers)
+    private ReservationHolder(final List<ServerSession> sessions, final List<Endpoint> servers, final int[] gpuIndices)
     {
         this.sessions = sessions;
         this.servers = List.copyOf(servers);
+        this.gpuIndices = gpuIndices.clone();
         this.reservations = sessions.stream().map(ServerSession::reservation).toList();
     }
 
@@ -73,7 +75,7 @@ public final class ReservationHolder implements AutoCloseable
             sessions.forEach(ServerSession::close);
             throw ex;
         }
-        return new ReservationHolder(sessions, servers);
+        return new ReservationHolder(sessions, servers, gpuIndices);
     }
 
     /**
@@ -90,6 +92,14 @@ public final class ReservationHolder implements AutoCloseable
     public List<Endpoint> servers()
     {
         return servers;
+    }
+
+    /**
+     * @return the GPU of its server for each device ordinal.
+     */
+    public int[] gpuIndices()
+    {
+        return gpuIndices.clone();
     }
 
     /**

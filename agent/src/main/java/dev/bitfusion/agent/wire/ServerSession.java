@@ -601,7 +601,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             openTranscript = Handshakes.sessionOpen(openCorrelationId, Protocol.VERSION, gpuIndex,
                 settings.memoryFraction(), settings.memoryMb(), control.replyStreamId(), requests.streamId(),
                 requests.sessionId(), replies.streamId(), timestampMs, settings.clientId(), clientPublicKey, encrypt,
-                reservationId, reservationKey, settings.holdOnly());
+                reservationId, reservationKey, settings.holdOnly(), settings.waitTicket(), settings.waitSinceMs());
             final byte[] proof = credentials.prove(openTranscript);
             final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
             final SessionOpenEncoder encoder = new SessionOpenEncoder()
@@ -620,6 +620,8 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
                 .reservationId(reservationId)
                 .putReservationKey(reservationKey, 0, reservationKey.length)
                 .holdOnly((short)(settings.holdOnly() ? 1 : 0))
+                .waitTicket(settings.waitTicket())
+                .waitSinceMs(settings.waitSinceMs())
                 .clientId(settings.clientId());
             encoder.putClientPublicKey(clientPublicKey, 0, clientPublicKey.length);
             encoder.putAuthProof(proof, 0, proof.length);

@@ -8,11 +8,13 @@ import dev.bitfusion.transport.auth.Credentials.Transcript;
  * <pre>
  *   session-open    correlationId, protocolVersion, gpuIndex, memoryFraction (bits), memoryMb, replyStreamId,
  *                   requestStreamId, requestSessionId, sessionReplyStreamId, timestampMs, clientId, clientPublicKey,
- *                   encrypt (0 or 1), reservationId, reservationKey, holdOnly (0 or 1)
+ *                   encrypt (0 or 1), reservationId, reservationKey, holdOnly (0 or 1), waitTicket, waitSinceMs
  *   session-accept  the session-open transcript, sessionId, serverPublicKey          (the server's proof)
  *   session-keys    the session-accept transcript, then what the key is for: "requests" (the request tag key),
  *                   "request-cipher", "replies", "reply-cipher" (the last three in encrypted sessions only)
- *   list-gpus, health-query   correlationId, replyStreamId, timestampMs
+ *   list-gpus       correlationId, replyStreamId, timestampMs, waitTicket, waitSinceMs, waitMemoryFraction (bits),
+ *                   waitMemoryMb
+ *   health-query    correlationId, replyStreamId, timestampMs
  * </pre>
  * Thread safety: stateless.
  */
@@ -46,7 +48,9 @@ public final class Handshakes
         final boolean encrypt,
         final long reservationId,
         final byte[] reservationKey,
-        final boolean holdOnly)
+        final boolean holdOnly,
+        final long waitTicket,
+        final long waitSinceMs)
     {
         return new Transcript("session-open")
             .add(correlationId)
@@ -64,7 +68,9 @@ public final class Handshakes
             .add(encrypt ? 1 : 0)
             .add(reservationId)
             .add(reservationKey)
-            .add(holdOnly ? 1 : 0);
+            .add(holdOnly ? 1 : 0)
+            .add(waitTicket)
+            .add(waitSinceMs);
     }
 
     public static Transcript sessionAccept(final Transcript sessionOpen, final long sessionId, final byte[] serverPublicKey)
@@ -106,6 +112,22 @@ public final class Handshakes
         final Credentials credentials, final byte[] sharedSecret, final Transcript sessionAccept, final String use)
     {
         return credentials.deriveKey(sharedSecret, new Transcript("session-keys").add(sessionAccept).add(use));
+    }
+
+    public static Transcript listGpus(
+        final long correlationId,
+        final int replyStreamId,
+        final long timestampMs,
+        final long waitTicket,
+        final long waitSinceMs,
+        final double waitMemoryFraction,
+        final long waitMemoryMb)
+    {
+        return query(LIST_GPUS, correlationId, replyStreamId, timestampMs)
+            .add(waitTicket)
+            .add(waitSinceMs)
+            .add(Double.doubleToLongBits(waitMemoryFraction))
+            .add(waitMemoryMb);
     }
 
     /**
