@@ -44,9 +44,10 @@ import java.util.stream.Stream;
  * started for the run (the emulated GPU on a machine without one) and stderr says so.
  * <p>
  * Placement. Every server is asked for its GPUs at once; one that does not answer is skipped with a line on stderr.
- * {@link Placement} orders the places the request fits (all its GPUs on one server, for now) and the first whose
- * check below succeeds is the program's: it gets that one server and the indices of its GPUs
- * ({@code BITFUSION_GPU_INDICES}) in its environment.
+ * {@link Placement} orders the places the request fits and the first whose reservation succeeds is the program's: it
+ * gets its server and the indices of its GPUs ({@code BITFUSION_GPU_INDICES}) in its environment. When none can be
+ * had now, {@code --timeout SECONDS} waits in line for room on the servers (see the server's WaitLine), asking the pool
+ * again every second; a request that could never fit fails at once.
  * <p>
  * Life of the slice. Before the program starts, this command reserves the slices ({@link ReservationHolder}: one
  * hold-only session per GPU, which takes the slice and has no device context) and holds them until the program has
