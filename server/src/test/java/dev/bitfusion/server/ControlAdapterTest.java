@@ -447,6 +447,10 @@ class ControlAdapterTest
             .correlationId(correlationId)
             .replyStreamId(REPLY_STREAM)
             .timestampMs(timestampMs)
+            .waitTicket(0)
+            .waitSinceMs(0)
+            .waitMemoryFraction(0)
+            .waitMemoryMb(0)
             .putAuthProof(proof, 0, proof.length)
             .clientTag("")
             .putPadding(padding, 0, padding.length)
@@ -488,6 +492,12 @@ class ControlAdapterTest
             .requestSessionId(requestSessionId)
             .sessionReplyStreamId(REPLY_STREAM)
             .timestampMs(System.currentTimeMillis())
+            .encrypt((short)0)
+            .reservationId(0)
+            .putReservationKey(new byte[16], 0, 16)
+            .holdOnly((short)0)
+            .waitTicket(0)
+            .waitSinceMs(0)
             .clientId("test-client");
         encoder.putClientPublicKey(new byte[0], 0, 0);
         encoder.putAuthProof(new byte[0], 0, 0);

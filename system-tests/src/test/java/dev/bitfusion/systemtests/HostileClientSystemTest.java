@@ -74,6 +74,7 @@ class HostileClientSystemTest
                 {
                     final int length = HEADER + new ListGpusEncoder().wrapAndApplyHeader(buffer, 0, header)
                         .correlationId(sent.get()).replyStreamId(10_000 + sent.get()).timestampMs(0)
+                        .waitTicket(0).waitSinceMs(0).waitMemoryFraction(0).waitMemoryMb(0)
                         .putAuthProof(new byte[0], 0, 0).clientTag("").putPadding(new byte[0], 0, 0)
                         .encodedLength();
                     while (control.offer(buffer, 0, length) < 0)

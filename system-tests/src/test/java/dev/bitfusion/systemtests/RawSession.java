@@ -93,6 +93,11 @@ final class RawSession implements AutoCloseable
                 .sessionReplyStreamId(raw.sessionReplies.streamId())
                 .timestampMs(System.currentTimeMillis())
                 .encrypt((short)0)
+                .reservationId(0)
+                .putReservationKey(new byte[16], 0, 16)
+                .holdOnly((short)0)
+                .waitTicket(0)
+                .waitSinceMs(0)
                 .clientId("raw-session");
             open.putClientPublicKey(new byte[0], 0, 0);
             open.putAuthProof(new byte[0], 0, 0);

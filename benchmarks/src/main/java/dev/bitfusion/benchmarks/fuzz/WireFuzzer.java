@@ -215,7 +215,8 @@ public final class WireFuzzer implements AutoCloseable
             .correlationId(openCorrelationId).protocolVersion(Protocol.VERSION).gpuIndex(0).memoryFraction(0)
             .memoryMb(64).replyStreamId(controlReplyStreamId).requestStreamId(session.streamId())
             .requestSessionId(session.sessionId()).sessionReplyStreamId(sessionReplies.streamId())
-            .timestampMs(System.currentTimeMillis()).encrypt((short)0).clientId(CLIENT_ID);
+            .timestampMs(System.currentTimeMillis()).encrypt((short)0).reservationId(0)
+            .putReservationKey(new byte[16], 0, 16).holdOnly((short)0).waitTicket(0).waitSinceMs(0).clientId(CLIENT_ID);
         open.putClientPublicKey(NOTHING, 0, 0);
         open.putAuthProof(NOTHING, 0, 0);
         open.putPadding(ControlClient.REFUSAL_ROOM, 0, ControlClient.REFUSAL_ROOM.length);
@@ -483,7 +484,15 @@ public final class WireFuzzer implements AutoCloseable
                     .sessionReplyStreamId(anyInt())
                     .timestampMs(random.nextBoolean() ? System.currentTimeMillis() : anyLong())
                     .encrypt((short)random.nextInt(3))
+                    .reservationId(random.nextBoolean() ? 0 : anyLong())
+                    .holdOnly((short)random.nextInt(3))
+                    .waitTicket(random.nextBoolean() ? 0 : anyLong())
+                    .waitSinceMs(anyLong())
                     .clientId(text(64));
+                for (int i = 0; i < SessionOpenEncoder.reservationKeyLength(); i++)
+                {
+                    open.reservationKey(i, (short)random.nextInt(256));
+                }
                 putData(open::putClientPublicKey);
                 putData(open::putAuthProof);
                 putData(open::putPadding);
@@ -493,7 +502,13 @@ public final class WireFuzzer implements AutoCloseable
             {
                 final ListGpusEncoder list = new ListGpusEncoder().wrapAndApplyHeader(buffer, 0, header)
                     .correlationId(correlationId).replyStreamId(replyStreamId)
-                    .timestampMs(random.nextBoolean() ? System.currentTimeMillis() : anyLong());
+                    .timestampMs(random.nextBoolean() ? System.currentTimeMillis() : anyLong())
+                    // A ticket that would wait in line only with a slice no GPU can hold: a fuzzed line would hold up
+                    // the campaign's own legitimate runs, which is what a line is for; leaving it is fuzzed freely.
+                    .waitTicket(random.nextBoolean() ? -Math.abs(anyLong()) : Math.abs(anyLong()))
+                    .waitSinceMs(anyLong())
+                    .waitMemoryFraction(Double.longBitsToDouble(random.nextLong()))
+                    .waitMemoryMb(random.nextBoolean() ? Long.MAX_VALUE : -1 - Math.abs(random.nextLong() >> 1));
                 putData(list::putAuthProof);
                 list.clientTag(text(16));
                 putData(list::putPadding);
