@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * GPUs emulated on the CPU: memory backed by off-heap host memory, kernels run by the PTX interpreter.
@@ -42,10 +43,13 @@ public final class EmulatedBackend implements GpuBackend
         {
             throw new IllegalArgumentException("GPU memory below 1 MiB: " + memoryBytes + " bytes");
         }
+        // One program may have GPUs of several servers and tells their pointers apart by value: each server
+        // shifts its addresses at random, as real drivers' addresses differ from process to process.
+        final long shiftBytes = DeviceAddressSpace.randomShiftBytes(gpuCount, ThreadLocalRandom.current());
         for (int i = 0; i < gpuCount; i++)
         {
             gpus.add(describe(i, memoryBytes));
-            addressSpaces.add(new DeviceAddressSpace(i));
+            addressSpaces.add(new DeviceAddressSpace(i, shiftBytes));
         }
     }
 
