@@ -147,7 +147,8 @@ class PlacementTest
 
     private static Placement.ServerState server(final Endpoint endpoint, final GpuPoolInfo.Gpu... gpus)
     {
-        return new Placement.ServerState(endpoint, new GpuPoolInfo("emulated", 1, 0, List.of(gpus)));
+        return new Placement.ServerState(
+            endpoint, new GpuPoolInfo("emulated", 1, 0, List.of(gpus), "host", "13.0", "emulated"));
     }
 
     /** A GPU with as many tenants' slices as given, sharing what is reserved. */

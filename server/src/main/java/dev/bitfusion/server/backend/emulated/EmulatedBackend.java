@@ -25,6 +25,13 @@ public final class EmulatedBackend implements GpuBackend
     public static final int COMPUTE_CAPABILITY_MAJOR = 8;
     public static final int COMPUTE_CAPABILITY_MINOR = 0;
     public static final int MAX_SHARED_MEMORY_PER_BLOCK = 48 * 1024;
+    /**
+     * The CUDA version the emulated GPU serves, as cuDriverGetVersion reports it: the driver API our libcuda.so.1
+     * implements (the agent's RemoteDriver.DRIVER_VERSION), CUDA 13.0, whose fatbins the emulator loads.
+     */
+    public static final int CUDA_VERSION = 13000;
+    /** The driver version it reports: there is no NVIDIA driver under it. */
+    public static final String DRIVER_VERSION = "emulated";
 
     private final List<GpuDescriptor> gpus = new ArrayList<>();
     private final List<DeviceAddressSpace> addressSpaces = new ArrayList<>();
@@ -61,6 +68,16 @@ public final class EmulatedBackend implements GpuBackend
     public List<GpuDescriptor> gpus()
     {
         return gpus;
+    }
+
+    public int cudaVersion()
+    {
+        return CUDA_VERSION;
+    }
+
+    public String driverVersion()
+    {
+        return DRIVER_VERSION;
     }
 
     public BackendSession openSession(final int gpuIndex, final long sliceBytes)
