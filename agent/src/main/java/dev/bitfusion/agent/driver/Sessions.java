@@ -2,7 +2,6 @@ package dev.bitfusion.agent.driver;
 
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.wire.ServerSession;
-import dev.bitfusion.transport.Endpoint;
 
 import java.io.PrintStream;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -10,8 +9,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import static dev.bitfusion.cuda.CuResult.*;
 
 /**
- * The program's GPUs: one server session per device ordinal, on the server's GPU the settings map it to, opened at
- * cuInit.
+ * The program's GPUs: one server session per device ordinal, on the server and GPU the settings map it to (device 0
+ * may be on one server and device 1 on another), opened at cuInit.
  * <p>
  * Thread safety: thread safe; opening, reopening and closing are serialised.
  */
@@ -53,12 +52,12 @@ final class Sessions
         {
             return null;
         }
-        final Endpoint server = settings.servers().get(0);
         for (int device = 0; device < sessions.length(); device++)
         {
             try
             {
-                sessions.set(device, ServerSession.open(server, settings.gpuIndex(device), settings, deviceOutput));
+                sessions.set(device,
+                    ServerSession.open(settings.serverOf(device), settings.gpuIndex(device), settings, deviceOutput));
             }
             catch (final RuntimeException ex)
             {
@@ -84,7 +83,8 @@ final class Sessions
         old.close();
         try
         {
-            sessions.set(device, ServerSession.open(old.endpoint(), settings.gpuIndex(device), settings, deviceOutput));
+            sessions.set(device,
+                ServerSession.open(settings.serverOf(device), settings.gpuIndex(device), settings, deviceOutput));
             return null;
         }
         catch (final RuntimeException ex)

@@ -234,6 +234,7 @@ public final class AgentOptions
         }
         // Placed by bitfusion run, which hands its choice down with the servers.
         settings.gpuIndices(ClientSettings.gpuIndicesFrom(environment));
+        settings.deviceServers(ClientSettings.deviceServersFrom(environment));
         final String token = token(home);
         if (token != null)
         {
