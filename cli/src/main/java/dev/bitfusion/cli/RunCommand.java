@@ -4,6 +4,7 @@ import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.driver.RemoteDriver;
 import dev.bitfusion.agent.javaagent.AgentOptions;
 import dev.bitfusion.agent.javaagent.NativeLibraries;
+import dev.bitfusion.agent.pool.GpuFilter;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.Placement;
 import dev.bitfusion.agent.pool.PoolQuery;
@@ -27,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -41,9 +43,11 @@ import java.util.stream.Stream;
  * started for the run (the emulated GPU on a machine without one) and stderr says so.
  * <p>
  * Placement. Every server is asked for its GPUs at once; one that does not answer is skipped with a line on stderr.
- * {@link Placement} orders the places the request fits (all its GPUs on one server, for now) and the first whose
- * check below succeeds is the program's: it gets that one server and the indices of its GPUs
- * ({@code BITFUSION_GPU_INDICES}) in its environment.
+ * {@link Placement} orders the places the request fits (all its GPUs on one server when one has them, else across
+ * servers), keeping to the GPUs {@code --filter} and {@code -l} allow, and the first whose check below succeeds is
+ * the program's: it gets each device's server ({@code BITFUSION_DEVICE_SERVERS}) and GPU index
+ * ({@code BITFUSION_GPU_INDICES}) in its environment. A request the pool can never serve (its filters match too few
+ * GPUs, or too small ones) fails at once, saying what the pool has.
  * <p>
  * Life of the slice. The slice is held by the program's own session: our libcuda.so.1 (first in the
  * program's library path) opens it on the program's first CUDA call, its client keeps it alive while the
@@ -81,8 +85,8 @@ final class RunCommand implements Callable<Integer>
     static final long RELEASE_WAIT_MS_DEFAULT = 15_000;
     private static final int SIGNAL_EXIT_BASE = 128;
 
-    @Option(names = "-n", paramLabel = "N", description = "How many GPUs (default 1).")
-    int gpuCount = 1;
+    @Option(names = "-n", paramLabel = "N", description = "How many GPUs (default 1, or as many as -l names).")
+    Integer gpuCount;
 
     @Option(names = "-p", paramLabel = "FRACTION", description = "Slice: this fraction of each GPU's memory.")
     Double fraction;
@@ -93,6 +97,15 @@ final class RunCommand implements Callable<Integer>
     @Option(names = "--server_list", paramLabel = "HOST:PORT,...",
         description = "Servers to use (default: BITFUSION_SERVERS, else an embedded local server).")
     String serverList;
+
+    @Option(names = "--filter", paramLabel = "KEY=VALUE",
+        description = "Only GPUs that match; repeatable, all must match. Keys: server.addr, server.hostname, " +
+            "server.cuda-version, server.driver-version, device.id, device.name, device.phy-memory (MiB).")
+    List<String> filters = new ArrayList<>();
+
+    @Option(names = {"-l", "--gpu_ids"}, paramLabel = "ID,...", split = ",",
+        description = "Only the GPUs of these indices (as list_gpus shows them), on whichever server.")
+    List<Integer> gpuIds = new ArrayList<>();
 
     @Option(names = "--encrypt",
         description = "Encrypt the program's requests and replies (needs the server's token); default: BITFUSION_ENCRYPT.")
@@ -106,6 +119,27 @@ final class RunCommand implements Callable<Integer>
         if (fraction == null && megabytes == null)
         {
             fraction = 1.0;
+        }
+        if (gpuCount == null)
+        {
+            gpuCount = gpuIds.isEmpty() ? 1 : (int)gpuIds.stream().distinct().count();
+        }
+        final List<GpuFilter> gpuFilters = new ArrayList<>();
+        try
+        {
+            for (final String filter : filters)
+            {
+                gpuFilters.add(GpuFilter.parse(filter));
+            }
+            if (gpuIds.stream().anyMatch(id -> id < 0))
+            {
+                throw new IllegalArgumentException("-l takes GPU indices such as 0,2, got " + gpuIds);
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("bitfusion run: " + ex.getMessage());
+            return 2;
         }
         try
         {
@@ -141,7 +175,8 @@ final class RunCommand implements Callable<Integer>
         }
         try
         {
-            return placeAndRun(servers, embedded == null);
+            return placeAndRun(servers, new Placement.Request(gpuCount, megabytes != null ? 0 : fraction,
+                megabytes != null ? megabytes : 0, gpuFilters, Set.copyOf(gpuIds)), embedded == null);
         }
         finally
         {
@@ -156,7 +191,8 @@ final class RunCommand implements Callable<Integer>
      * Ask the whole pool at once, then try the places the request fits, best first (see {@link Placement}); a
      * place taken by another client since its server answered is left for the next.
      */
-    private int placeAndRun(final List<Endpoint> servers, final boolean awaitRelease) throws Exception
+    private int placeAndRun(final List<Endpoint> servers, final Placement.Request request, final boolean awaitRelease)
+        throws Exception
     {
         final List<Placement.ServerState> pool = new ArrayList<>();
         for (final PoolQuery.Answer answer : PoolQuery.listGpusOfAll(
@@ -178,8 +214,12 @@ final class RunCommand implements Callable<Integer>
                 (servers.size() == 1 ? "the server did not answer" : "none of the " + servers.size() + " servers answered"));
             return 3;
         }
-        final Placement.Request request = new Placement.Request(
-            gpuCount, megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
+        final String never = Placement.whyNeverFits(pool, request);
+        if (never != null)
+        {
+            System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + never);
+            return 3;
+        }
         final List<Placement.Candidate> candidates = Placement.candidates(pool, request);
         if (candidates.isEmpty())
         {
@@ -199,19 +239,22 @@ final class RunCommand implements Callable<Integer>
                     // The server had room when it answered: SLICE_UNAVAILABLE now means another client took it.
                     if (refused.contains(SessionStatus.SLICE_UNAVAILABLE.name()) && i + 1 < candidates.size())
                     {
-                        System.err.println("bitfusion run: " + candidate.server() + " has no room any more (" + refused +
-                            "); trying " + candidates.get(i + 1).server());
+                        System.err.println("bitfusion run: " + candidate.describeServers() + " has no room any more (" +
+                            refused + "); trying " + candidates.get(i + 1).describeServers());
                         continue;
                     }
-                    System.err.println("bitfusion run: cannot get " + describeSlice() + " from " + candidate.server() +
-                        ": " + refused);
+                    System.err.println("bitfusion run: cannot get " + describeSlice() + " from " +
+                        candidate.describeServers() + ": " + refused);
                     return 3;
                 }
                 final String tag = "bitfusion run " + UUID.randomUUID();
                 final int exitCode = runProgram(candidate, check, tag);
                 if (awaitRelease && exitCode != 0)
                 {
-                    awaitRelease(candidate.server(), tag);
+                    for (final Endpoint server : candidate.servers())
+                    {
+                        awaitRelease(server, tag);
+                    }
                 }
                 return exitCode;
             }
@@ -228,10 +271,11 @@ final class RunCommand implements Callable<Integer>
     private ClientSettings settings(final Placement.Candidate candidate)
     {
         final ClientSettings settings = new ClientSettings()
-            .server(candidate.server())
             .gpuCount(gpuCount)
             .gpuIndices(candidate.gpuIndices().stream().mapToInt(Integer::intValue).toArray())
+            .deviceServers(candidate.devices().stream().map(Placement.Device::server).toArray(Endpoint[]::new))
             .encrypt(encrypt);
+        candidate.servers().forEach(settings::server);
         if (megabytes != null)
         {
             settings.memoryMb(megabytes);
@@ -303,10 +347,13 @@ final class RunCommand implements Callable<Integer>
         final Map<String, String> environment = builder.environment();
         final String inherited = environment.get("LD_LIBRARY_PATH");
         environment.put("LD_LIBRARY_PATH", libraryDir + (inherited == null || inherited.isEmpty() ? "" : ":" + inherited));
-        environment.put(ClientSettings.SERVERS_ENV_NAME, candidate.server().toString());
+        environment.put(ClientSettings.SERVERS_ENV_NAME,
+            candidate.servers().stream().map(Endpoint::toString).collect(Collectors.joining(",")));
         environment.put(ClientSettings.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
         environment.put(ClientSettings.GPU_INDICES_ENV_NAME,
             candidate.gpuIndices().stream().map(String::valueOf).collect(Collectors.joining(",")));
+        environment.put(ClientSettings.DEVICE_SERVERS_ENV_NAME,
+            candidate.devices().stream().map(device -> device.server().toString()).collect(Collectors.joining(",")));
         environment.remove(ClientSettings.MEMORY_FRACTION_ENV_NAME);
         environment.remove(ClientSettings.MEMORY_MB_ENV_NAME);
         if (megabytes != null)
