@@ -23,13 +23,22 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ClientSettings
 {
-    /** Comma-separated HOST:PORT list, as {@code bitfusion run} hands it to the program; the first serves the slice. */
+    /**
+     * Comma-separated HOST:PORT list, as {@code bitfusion run} hands it to the program; the first serves every device
+     * {@link #DEVICE_SERVERS_ENV_NAME} does not place elsewhere.
+     */
     public static final String SERVERS_ENV_NAME = "BITFUSION_SERVERS";
+    /**
+     * Comma-separated HOST:PORT, one for each device ordinal 0, 1, ..., in step with {@link #GPU_INDICES_ENV_NAME}: the
+     * server each device is on when {@code bitfusion run} placed the program across servers; unset: every device is on
+     * the first of {@link #SERVERS_ENV_NAME}.
+     */
+    public static final String DEVICE_SERVERS_ENV_NAME = "BITFUSION_DEVICE_SERVERS";
     /** How many GPUs (-n). */
     public static final String GPU_COUNT_ENV_NAME = "BITFUSION_GPU_COUNT";
     /**
-     * Comma-separated indices of the server's GPUs that serve device ordinals 0, 1, ..., as {@code bitfusion run}
-     * placed them; unset: GPUs 0 to n-1.
+     * Comma-separated indices of the GPUs that serve device ordinals 0, 1, ..., each on its device's server, as
+     * {@code bitfusion run} placed them; unset: GPUs 0 to n-1.
      */
     public static final String GPU_INDICES_ENV_NAME = "BITFUSION_GPU_INDICES";
     /** Slice as a fraction of each GPU's memory (-p). */
@@ -74,6 +83,7 @@ public final class ClientSettings
     private final List<Endpoint> servers = new ArrayList<>();
     private int gpuCount = 1;
     private int[] gpuIndices;
+    private Endpoint[] deviceServers;
     private Reservation[] reservations;
     private boolean holdOnly;
     private long waitTicket;
@@ -129,6 +139,25 @@ public final class ClientSettings
     public int gpuIndex(final int device)
     {
         return gpuIndices == null ? device : gpuIndices[device];
+    }
+
+    /**
+     * @param deviceServers the server of each device ordinal, one per GPU; null: every device on the first server.
+     * @return this.
+     */
+    public ClientSettings deviceServers(final Endpoint[] deviceServers)
+    {
+        this.deviceServers = deviceServers == null ? null : deviceServers.clone();
+        return this;
+    }
+
+    /**
+     * @param device a device ordinal of the program.
+     * @return the server whose GPU {@link #gpuIndex(int)} serves it.
+     */
+    public Endpoint serverOf(final int device)
+    {
+        return deviceServers == null ? servers.get(0) : deviceServers[device];
     }
 
     /**
@@ -301,6 +330,7 @@ public final class ClientSettings
             .server(Endpoint.parse(servers.split(",")[0].strip()))
             .gpuCount(Integer.parseInt(environment.getOrDefault(GPU_COUNT_ENV_NAME, "1").strip()))
             .gpuIndices(gpuIndicesFrom(environment))
+            .deviceServers(deviceServersFrom(environment))
             .reservations(reservationsFrom(environment));
         final String tag = environment.get(CLIENT_ID_ENV_NAME);
         if (tag != null && !tag.isBlank())
@@ -338,6 +368,28 @@ public final class ClientSettings
         catch (final NumberFormatException ex)
         {
             throw new IllegalArgumentException(GPU_INDICES_ENV_NAME + " must be GPU indices such as 0,2, got " + value);
+        }
+    }
+
+    /**
+     * @return the server of each device ordinal as {@link #DEVICE_SERVERS_ENV_NAME} gives them, or null when unset.
+     * @throws IllegalArgumentException when it is not a list of HOST:PORT.
+     */
+    public static Endpoint[] deviceServersFrom(final Map<String, String> environment)
+    {
+        final String value = environment.get(DEVICE_SERVERS_ENV_NAME);
+        if (value == null || value.isBlank())
+        {
+            return null;
+        }
+        try
+        {
+            return Arrays.stream(value.split(",")).map(server -> Endpoint.parse(server.strip())).toArray(Endpoint[]::new);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException(DEVICE_SERVERS_ENV_NAME + " must be one HOST:PORT for each device, " +
+                "such as gpu-a:56001,gpu-b:56001, got " + value + ": " + ex.getMessage(), ex);
         }
     }
 
@@ -410,6 +462,11 @@ public final class ClientSettings
         {
             throw new IllegalArgumentException(
                 "GPU indices " + Arrays.toString(gpuIndices) + " must name one GPU for each of the " + gpuCount);
+        }
+        if (deviceServers != null && (deviceServers.length != gpuCount || Arrays.asList(deviceServers).contains(null)))
+        {
+            throw new IllegalArgumentException("device servers " + Arrays.toString(deviceServers) +
+                " must name one server for each of the " + gpuCount + " GPUs (" + DEVICE_SERVERS_ENV_NAME + ")");
         }
         if (reservations != null && reservations.length != gpuCount)
         {

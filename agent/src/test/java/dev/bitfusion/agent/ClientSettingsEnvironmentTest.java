@@ -53,6 +53,39 @@ class ClientSettingsEnvironmentTest
     }
 
     @Test
+    void shouldServeEachDeviceFromTheServerTheRunPlacedItOn()
+    {
+        final ClientSettings across = ClientSettings.fromEnvironment(Map.of(
+            ClientSettings.SERVERS_ENV_NAME, "10.0.0.1:1000,10.0.0.2:2000",
+            ClientSettings.GPU_COUNT_ENV_NAME, "3",
+            ClientSettings.GPU_INDICES_ENV_NAME, "0,0,1",
+            ClientSettings.DEVICE_SERVERS_ENV_NAME, "10.0.0.1:1000, 10.0.0.2:2000,10.0.0.2:2000"));
+        final ClientSettings together = ClientSettings.fromEnvironment(Map.of(
+            ClientSettings.SERVERS_ENV_NAME, "10.0.0.1:1000,10.0.0.2:2000", ClientSettings.GPU_COUNT_ENV_NAME, "2"));
+
+        assertEquals("10.0.0.1:1000", across.serverOf(0).toString());
+        assertEquals("10.0.0.2:2000", across.serverOf(1).toString());
+        assertEquals("10.0.0.2:2000", across.serverOf(2).toString());
+        assertEquals(1, across.gpuIndex(2));
+        assertEquals("10.0.0.1:1000", together.serverOf(1).toString(), "unset: every device on the first server");
+    }
+
+    @Test
+    void shouldRefuseDeviceServersThatDoNotNameOnePerDevice()
+    {
+        final IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class,
+            () -> ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, "10.0.0.1:1000",
+                ClientSettings.GPU_COUNT_ENV_NAME, "2", ClientSettings.DEVICE_SERVERS_ENV_NAME, "10.0.0.1:1000")));
+        final IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class,
+            () -> ClientSettings.fromEnvironment(Map.of(ClientSettings.SERVERS_ENV_NAME, "10.0.0.1:1000",
+                ClientSettings.DEVICE_SERVERS_ENV_NAME, "10.0.0.1:port")));
+
+        assertTrue(tooFew.getMessage().contains("one server for each of the 2 GPUs"), tooFew.getMessage());
+        assertTrue(tooFew.getMessage().contains(ClientSettings.DEVICE_SERVERS_ENV_NAME), tooFew.getMessage());
+        assertTrue(malformed.getMessage().startsWith(ClientSettings.DEVICE_SERVERS_ENV_NAME), malformed.getMessage());
+    }
+
+    @Test
     void shouldAskForEncryptionWhenTheEnvironmentSaysSo()
     {
         final String servers = "127.0.0.1:56001";

@@ -3,6 +3,7 @@ package dev.bitfusion.cli;
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.javaagent.AgentOptions;
 import dev.bitfusion.agent.javaagent.NativeLibraries;
+import dev.bitfusion.agent.pool.GpuFilter;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.Placement;
 import dev.bitfusion.agent.pool.PoolQuery;
@@ -44,10 +45,12 @@ import java.util.stream.Stream;
  * started for the run (the emulated GPU on a machine without one) and stderr says so.
  * <p>
  * Placement. Every server is asked for its GPUs at once; one that does not answer is skipped with a line on stderr.
- * {@link Placement} orders the places the request fits and the first whose reservation succeeds is the program's: it
- * gets its server and the indices of its GPUs ({@code BITFUSION_GPU_INDICES}) in its environment. When none can be
- * had now, {@code --timeout SECONDS} waits in line for room on the servers (see the server's WaitLine), asking the pool
- * again every second; a request that could never fit fails at once.
+ * {@link Placement} orders the places the request fits (all its GPUs on one server when one has them, else across
+ * servers), keeping to the GPUs {@code --filter} and {@code -l} allow, and the first whose reservation succeeds is
+ * the program's: it gets each device's server ({@code BITFUSION_DEVICE_SERVERS}) and GPU index
+ * ({@code BITFUSION_GPU_INDICES}) in its environment. When none can be had now, {@code --timeout SECONDS} waits in
+ * line for room on the servers (see the server's WaitLine), asking the pool again every second; a request the pool
+ * can never serve (its filters match too few GPUs, or too small ones) fails at once, saying what the pool has.
  * <p>
  * Life of the slice. Before the program starts, this command reserves the slices ({@link ReservationHolder}: one
  * hold-only session per GPU, which takes the slice and has no device context) and holds them until the program has
@@ -84,8 +87,8 @@ final class RunCommand implements Callable<Integer>
     /** How much of the command the servers' listings show (smi, list_gpus for an administrator). */
     private static final int COMMAND_SHOWN_CHARS = 60;
 
-    @Option(names = "-n", paramLabel = "N", description = "How many GPUs (default 1).")
-    int gpuCount = 1;
+    @Option(names = "-n", paramLabel = "N", description = "How many GPUs (default 1, or as many as -l names).")
+    Integer gpuCount;
 
     @Option(names = "-p", paramLabel = "FRACTION", description = "Slice: this fraction of each GPU's memory.")
     Double fraction;
@@ -96,6 +99,15 @@ final class RunCommand implements Callable<Integer>
     @Option(names = "--server_list", paramLabel = "HOST:PORT,...",
         description = "Servers to use (default: BITFUSION_SERVERS, else an embedded local server).")
     String serverList;
+
+    @Option(names = "--filter", paramLabel = "KEY=VALUE",
+        description = "Only GPUs that match; repeatable, all must match. Keys: server.addr, server.hostname, " +
+            "server.cuda-version, server.driver-version, device.id, device.name, device.phy-memory (MiB).")
+    List<String> filters = new ArrayList<>();
+
+    @Option(names = {"-l", "--gpu_ids"}, paramLabel = "ID,...", split = ",",
+        description = "Only the GPUs of these indices (as list_gpus shows them), on whichever server.")
+    List<Integer> gpuIds = new ArrayList<>();
 
     @Option(names = "--timeout", paramLabel = "SECONDS",
         description = "When the pool has no room now, wait in line up to this long (default 0: fail at once).")
@@ -114,8 +126,21 @@ final class RunCommand implements Callable<Integer>
         {
             fraction = 1.0;
         }
+        if (gpuCount == null)
+        {
+            gpuCount = gpuIds.isEmpty() ? 1 : (int)gpuIds.stream().distinct().count();
+        }
+        final List<GpuFilter> gpuFilters = new ArrayList<>();
         try
         {
+            for (final String filter : filters)
+            {
+                gpuFilters.add(GpuFilter.parse(filter));
+            }
+            if (gpuIds.stream().anyMatch(id -> id < 0))
+            {
+                throw new IllegalArgumentException("-l takes GPU indices such as 0,2, got " + gpuIds);
+            }
             encrypt = encrypt || ClientSettings.encryptFrom(System.getenv(), false);
         }
         catch (final IllegalArgumentException ex)
@@ -148,7 +173,8 @@ final class RunCommand implements Callable<Integer>
         }
         try
         {
-            return placeAndRun(servers, embedded == null);
+            return placeAndRun(servers, new Placement.Request(gpuCount, megabytes != null ? 0 : fraction,
+                megabytes != null ? megabytes : 0, gpuFilters, Set.copyOf(gpuIds)), embedded == null);
         }
         finally
         {
@@ -162,10 +188,11 @@ final class RunCommand implements Callable<Integer>
     /**
      * Reserve the slices (waiting for room up to {@code --timeout}), run the program on them, release them.
      */
-    private int placeAndRun(final List<Endpoint> servers, final boolean awaitRelease) throws Exception
+    private int placeAndRun(final List<Endpoint> servers, final Placement.Request request, final boolean awaitRelease)
+        throws Exception
     {
         final String tag = "bitfusion run " + UUID.randomUUID();
-        final ReservationHolder holder = reserve(servers, tag);
+        final ReservationHolder holder = reserve(servers, request, tag);
         if (holder == null)
         {
             return 3;
@@ -197,10 +224,9 @@ final class RunCommand implements Callable<Integer>
      *
      * @return the slices held, or null when they cannot be had (said on stderr).
      */
-    private ReservationHolder reserve(final List<Endpoint> servers, final String tag) throws InterruptedException
+    private ReservationHolder reserve(final List<Endpoint> servers, final Placement.Request request, final String tag)
+        throws InterruptedException
     {
-        final Placement.Request request = new Placement.Request(
-            gpuCount, megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
         final long startNs = System.nanoTime();
         final long deadlineNs = startNs + TimeUnit.SECONDS.toNanos(timeoutSeconds);
         final Set<Endpoint> reportedUnreachable = new HashSet<>();
@@ -242,17 +268,17 @@ final class RunCommand implements Callable<Integer>
                 for (int i = 0; i < candidates.size(); i++)
                 {
                     final Placement.Candidate candidate = candidates.get(i);
-                    final int ahead = waitersAhead(answers, candidate.server(), ticket);
+                    final int ahead = waitersAhead(answers, candidate.servers(), ticket);
                     if (ahead > 0)
                     {
                         why = ahead + (ahead == 1 ? " request waits" : " requests wait") + " ahead of this one on " +
-                            candidate.server();
+                            candidate.describeServers();
                         continue;
                     }
                     try
                     {
                         final ReservationHolder holder = ReservationHolder.hold(
-                            candidate.gpuIndices().stream().map(index -> candidate.server()).toList(),
+                            candidate.devices().stream().map(Placement.Device::server).toList(),
                             candidate.gpuIndices().stream().mapToInt(Integer::intValue).toArray(),
                             holderSettings(tag, ticket));
                         leaveLine(servers, ticket);
@@ -267,14 +293,14 @@ final class RunCommand implements Callable<Integer>
                         {
                             leaveLine(servers, ticket);
                             System.err.println("bitfusion run: cannot get " + describeSlice() + " from " +
-                                candidate.server() + ": " + refused);
+                                candidate.describeServers() + ": " + refused);
                             return null;
                         }
                         why = refused;
                         if (i + 1 < candidates.size())
                         {
-                            System.err.println("bitfusion run: " + candidate.server() + " has no room any more (" +
-                                refused + "); trying " + candidates.get(i + 1).server());
+                            System.err.println("bitfusion run: " + candidate.describeServers() + " has no room any " +
+                                "more (" + refused + "); trying " + candidates.get(i + 1).describeServers());
                         }
                     }
                 }
@@ -299,18 +325,18 @@ final class RunCommand implements Callable<Integer>
     }
 
     /**
-     * @return how many requests wait ahead of this one on the server, as it said when last asked; 0 when this one
+     * @return how many requests wait ahead of this one on the servers, as they said when last asked; 0 when this one
      * does not wait.
      */
     private static int waitersAhead(
-        final List<PoolQuery.Answer> answers, final Endpoint server, final PoolQuery.WaitTicket ticket)
+        final List<PoolQuery.Answer> answers, final List<Endpoint> servers, final PoolQuery.WaitTicket ticket)
     {
         if (ticket == null)
         {
             return 0;
         }
-        return answers.stream().filter(answer -> answer.server().equals(server))
-            .mapToInt(PoolQuery.Answer::waitersAhead).findFirst().orElse(0);
+        return answers.stream().filter(answer -> servers.contains(answer.server()))
+            .mapToInt(answer -> Math.max(0, answer.waitersAhead())).max().orElse(0);
     }
 
     /**
@@ -406,7 +432,10 @@ final class RunCommand implements Callable<Integer>
         final Map<String, String> environment = builder.environment();
         final String inherited = environment.get("LD_LIBRARY_PATH");
         environment.put("LD_LIBRARY_PATH", libraryDir + (inherited == null || inherited.isEmpty() ? "" : ":" + inherited));
-        environment.put(ClientSettings.SERVERS_ENV_NAME, holder.servers().get(0).toString());
+        environment.put(ClientSettings.SERVERS_ENV_NAME, holder.servers().stream().distinct().map(Endpoint::toString)
+            .collect(Collectors.joining(",")));
+        environment.put(ClientSettings.DEVICE_SERVERS_ENV_NAME,
+            holder.servers().stream().map(Endpoint::toString).collect(Collectors.joining(",")));
         environment.put(ClientSettings.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
         environment.put(ClientSettings.GPU_INDICES_ENV_NAME,
             Arrays.stream(holder.gpuIndices()).mapToObj(String::valueOf).collect(Collectors.joining(",")));

@@ -67,6 +67,7 @@ final class ControlAdapter implements Agent, FragmentHandler
     private final ControlReplyProxy replyProxy;
     private final SessionRegistry registry;
     private final GpuBackend backend;
+    private final String hostname;
     private final HealthResponder healthResponder;
     private final ServerErrorLog errorLog;
     private final Consumer<String> onTransportClosed;
@@ -108,6 +109,7 @@ final class ControlAdapter implements Agent, FragmentHandler
         this.replyProxy = replyProxy;
         this.registry = registry;
         this.backend = context.backend();
+        this.hostname = context.hostname();
         this.errorLog = context.errorLog();
         this.onTransportClosed = onTransportClosed;
         this.healthResponder = new HealthResponder(context, healthSender);
@@ -304,7 +306,7 @@ final class ControlAdapter implements Agent, FragmentHandler
             return;
         }
         final int waitersAhead = waitInLine(waitTicket, waitSinceMs, waitMemoryMb);
-        replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend.kind(), backend.gpus(), registry,
+        replyProxy.sendGpuList(correlationId, replyChannel, replyStreamId, backend, hostname, registry,
             access.seesClientIds(), clientTag, registry.waitLine().size(System.nanoTime()), waitersAhead);
     }
 

@@ -1,5 +1,6 @@
 package dev.bitfusion.server;
 
+import dev.bitfusion.server.backend.GpuBackend;
 import dev.bitfusion.server.backend.GpuDescriptor;
 import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.protocol.GpuListEncoder;
@@ -19,8 +20,11 @@ import java.util.List;
  *   GpuList           correlationId, protocolVersion, openSessions, status, clientIdsShown,
  *                     gpus[index, totalBytes, unreservedBytes, allocatedBytes,
  *                          slices[sessionId, sliceBytes, allocatedBytes, clientId], name],
- *                     backend, message (why refused)
+ *                     backend, message (why refused), hostname, cudaVersion, driverVersion
  * </pre>
+ * The host name and versions are what placement filters on ({@code --filter server.cuda-version=12.4}); the CUDA
+ * version is written as people and Bitfusion's filters say it, major.minor.
+ * <p>
  * Who holds a slice (its client id) is shown to the server's administrator, on a server without a token, and to
  * the asker for the slices of its own tag; to anyone else it reads {@link #OTHER_TENANT}.
  * Thread safety: the control thread only.
@@ -109,19 +113,21 @@ final class ControlReplyProxy
         gpuListEncoder.gpusCount(0);
         gpuListEncoder.backend("");
         final int room = maxLength - MessageHeaderEncoder.ENCODED_LENGTH - gpuListEncoder.encodedLength() -
-            GpuListEncoder.messageHeaderLength();
+            GpuListEncoder.messageHeaderLength() - GpuListEncoder.hostnameHeaderLength() -
+            GpuListEncoder.cudaVersionHeaderLength() - GpuListEncoder.driverVersionHeaderLength();
         if (room < 0)
         {
             return false;
         }
-        gpuListEncoder.message(reason.length() > room ? reason.substring(0, room) : reason);
+        gpuListEncoder.message(reason.length() > room ? reason.substring(0, room) : reason)
+            .hostname("").cudaVersion("").driverVersion("");
         return sender.send(replyChannel, replyStreamId, buffer,
             MessageHeaderEncoder.ENCODED_LENGTH + gpuListEncoder.encodedLength());
     }
 
     /**
-     * @param backendKind the backend's kind: emulated or cuda.
-     * @param gpus        the server's GPUs.
+     * @param backend     the server's GPUs, their kind and versions.
+     * @param hostname    the server's host name.
      * @param registry    their slices and the sessions that hold them.
      * @param showAll     whether every slice's client id may be shown.
      * @param clientTag   the asker's own tag: the client ids ending in " [clientTag]" are shown; empty for none.
@@ -133,8 +139,8 @@ final class ControlReplyProxy
         final long correlationId,
         final String replyChannel,
         final int replyStreamId,
-        final String backendKind,
-        final List<GpuDescriptor> gpus,
+        final GpuBackend backend,
+        final String hostname,
         final SessionRegistry registry,
         final boolean showAll,
         final String clientTag,
@@ -150,6 +156,7 @@ final class ControlReplyProxy
             .clientIdsShown(showAll ? 1 : 0)
             .waiters(waiters)
             .waitersAhead(waitersAhead);
+        final List<GpuDescriptor> gpus = backend.gpus();
         final GpuListEncoder.GpusEncoder gpusEncoder = gpuListEncoder.gpusCount(gpus.size());
         for (final GpuDescriptor gpu : gpus)
         {
@@ -177,8 +184,20 @@ final class ControlReplyProxy
             }
             gpusEncoder.name(gpu.name());
         }
-        gpuListEncoder.backend(backendKind).message("");
+        gpuListEncoder.backend(backend.kind()).message("")
+            .hostname(hostname)
+            .cudaVersion(cudaVersionText(backend.cudaVersion()))
+            .driverVersion(backend.driverVersion());
         return sender.send(replyChannel, replyStreamId, buffer,
             MessageHeaderEncoder.ENCODED_LENGTH + gpuListEncoder.encodedLength());
+    }
+
+    /**
+     * @param cudaVersion as cuDriverGetVersion reports it, 12040, or -1 when unknown.
+     * @return "12.4", or empty when unknown.
+     */
+    static String cudaVersionText(final int cudaVersion)
+    {
+        return cudaVersion < 0 ? "" : cudaVersion / 1000 + "." + cudaVersion % 1000 / 10;
     }
 }

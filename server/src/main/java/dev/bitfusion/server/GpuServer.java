@@ -8,6 +8,8 @@ import dev.bitfusion.transport.Protocol;
 import dev.bitfusion.transport.TransportSettings;
 import org.agrona.CloseHelper;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -60,6 +62,7 @@ public final class GpuServer implements AutoCloseable
         private long hostMemoryCapBytes = Long.getLong(HostMemoryBudget.CAP_PROP_NAME, 0);
         private long tenantHostMemoryBytes = Long.getLong(HostMemoryBudget.TENANT_PROP_NAME, 0);
         private HostMemoryBudget hostMemoryBudget;
+        private String hostname;
 
         public Context endpoint(final Endpoint endpoint)
         {
@@ -198,7 +201,24 @@ public final class GpuServer implements AutoCloseable
         }
 
         /**
-         * Validate, and default the Aeron directory to the one local clients derive from the port.
+         * @param hostname the name list_gpus reports for this server (clients filter by it: {@code --filter
+         *                 server.hostname=gpu-host}); by default the host's own name.
+         * @return this.
+         */
+        public Context hostname(final String hostname)
+        {
+            this.hostname = hostname;
+            return this;
+        }
+
+        public String hostname()
+        {
+            return hostname;
+        }
+
+        /**
+         * Validate, default the Aeron directory to the one local clients derive from the port, and the host name to
+         * the host's own.
          *
          * @return this.
          */
@@ -233,7 +253,23 @@ public final class GpuServer implements AutoCloseable
                     "second: " + controlBurst + " burst, " + controlRequestsPerSecond + "/s");
             }
             hostMemoryBudget();
+            if (hostname == null)
+            {
+                hostname = localHostname();
+            }
             return this;
+        }
+
+        private static String localHostname()
+        {
+            try
+            {
+                return InetAddress.getLocalHost().getHostName();
+            }
+            catch (final IOException ex)
+            {
+                return ""; // Unknown: a filter on the host name then matches nothing here, and says what each has.
+            }
         }
     }
 

@@ -55,6 +55,7 @@ class ControlAdapterTest
     private static final int SESSION_STREAM = Protocol.FIRST_CLIENT_STREAM_ID + 5;
     private static final int REPLY_STREAM = 4_001;
     private static final long GPU_BYTES = 64 << 20;
+    private static final String HOSTNAME = "gpu-host-7";
 
     private final EmulatedBackend backend = new EmulatedBackend(1, GPU_BYTES);
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -95,6 +96,7 @@ class ControlAdapterTest
             .errorLog(errorLog)
             .authenticator(authenticator)
             .endpoint(udpEndpoint)
+            .hostname(HOSTNAME)
             .transportSettings(transport.settings());
         gpuCounters = TrafficCounters.forGpu(aeron, 0);
         dropped = ServerCounters.controlRepliesDropped(aeron);
@@ -149,6 +151,19 @@ class ControlAdapterTest
         assertEquals(0, gpus.slices().count());
         assertEquals(EmulatedBackend.DEVICE_NAME, gpus.name());
         assertEquals("emulated", list.backend());
+        assertEquals("", list.message());
+        assertEquals(HOSTNAME, list.hostname());
+        assertEquals("13.0", list.cudaVersion());
+        assertEquals(EmulatedBackend.DRIVER_VERSION, list.driverVersion());
+    }
+
+    @Test
+    void shouldWriteTheCudaVersionAsMajorDotMinor()
+    {
+        assertEquals("12.4", ControlReplyProxy.cudaVersionText(12040));
+        assertEquals("13.0", ControlReplyProxy.cudaVersionText(13000));
+        assertEquals("11.8", ControlReplyProxy.cudaVersionText(11080));
+        assertEquals("", ControlReplyProxy.cudaVersionText(-1));
     }
 
     @Test

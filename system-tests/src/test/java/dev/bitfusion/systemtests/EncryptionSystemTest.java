@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -128,9 +129,16 @@ class EncryptionSystemTest
         {
             for (final Path file : files.filter(path -> path.toString().endsWith(".logbuffer")).toList())
             {
-                if (indexOf(Files.readAllBytes(file), MARKER) >= 0)
+                try
                 {
-                    return true;
+                    if (indexOf(Files.readAllBytes(file), MARKER) >= 0)
+                    {
+                        return true;
+                    }
+                }
+                catch (final NoSuchFileException ignore)
+                {
+                    // A lingering image of the earlier session was deleted between the listing and the read.
                 }
             }
         }

@@ -18,12 +18,12 @@ import static dev.bitfusion.systemtests.CudaExamples.binary;
 import static dev.bitfusion.systemtests.CudaExamples.verdict;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code bitfusion run} over a pool of two emulated servers, A with one GPU and B with two: the request goes where
- * it fits, whatever the order of {@code --server_list}, and a server that does not answer is skipped.
+ * it fits, whatever the order of {@code --server_list}, on one server when one has enough GPUs and across both when
+ * neither has; a server that does not answer is skipped.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class PoolPlacementSystemTest
@@ -137,14 +137,22 @@ class PoolPlacementSystemTest
     }
 
     @Test
-    void shouldSayWhenTheGpusFitOnlyAcrossServers() throws Exception
+    void shouldPlaceThreeGpusAcrossBothServersWhenNeitherHasThree() throws Exception
     {
         final Run run = run("-n", "3", "-p", "0.5", "--server_list", pool(), "--", binary("vector_add"));
 
-        assertNotEquals(0, run.exitCode(), run.output());
-        assertTrue(run.output().contains("bitfusion run: cannot get 3 GPUs"), run.output());
-        assertTrue(run.output().contains("across servers is not supported yet"), run.output());
-        assertTrue(run.output().contains("the pool has 3 GPUs"), run.output());
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains(verdict("vector_add")), run.output());
+    }
+
+    @Test
+    void shouldSayAtOnceWhenThePoolHasTooFewGpus() throws Exception
+    {
+        final Run run = run("-n", "4", "-p", "0.5", "--server_list", pool(), "--", binary("vector_add"));
+
+        assertEquals(3, run.exitCode(), run.output());
+        assertTrue(run.output().contains("bitfusion run: cannot get 4 GPUs with 0.5 of the memory each: 3 GPUs of " +
+            "the pool can ever hold a slice of 0.5 of the memory, 4 wanted; the pool has 3 GPUs"), run.output());
         assertFalse(run.output().contains(verdict("vector_add")), "the program must not start: " + run.output());
     }
 

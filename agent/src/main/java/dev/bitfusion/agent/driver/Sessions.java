@@ -2,7 +2,6 @@ package dev.bitfusion.agent.driver;
 
 import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.wire.ServerSession;
-import dev.bitfusion.transport.Endpoint;
 
 import java.io.PrintStream;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -10,7 +9,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import static dev.bitfusion.cuda.CuResult.*;
 
 /**
- * The program's GPUs: one server session per device ordinal, on the server's GPU the settings map it to, opened at
+ * The program's GPUs: one server session per device ordinal, on the server and GPU the settings map it to (device 0
+ * may be on one server and device 1 on another), attached to the job's reservation there when it has one, opened at
  * cuInit.
  * <p>
  * Thread safety: thread safe; opening, reopening and closing are serialised.
@@ -53,13 +53,12 @@ final class Sessions
         {
             return null;
         }
-        final Endpoint server = settings.servers().get(0);
         for (int device = 0; device < sessions.length(); device++)
         {
             try
             {
                 sessions.set(device, ServerSession.open(
-                    server, settings.gpuIndex(device), settings.reservation(device), settings, deviceOutput));
+                    settings.serverOf(device), settings.gpuIndex(device), settings.reservation(device), settings, deviceOutput));
             }
             catch (final RuntimeException ex)
             {
@@ -86,7 +85,7 @@ final class Sessions
         try
         {
             sessions.set(device, ServerSession.open(
-                old.endpoint(), settings.gpuIndex(device), settings.reservation(device), settings, deviceOutput));
+                settings.serverOf(device), settings.gpuIndex(device), settings.reservation(device), settings, deviceOutput));
             return null;
         }
         catch (final RuntimeException ex)

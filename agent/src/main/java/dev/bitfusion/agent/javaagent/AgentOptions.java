@@ -234,6 +234,7 @@ public final class AgentOptions
         }
         // Placed by bitfusion run, which hands its choice down with the servers, and the reservations it holds.
         settings.gpuIndices(ClientSettings.gpuIndicesFrom(environment));
+        settings.deviceServers(ClientSettings.deviceServersFrom(environment));
         settings.reservations(ClientSettings.reservationsFrom(environment));
         final String token = token(home);
         if (token != null)

@@ -9,8 +9,18 @@ import java.util.List;
  * @param protocolVersion the server's protocol version.
  * @param openSessions    sessions open on the server.
  * @param gpus            its GPUs.
+ * @param hostname        the server's host name.
+ * @param cudaVersion     the CUDA version it serves, "12.4"; empty when it cannot tell.
+ * @param driverVersion   its GPU driver's version, "560.35.03" or "emulated"; empty when it cannot tell.
  */
-public record GpuPoolInfo(String backend, int protocolVersion, int openSessions, List<Gpu> gpus)
+public record GpuPoolInfo(
+    String backend,
+    int protocolVersion,
+    int openSessions,
+    List<Gpu> gpus,
+    String hostname,
+    String cudaVersion,
+    String driverVersion)
 {
     /**
      * @param index           ordinal on the server.

@@ -273,6 +273,9 @@ public final class PoolQuery
             }
             gpus.add(new GpuPoolInfo.Gpu(index, gpu.name(), total, unreserved, allocated, slices));
         }
-        return new GpuPoolInfo(decoder.backend(), protocolVersion, openSessions, gpus);
+        final String backend = decoder.backend();
+        decoder.skipMessage();
+        return new GpuPoolInfo(backend, protocolVersion, openSessions, gpus,
+            decoder.hostname(), decoder.cudaVersion(), decoder.driverVersion());
     }
 }

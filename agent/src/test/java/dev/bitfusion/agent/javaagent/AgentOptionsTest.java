@@ -36,6 +36,24 @@ class AgentOptionsTest
     }
 
     @Test
+    void shouldPlaceEachDeviceOnTheServerBitfusionRunChose()
+    {
+        final Map<String, String> environment = Map.of(
+            ClientSettings.SERVERS_ENV_NAME, "10.0.0.1:1000,10.0.0.2:2000",
+            ClientSettings.GPU_COUNT_ENV_NAME, "2",
+            ClientSettings.GPU_INDICES_ENV_NAME, "1,0",
+            ClientSettings.DEVICE_SERVERS_ENV_NAME, "10.0.0.1:1000,10.0.0.2:2000");
+
+        final ClientSettings settings = AgentOptions.resolve(null, new Properties(), environment, home)
+            .settings(home, environment);
+
+        assertEquals("10.0.0.1:1000", settings.serverOf(0).toString());
+        assertEquals(1, settings.gpuIndex(0));
+        assertEquals("10.0.0.2:2000", settings.serverOf(1).toString());
+        assertEquals(0, settings.gpuIndex(1));
+    }
+
+    @Test
     void shouldTakeTheSliceWholeFromOneLayer()
     {
         final AgentOptions options = AgentOptions.resolve("servers=h:1,m=512", new Properties(),

@@ -2,6 +2,7 @@ package dev.bitfusion.emulator.memory;
 
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.random.RandomGenerator;
 
 /**
  * The virtual address space of one emulated GPU, shared by every tenant on it.
@@ -20,12 +21,20 @@ public final class DeviceAddressSpace
     /** Alignment of every reservation; cuMemAlloc guarantees at least 256 bytes, real drivers give 512. */
     public static final long ALIGNMENT = 512;
 
+    /** A server's shift (see {@link #randomShiftBytes}) is a multiple of this. */
+    public static final long SHIFT_ALIGNMENT = 1L << 30;
+
     /**
      * The addresses of one GPU: 256 GiB, far more than an emulated GPU's memory. GPU k's start that much
      * below GPU k-1's, so the GPUs of one server never share an address, as under unified addressing, and
      * all stay in the 47-bit user range.
      */
     private static final long SPACE_BYTES = 1L << 38;
+
+    /** No space starts below this: the lowest terabyte is where programs keep their own code and heap. */
+    private static final long LOWEST_ADDRESS = 1L << 40;
+
+    private static final int MAX_GPU = 500;
 
     private final TreeMap<Long, Long> freeRangesByStart = new TreeMap<>();
 
@@ -40,11 +49,47 @@ public final class DeviceAddressSpace
      */
     public DeviceAddressSpace(final int gpu)
     {
-        if (gpu < 0 || gpu > 500)
+        this(gpu, 0);
+    }
+
+    /**
+     * @param gpu        the GPU's index on its server, 0 to 500.
+     * @param shiftBytes how far below the usual place the server's spaces lie, a multiple of
+     *                   {@link #SHIFT_ALIGNMENT}: see {@link #randomShiftBytes}.
+     */
+    public DeviceAddressSpace(final int gpu, final long shiftBytes)
+    {
+        if (gpu < 0 || gpu > MAX_GPU)
         {
             throw new IllegalArgumentException("GPU index out of range: " + gpu);
         }
-        freeRangesByStart.put(BASE_ADDRESS - gpu * SPACE_BYTES, SPACE_BYTES);
+        final long start = BASE_ADDRESS - gpu * SPACE_BYTES - shiftBytes;
+        if (shiftBytes < 0 || shiftBytes % SHIFT_ALIGNMENT != 0 || start < LOWEST_ADDRESS)
+        {
+            throw new IllegalArgumentException("address shift " + shiftBytes + " out of range for GPU " + gpu);
+        }
+        freeRangesByStart.put(start, SPACE_BYTES);
+    }
+
+    /**
+     * A shift for the spaces of one server, chosen at random as a real driver's addresses differ from process to
+     * process. One program may use GPUs of several servers at once (device 0 on one, device 1 on another) and tells
+     * its device pointers apart by their values; servers that all started their GPU 0 at the same address would
+     * hand it the same pointer twice. With a random shift, two servers' allocations meet only when their shifts
+     * lie within the memory they hand out of each other: a few in a hundred thousand for GPUs of some GiB.
+     *
+     * @param gpuCount how many GPUs the server has, 1 to 501.
+     * @param random   where the shift comes from.
+     * @return a multiple of {@link #SHIFT_ALIGNMENT} that keeps every one of the server's spaces in range.
+     */
+    public static long randomShiftBytes(final int gpuCount, final RandomGenerator random)
+    {
+        if (gpuCount < 1 || gpuCount > MAX_GPU + 1)
+        {
+            throw new IllegalArgumentException("GPU count out of range: " + gpuCount);
+        }
+        final long lowestStartUnshifted = BASE_ADDRESS - (gpuCount - 1) * SPACE_BYTES;
+        return random.nextLong((lowestStartUnshifted - LOWEST_ADDRESS) / SHIFT_ALIGNMENT + 1) * SHIFT_ALIGNMENT;
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.bitfusion.emulator.memory;
 import org.agrona.UnsafeApi;
 import org.junit.jupiter.api.Test;
 
+import java.util.Random;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 class DeviceMemoryTest
@@ -70,6 +72,38 @@ class DeviceMemoryTest
         assertTrue(first1 + 2 * bytes <= first0, "GPU 1's space lies below GPU 0's");
         assertTrue(second0 + bytes <= 1L << 47, "user-space addresses");
         assertEquals(0, gpu1.reserve(2 * bytes), "a GPU's space is bounded, never running into the next");
+    }
+
+    @Test
+    void shouldGiveTheSameGpuOfTwoServersDifferentAddressesWhenTheirShiftsDiffer()
+    {
+        final DeviceAddressSpace serverA = new DeviceAddressSpace(0, 0);
+        final DeviceAddressSpace serverB = new DeviceAddressSpace(0, 5 * DeviceAddressSpace.SHIFT_ALIGNMENT);
+
+        final long a = serverA.reserve(1 << 20);
+        final long b = serverB.reserve(1 << 20);
+
+        assertEquals(DeviceAddressSpace.BASE_ADDRESS, a);
+        assertEquals(DeviceAddressSpace.BASE_ADDRESS - 5 * DeviceAddressSpace.SHIFT_ALIGNMENT, b);
+    }
+
+    @Test
+    void shouldKeepARandomShiftOfEveryServerSizeInRange()
+    {
+        final Random random = new Random(42);
+        for (final int gpuCount : new int[]{ 1, 2, 8, 501 })
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                final long shift = DeviceAddressSpace.randomShiftBytes(gpuCount, random);
+                assertEquals(0, shift % DeviceAddressSpace.SHIFT_ALIGNMENT);
+                // Constructing the server's lowest space checks that it stays above the programs' own memory.
+                final long lowest = new DeviceAddressSpace(gpuCount - 1, shift).reserve(1);
+                assertTrue(lowest >= 1L << 40, "GPU " + (gpuCount - 1) + " at " + Long.toHexString(lowest));
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new DeviceAddressSpace(500, DeviceAddressSpace.SHIFT_ALIGNMENT << 12));
+        assertThrows(IllegalArgumentException.class, () -> new DeviceAddressSpace(0, 512));
     }
 
     @Test

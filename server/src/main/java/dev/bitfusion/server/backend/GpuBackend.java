@@ -20,6 +20,18 @@ public interface GpuBackend extends AutoCloseable
     List<GpuDescriptor> gpus();
 
     /**
+     * @return the CUDA version the backend serves, as cuDriverGetVersion reports it (12040 for 12.4), or -1 when it
+     * cannot tell; clients filter and place by it ({@code --filter server.cuda-version=12.4}).
+     */
+    int cudaVersion();
+
+    /**
+     * @return the version of the GPU driver under the backend (560.35.03), "emulated" for the emulated GPU, or
+     * empty when it cannot tell; clients filter by it ({@code --filter server.driver-version=560}).
+     */
+    String driverVersion();
+
+    /**
      * Open a tenant on one GPU.
      *
      * @param gpuIndex   which GPU.

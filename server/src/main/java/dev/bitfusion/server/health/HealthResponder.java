@@ -276,8 +276,9 @@ public final class HealthResponder
 
         final boolean emulated = EMULATED_KIND.equals(backend.kind());
         encoder.tokenAccepted(1)
-            // Only a CUDA backend has a driver to ask; none exposes cuDriverGetVersion to the server yet.
-            .cudaDriverVersion(UNKNOWN)
+            // The driver's cuDriverGetVersion; the emulated GPU has no driver, and health says so rather than
+            // report the driver API it implements (list_gpus reports that, for placement filters).
+            .cudaDriverVersion(emulated ? UNKNOWN : backend.cudaVersion())
             .hostMemoryBytes(hostMemoryBytes())
             // No backend tests peer access yet; unknown rather than assumed.
             .p2pSupported(UNKNOWN);

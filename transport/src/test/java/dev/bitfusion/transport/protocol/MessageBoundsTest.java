@@ -31,7 +31,7 @@ class MessageBoundsTest
             slices.next().sessionId(2).clientId("bb");
             gpus.name("gpu " + i);
         }
-        list.backend("emulated").message("");
+        list.backend("emulated").message("").hostname("gpu-host").cudaVersion("13.0").driverVersion("emulated");
         assertEquals(MessageBounds.VALID, bounds.check(buffer, 0, HEADER + list.encodedLength()), bounds.reason());
 
         final int launch = new LaunchKernelEncoder().wrapAndApplyHeader(buffer, 0, header)
@@ -125,7 +125,7 @@ class MessageBoundsTest
         final GpuListEncoder.GpusEncoder gpus = list.gpusCount(1).next().index(0);
         gpus.slicesCount(1).next().sessionId(1).clientId("abc");
         gpus.name("gpu");
-        list.backend("emulated").message("");
+        list.backend("emulated").message("").hostname("").cudaVersion("").driverVersion("");
         final int length = HEADER + list.encodedLength();
         assertEquals(MessageBounds.VALID, bounds.check(buffer, 0, length));
 

@@ -9,7 +9,10 @@ import jcuda.driver.CUresult;
 import jcuda.driver.CUuuid;
 import jcuda.driver.JCudaDriver;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,14 +33,21 @@ public final class CudaBackend implements GpuBackend
     static final int LAST_ATTRIBUTE = 134;
     private static final int COMPUTE_CAPABILITY_MAJOR = 75;
     private static final int COMPUTE_CAPABILITY_MINOR = 76;
+    /** What nvidia-smi shows as the driver version; the CUDA driver API has no call for it. */
+    private static final Path NVIDIA_DRIVER_VERSION_FILE = Path.of("/sys/module/nvidia/version");
 
     private final List<CUdevice> devices;
     private final List<GpuDescriptor> gpus;
+    private final int cudaVersion;
+    private final String driverVersion;
 
-    private CudaBackend(final List<CUdevice> devices, final List<GpuDescriptor> gpus)
+    private CudaBackend(
+        final List<CUdevice> devices, final List<GpuDescriptor> gpus, final int cudaVersion, final String driverVersion)
     {
         this.devices = devices;
         this.gpus = gpus;
+        this.cudaVersion = cudaVersion;
+        this.driverVersion = driverVersion;
     }
 
     /**
@@ -82,7 +92,9 @@ public final class CudaBackend implements GpuBackend
             devices.add(device);
             gpus.add(describe(i, device));
         }
-        return new CudaBackend(devices, gpus);
+        final int[] version = new int[1];
+        return new CudaBackend(devices, gpus, cuDriverGetVersion(version) == CUDA_SUCCESS ? version[0] : -1,
+            nvidiaDriverVersion());
     }
 
     public String kind()
@@ -95,7 +107,17 @@ public final class CudaBackend implements GpuBackend
         return gpus;
     }
 
-    public BackendSession openSession(final int gpuIndex, final SliceBudget budget)
+    public int cudaVersion()
+    {
+        return cudaVersion;
+    }
+
+    public String driverVersion()
+    {
+        return driverVersion;
+    }
+
+        public BackendSession openSession(final int gpuIndex, final SliceBudget budget)
     {
         return new CudaSession(devices.get(gpuIndex), budget);
     }
@@ -138,6 +160,18 @@ public final class CudaBackend implements GpuBackend
         }
         return new GpuDescriptor(index, new String(name, 0, length, StandardCharsets.UTF_8), total[0], major, minor,
             uuidBytes, Arrays.copyOf(ids, known), Arrays.copyOf(values, known));
+    }
+
+    private static String nvidiaDriverVersion()
+    {
+        try
+        {
+            return Files.readString(NVIDIA_DRIVER_VERSION_FILE, StandardCharsets.US_ASCII).strip();
+        }
+        catch (final IOException ex)
+        {
+            return ""; // A driver without its kernel module's version file (a container without /sys/module).
+        }
     }
 
     /** JCuda's message holds a stack trace per load attempt; say the one thing that matters. */

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * GPUs emulated on the CPU: memory backed by off-heap host memory, kernels run by the PTX interpreter.
@@ -25,6 +26,13 @@ public final class EmulatedBackend implements GpuBackend
     public static final int COMPUTE_CAPABILITY_MAJOR = 8;
     public static final int COMPUTE_CAPABILITY_MINOR = 0;
     public static final int MAX_SHARED_MEMORY_PER_BLOCK = 48 * 1024;
+    /**
+     * The CUDA version the emulated GPU serves, as cuDriverGetVersion reports it: the driver API our libcuda.so.1
+     * implements (the agent's RemoteDriver.DRIVER_VERSION), CUDA 13.0, whose fatbins the emulator loads.
+     */
+    public static final int CUDA_VERSION = 13000;
+    /** The driver version it reports: there is no NVIDIA driver under it. */
+    public static final String DRIVER_VERSION = "emulated";
 
     private final List<GpuDescriptor> gpus = new ArrayList<>();
     private final List<DeviceAddressSpace> addressSpaces = new ArrayList<>();
@@ -43,10 +51,13 @@ public final class EmulatedBackend implements GpuBackend
         {
             throw new IllegalArgumentException("GPU memory below 1 MiB: " + memoryBytes + " bytes");
         }
+        // One program may have GPUs of several servers and tells their pointers apart by value: each server
+        // shifts its addresses at random, as real drivers' addresses differ from process to process.
+        final long shiftBytes = DeviceAddressSpace.randomShiftBytes(gpuCount, ThreadLocalRandom.current());
         for (int i = 0; i < gpuCount; i++)
         {
             gpus.add(describe(i, memoryBytes));
-            addressSpaces.add(new DeviceAddressSpace(i));
+            addressSpaces.add(new DeviceAddressSpace(i, shiftBytes));
         }
     }
 
@@ -60,7 +71,17 @@ public final class EmulatedBackend implements GpuBackend
         return gpus;
     }
 
-    public BackendSession openSession(final int gpuIndex, final SliceBudget budget)
+    public int cudaVersion()
+    {
+        return CUDA_VERSION;
+    }
+
+    public String driverVersion()
+    {
+        return DRIVER_VERSION;
+    }
+
+        public BackendSession openSession(final int gpuIndex, final SliceBudget budget)
     {
         return new EmulatedSession(addressSpaces.get(gpuIndex), budget);
     }
