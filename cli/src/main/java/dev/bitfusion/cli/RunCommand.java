@@ -1,15 +1,11 @@
 package dev.bitfusion.cli;
 
 import dev.bitfusion.agent.ClientSettings;
-import dev.bitfusion.agent.javaagent.AgentOptions;
-import dev.bitfusion.agent.javaagent.NativeLibraries;
 import dev.bitfusion.agent.pool.GpuFilter;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.Placement;
 import dev.bitfusion.agent.pool.PoolQuery;
 import dev.bitfusion.agent.pool.ReservationHolder;
-import dev.bitfusion.agent.wire.SessionRefusedException;
-import dev.bitfusion.bridge.BridgeRuntime;
 import dev.bitfusion.server.GpuServer;
 import dev.bitfusion.server.ServerErrorLog;
 import dev.bitfusion.server.TokenAuthenticator;
@@ -21,21 +17,16 @@ import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.net.DatagramSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * {@code bitfusion run}: start an unmodified CUDA program on remote GPU slices.
@@ -62,10 +53,10 @@ import java.util.stream.Stream;
  * servers end the sessions still attached and free the slices; a slice is never still held after this command
  * returns normally.
  * <p>
- * The program's directory of our libraries (libcuda.so.1 and the NVML stand-in libnvidia-ml.so.1) comes first
- * in its library path. A JVM program ({@code bitfusion run -- java -jar app.jar}) gets the Java agent through
- * {@code JAVA_TOOL_OPTIONS} instead of a JVM of the bridge's own: the agent loads our libraries into that JVM,
- * whatever {@code JAVA_HOME} says, and reserves the slice at its first CUDA call.
+ * The program is started by {@link ProgramLauncher}: the directory of our libraries (libcuda.so.1 and the NVML
+ * stand-in libnvidia-ml.so.1) comes first in its library path. A JVM program
+ * ({@code bitfusion run -- java -jar app.jar}) gets the Java agent through {@code JAVA_TOOL_OPTIONS} instead of a JVM
+ * of the bridge's own: the agent loads our libraries into that JVM, whatever {@code JAVA_HOME} says.
  * <p>
  * Signals to this command (SIGTERM, SIGINT, SIGHUP) are passed on to the program, and its exit code is
  * this command's exit code (128 + signal when it was killed).
@@ -76,10 +67,6 @@ import java.util.stream.Stream;
     description = "Run a CUDA program on remote GPU slices: bitfusion run -n 1 -p 0.5 -- ./program ARGS")
 final class RunCommand implements Callable<Integer>
 {
-    /** The Java agent's jar, beside the distribution's lib/. */
-    static final String AGENT_JAR = "bitfusion-agent.jar";
-    /** Names the agent jar explicitly. */
-    static final String AGENT_JAR_PROP_NAME = "bitfusion.agent.jar";
     /** How long to wait for a server to free the slice of a program that died without closing it. */
     static final long RELEASE_WAIT_MS_DEFAULT = 15_000;
     /** How often a waiting run asks the pool again, which also keeps its place in line (a place lapses after 3 s). */
@@ -424,117 +411,11 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int runProgram(final ReservationHolder holder, final String tag)
-        throws IOException, InterruptedException
+    private int runProgram(final ReservationHolder holder, final String tag) throws IOException, InterruptedException
     {
-        final Path libraryDir = NativeLibraries.extract(RunCommand.class);
-        final ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
-        final Map<String, String> environment = builder.environment();
-        final String inherited = environment.get("LD_LIBRARY_PATH");
-        environment.put("LD_LIBRARY_PATH", libraryDir + (inherited == null || inherited.isEmpty() ? "" : ":" + inherited));
-        environment.put(ClientSettings.SERVERS_ENV_NAME, holder.servers().stream().distinct().map(Endpoint::toString)
-            .collect(Collectors.joining(",")));
-        environment.put(ClientSettings.DEVICE_SERVERS_ENV_NAME,
-            holder.servers().stream().map(Endpoint::toString).collect(Collectors.joining(",")));
-        environment.put(ClientSettings.GPU_COUNT_ENV_NAME, Integer.toString(gpuCount));
-        environment.put(ClientSettings.GPU_INDICES_ENV_NAME,
-            Arrays.stream(holder.gpuIndices()).mapToObj(String::valueOf).collect(Collectors.joining(",")));
-        environment.put(ClientSettings.RESERVATIONS_ENV_NAME, ClientSettings.reservationsText(holder.reservations()));
-        environment.remove(ClientSettings.MEMORY_FRACTION_ENV_NAME);
-        environment.remove(ClientSettings.MEMORY_MB_ENV_NAME);
-        if (megabytes != null)
-        {
-            environment.put(ClientSettings.MEMORY_MB_ENV_NAME, Long.toString(megabytes));
-        }
-        else
-        {
-            environment.put(ClientSettings.MEMORY_FRACTION_ENV_NAME, Double.toString(fraction));
-        }
-        environment.put(BridgeRuntime.CLASSPATH_ENV_NAME, absoluteClassPath());
-        environment.put(ClientSettings.CLIENT_ID_ENV_NAME, tag);
-        environment.put(ClientSettings.ENCRYPT_ENV_NAME, encrypt ? "1" : "0");
-        environment.put("BITFUSION_JAVA_HOME", System.getProperty("java.home"));
-        // A JVM program (and every JVM a script starts) takes the agent: it joins that JVM rather than starting
-        // one of its own, and reserves lazily there, so helper JVMs that never touch a GPU hold nothing.
-        final Path agent = agentJar();
-        if (agent != null)
-        {
-            final String tools = environment.get(AgentOptions.JAVA_TOOL_OPTIONS_ENV_NAME);
-            environment.put(AgentOptions.JAVA_TOOL_OPTIONS_ENV_NAME, "-javaagent:" + agent +
-                (tools == null || tools.isBlank() ? "" : " " + tools));
-        }
-
-        final Process process;
-        try
-        {
-            process = builder.start();
-        }
-        catch (final IOException ex)
-        {
-            System.err.println("bitfusion run: cannot start " + command.get(0) + ": " + ex.getMessage());
-            return 127;
-        }
-        // SIGTERM/SIGHUP/SIGINT to us reach the program: the JVM runs this hook on each of them, and the slices are
-        // released once the program has gone, before the JVM halts.
-        final Thread forward = new Thread(() ->
-        {
-            if (process.isAlive())
-            {
-                process.destroy();
-                try
-                {
-                    process.waitFor();
-                }
-                catch (final InterruptedException ignore)
-                {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            holder.close();
-        }, "bitfusion-run-signal-forward");
-        Runtime.getRuntime().addShutdownHook(forward);
-        final int exitCode = process.waitFor();
-        try
-        {
-            Runtime.getRuntime().removeShutdownHook(forward);
-        }
-        catch (final IllegalStateException ignore)
-        {
-            // Already shutting down: the hook is running and the program has exited.
-        }
-        return exitCode;
-    }
-
-    private static String absoluteClassPath()
-    {
-        return Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-            .map(entry -> Path.of(entry).toAbsolutePath().toString())
-            .collect(Collectors.joining(java.io.File.pathSeparator));
-    }
-
-    /**
-     * The Java agent, for JVM programs: beside the distribution's {@code lib/} (cli/target in a build tree), or
-     * where {@code -Dbitfusion.agent.jar} says.
-     *
-     * @return the agent jar, or null when there is none.
-     */
-    static Path agentJar()
-    {
-        final String configured = System.getProperty(AGENT_JAR_PROP_NAME);
-        if (configured != null && !configured.isBlank())
-        {
-            return Path.of(configured).toAbsolutePath();
-        }
-        try
-        {
-            final Path jar = Path.of(RunCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            final Path agent = jar.toAbsolutePath().getParent().resolveSibling(AGENT_JAR);
-            return Files.isRegularFile(agent) ? agent : null;
-        }
-        catch (final java.net.URISyntaxException | RuntimeException ex)
-        {
-            return null;
-        }
+        final HeldGpus gpus = new HeldGpus(holder.servers(), Arrays.stream(holder.gpuIndices()).boxed().toList(),
+            holder.reservations(), megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0, tag, encrypt);
+        return ProgramLauncher.run("run", command, gpus, holder::close);
     }
 
     private static int freeUdpPort() throws IOException
