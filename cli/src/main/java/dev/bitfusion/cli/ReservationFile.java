@@ -69,6 +69,58 @@ record ReservationFile(HeldGpus gpus, long holderPid, Instant takenAt, String lo
     }
 
     /**
+     * @param option the {@code -f} value, or null.
+     * @return the reservation file a command uses, absolute and through no symbolic link, so that every command names
+     * it the same way however it was given (the holder is recognised by it).
+     */
+    static Path resolve(final Path option) throws IOException
+    {
+        final Path file = (option != null ? option : defaultPath()).toAbsolutePath().normalize();
+        final Path directory = file.getParent();
+        return Files.isDirectory(directory) ? directory.toRealPath().resolve(file.getFileName()) : file;
+    }
+
+    /**
+     * @param file a reservation file, absolute.
+     * @return how a command names it: nothing for the default, else {@code  -f FILE}.
+     */
+    static String option(final Path file)
+    {
+        try
+        {
+            return file.equals(resolve(null)) ? "" : " -f " + file;
+        }
+        catch (final IOException ex)
+        {
+            return " -f " + file;
+        }
+    }
+
+    /**
+     * @param file a reservation file.
+     * @return the log of its holder, beside it.
+     */
+    static Path logOf(final Path file)
+    {
+        return file.resolveSibling(file.getFileName() + ".log");
+    }
+
+    /**
+     * Make the file's directory, private (0700), when it is not there yet.
+     *
+     * @param file a reservation file.
+     */
+    static void createDirectory(final Path file) throws IOException
+    {
+        final Path directory = file.toAbsolutePath().getParent();
+        if (!Files.isDirectory(directory))
+        {
+            Files.createDirectories(directory,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+    }
+
+    /**
      * @param reason why the holder lost the reservations.
      * @return this file as it reads once they are lost.
      */
@@ -202,12 +254,8 @@ record ReservationFile(HeldGpus gpus, long holderPid, Instant takenAt, String lo
 
     private Path writeTemporary(final Path file) throws IOException
     {
+        createDirectory(file);
         final Path directory = file.toAbsolutePath().getParent();
-        if (!Files.isDirectory(directory))
-        {
-            Files.createDirectories(directory,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        }
         // Created 0600 from the start: the keys are never readable by others, not even for a moment.
         final Path temporary = Files.createTempFile(directory, "." + file.getFileName(), ".tmp",
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

@@ -51,7 +51,8 @@ import java.util.concurrent.TimeUnit;
  * sessions attach to them and share each slice, their allocations together limited by it, and never take fresh
  * capacity. When this command ends (the program exited, or this command was killed and the servers noticed), the
  * servers end the sessions still attached and free the slices; a slice is never still held after this command
- * returns normally.
+ * returns normally. The holder process of {@code request_gpus} ({@link GpuHolder}) places and holds its GPUs through
+ * this command too ({@link #onHeldGpus}), keeping them for later commands instead of running a program.
  * <p>
  * The program is started by {@link ProgramLauncher}: the directory of our libraries (libcuda.so.1 and the NVML
  * stand-in libnvidia-ml.so.1) comes first in its library path. A JVM program
@@ -107,7 +108,36 @@ final class RunCommand implements Callable<Integer>
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The program and its arguments, after --.")
     List<String> command;
 
+    /** The command's name in what it prints and in the tag and client id of its holder: {@code request_gpus} too. */
+    String name = "run";
+
+    /**
+     * What a command does with the GPUs once they are held: {@code run} runs its program on them, the holder of
+     * {@code request_gpus} keeps them for later commands ({@link GpuHolder}).
+     */
+    @FunctionalInterface
+    interface HeldJob
+    {
+        /**
+         * @param gpus   what is held, as the job's processes are told.
+         * @param holder holds it, until this returns.
+         * @return the command's exit code.
+         */
+        int run(HeldGpus gpus, ReservationHolder holder) throws Exception;
+    }
+
     public Integer call() throws Exception
+    {
+        return onHeldGpus(this::runProgram);
+    }
+
+    /**
+     * Place the request over the pool, hold the GPUs, and do a job on them.
+     *
+     * @param job what to do while the GPUs are held.
+     * @return the exit code: the job's, else why the GPUs could not be had.
+     */
+    int onHeldGpus(final HeldJob job) throws Exception
     {
         if (fraction == null && megabytes == null)
         {
@@ -132,7 +162,7 @@ final class RunCommand implements Callable<Integer>
         }
         catch (final IllegalArgumentException ex)
         {
-            System.err.println("bitfusion run: " + ex.getMessage());
+            System.err.println("bitfusion " + name + ": " + ex.getMessage());
             return 2;
         }
         List<Endpoint> servers;
@@ -142,7 +172,7 @@ final class RunCommand implements Callable<Integer>
         }
         catch (final IllegalArgumentException ex)
         {
-            System.err.println("bitfusion run: " + ex.getMessage());
+            System.err.println("bitfusion " + name + ": " + ex.getMessage());
             return 2;
         }
         GpuServer embedded = null;
@@ -154,14 +184,14 @@ final class RunCommand implements Callable<Integer>
                 .backend(ServerCommand.createBackend("auto", Math.max(1, gpuCount), 16384))
                 .authenticator(TokenAuthenticator.acceptAll())
                 .errorLog(new ServerErrorLog(System.err, false)));
-            System.err.println("bitfusion run: no server configured (--server_list, BITFUSION_SERVERS, servers.conf): " +
-                "started an embedded local server on " + local);
+            System.err.println("bitfusion " + name + ": no server configured (--server_list, BITFUSION_SERVERS, " +
+                "servers.conf): started an embedded local server on " + local);
             servers = List.of(local);
         }
         try
         {
             return placeAndRun(servers, new Placement.Request(gpuCount, megabytes != null ? 0 : fraction,
-                megabytes != null ? megabytes : 0, gpuFilters, Set.copyOf(gpuIds)), embedded == null);
+                megabytes != null ? megabytes : 0, gpuFilters, Set.copyOf(gpuIds)), embedded == null, job);
         }
         finally
         {
@@ -173,12 +203,12 @@ final class RunCommand implements Callable<Integer>
     }
 
     /**
-     * Reserve the slices (waiting for room up to {@code --timeout}), run the program on them, release them.
+     * Reserve the slices (waiting for room up to {@code --timeout}), do the job on them, release them.
      */
-    private int placeAndRun(final List<Endpoint> servers, final Placement.Request request, final boolean awaitRelease)
-        throws Exception
+    private int placeAndRun(final List<Endpoint> servers, final Placement.Request request, final boolean awaitRelease,
+        final HeldJob job) throws Exception
     {
-        final String tag = "bitfusion run " + UUID.randomUUID();
+        final String tag = "bitfusion " + name + " " + UUID.randomUUID();
         final ReservationHolder holder = reserve(servers, request, tag);
         if (holder == null)
         {
@@ -187,7 +217,9 @@ final class RunCommand implements Callable<Integer>
         final int exitCode;
         try
         {
-            exitCode = runProgram(holder, tag);
+            exitCode = job.run(new HeldGpus(holder.servers(), Arrays.stream(holder.gpuIndices()).boxed().toList(),
+                holder.reservations(), megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0, tag, encrypt),
+                holder);
         }
         finally
         {
@@ -231,8 +263,8 @@ final class RunCommand implements Callable<Integer>
                 }
                 else if (reportedUnreachable.add(answer.server()))
                 {
-                    System.err.println("bitfusion run: server " + answer.server() + " unreachable: " + answer.error() +
-                        "; skipped");
+                    System.err.println("bitfusion " + name + ": server " + answer.server() + " unreachable: " +
+                        answer.error() + "; skipped");
                 }
             }
             String why;
@@ -247,7 +279,7 @@ final class RunCommand implements Callable<Integer>
                 if (never != null && pool.size() == servers.size())
                 {
                     leaveLine(servers, ticket);
-                    System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + never);
+                    System.err.println("bitfusion " + name + ": cannot get " + describeSlice() + ": " + never);
                     return null;
                 }
                 final List<Placement.Candidate> candidates = Placement.candidates(pool, request);
@@ -279,15 +311,15 @@ final class RunCommand implements Callable<Integer>
                         if (refused == null || !refused.contains(SessionStatus.SLICE_UNAVAILABLE.name()))
                         {
                             leaveLine(servers, ticket);
-                            System.err.println("bitfusion run: cannot get " + describeSlice() + " from " +
+                            System.err.println("bitfusion " + name + ": cannot get " + describeSlice() + " from " +
                                 candidate.describeServers() + ": " + refused);
                             return null;
                         }
                         why = refused;
                         if (i + 1 < candidates.size())
                         {
-                            System.err.println("bitfusion run: " + candidate.describeServers() + " has no room any " +
-                                "more (" + refused + "); trying " + candidates.get(i + 1).describeServers());
+                            System.err.println("bitfusion " + name + ": " + candidate.describeServers() + " has no " +
+                                "room any more (" + refused + "); trying " + candidates.get(i + 1).describeServers());
                         }
                     }
                 }
@@ -296,7 +328,7 @@ final class RunCommand implements Callable<Integer>
             if (nowNs >= deadlineNs)
             {
                 leaveLine(servers, ticket);
-                System.err.println("bitfusion run: cannot get " + describeSlice() + ": " + why +
+                System.err.println("bitfusion " + name + ": cannot get " + describeSlice() + ": " + why +
                     (timeoutSeconds > 0 ? "; waited " + timeoutSeconds + " s (--timeout)" : ""));
                 return null;
             }
@@ -304,7 +336,7 @@ final class RunCommand implements Callable<Integer>
             {
                 ticket = new PoolQuery.WaitTicket(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE), System.currentTimeMillis(),
                     megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
-                System.err.println("bitfusion run: waiting up to " + timeoutSeconds + " s (--timeout) for " +
+                System.err.println("bitfusion " + name + ": waiting up to " + timeoutSeconds + " s (--timeout) for " +
                     describeSlice() + ", in line with the other waiting requests: " + why);
             }
             Thread.sleep(Math.min(WAIT_POLL_MS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - nowNs))));
@@ -354,8 +386,8 @@ final class RunCommand implements Callable<Integer>
             .waitTicket(ticket != null ? ticket.ticket() : 0, ticket != null ? ticket.sinceMs() : 0)
             .gpuCount(gpuCount)
             .encrypt(encrypt)
-            .clientId(ClientSettings.defaultClientId() + " bitfusion run: " + abbreviated(String.join(" ", command)) +
-                " [" + tag + "]");
+            .clientId(ClientSettings.defaultClientId() + " bitfusion " + name + ": " +
+                abbreviated(String.join(" ", command)) + " [" + tag + "]");
         if (megabytes != null)
         {
             settings.memoryMb(megabytes);
@@ -411,11 +443,9 @@ final class RunCommand implements Callable<Integer>
         }
     }
 
-    private int runProgram(final ReservationHolder holder, final String tag) throws IOException, InterruptedException
+    private int runProgram(final HeldGpus gpus, final ReservationHolder holder) throws IOException, InterruptedException
     {
-        final HeldGpus gpus = new HeldGpus(holder.servers(), Arrays.stream(holder.gpuIndices()).boxed().toList(),
-            holder.reservations(), megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0, tag, encrypt);
-        return ProgramLauncher.run("run", command, gpus, holder::close);
+        return ProgramLauncher.run(name, command, gpus, holder::close);
     }
 
     private static int freeUdpPort() throws IOException

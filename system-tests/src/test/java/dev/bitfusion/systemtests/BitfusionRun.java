@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * One {@code bin/bitfusion run ...} in its own process, its stdout and stderr collected line by line as
- * they come, so a test can act while the program runs (kill the server, kill the program).
+ * One {@code bin/bitfusion run ...} (or another command of bin/bitfusion) in its own process, its stdout and stderr
+ * collected line by line as they come, so a test can act while the program runs (kill the server, kill the program).
  * <p>
  * Thread safety: the output is collected on a reader thread; the methods may be called from any thread.
  */
@@ -46,7 +46,20 @@ final class BitfusionRun implements AutoCloseable
      */
     static BitfusionRun start(final Map<String, String> environment, final String... args) throws IOException
     {
-        final List<String> command = new ArrayList<>(List.of(CudaExamples.ROOT.resolve("bin/bitfusion").toString(), "run"));
+        return startCommand("run", environment, args);
+    }
+
+    /**
+     * @param bitfusionCommand the command of bin/bitfusion, e.g. request_gpus or client.
+     * @param environment      variables to add to the command's environment.
+     * @param args             what follows the command.
+     * @return the started command.
+     */
+    static BitfusionRun startCommand(final String bitfusionCommand, final Map<String, String> environment,
+        final String... args) throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of(CudaExamples.ROOT.resolve("bin/bitfusion").toString(),
+            bitfusionCommand));
         command.addAll(List.of(args));
         final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         // Same host, but the point is the network path: force UDP in the program's embedded JVM.
@@ -108,6 +121,14 @@ final class BitfusionRun implements AutoCloseable
         {
             return String.join("\n", lines);
         }
+    }
+
+    /**
+     * @return whether the command still runs.
+     */
+    boolean isRunning()
+    {
+        return process.isAlive();
     }
 
     /**
