@@ -14,6 +14,7 @@ import dev.bitfusion.transport.auth.Credentials;
 import dev.bitfusion.transport.auth.FragmentAuthenticator;
 import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.auth.KeyExchange;
+import dev.bitfusion.transport.auth.PeerKeys;
 import io.aeron.ConcurrentPublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
@@ -174,6 +175,15 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     }
 
     /**
+     * @return true when the session's requests and replies are encrypted: data it asks another server to send it
+     * is then encrypted too.
+     */
+    public boolean isEncrypted()
+    {
+        return encrypt;
+    }
+
+    /**
      * @return true when requests travel over shared memory rather than UDP.
      */
     public boolean isIpc()
@@ -295,6 +305,16 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
             }
             pollIfFree();
         }
+    }
+
+    /**
+     * @param key    a copy's key, left as it is.
+     * @param masked where the key goes as it travels in the request of {@code correlationId}.
+     */
+    void maskPeerKey(final long correlationId, final byte[] key, final byte[] masked)
+    {
+        System.arraycopy(key, 0, masked, 0, key.length);
+        PeerKeys.mask(requestAuthenticator, correlationId, masked);
     }
 
     /**
