@@ -570,8 +570,9 @@ final class ClientSession implements Agent
     }
 
     /**
-     * The receiving half of a copy from a GPU of another server: the session waits here until the bytes came
-     * (bounded, see {@link PeerReceiver}), as a synchronous copy does, so its later calls see them.
+     * The receiving half of a copy from a GPU of another server: answered by a Result once subscribed (unless it
+     * fails before, then that Result is the only one), then by a Result once the bytes came; the session waits here
+     * until then (bounded, see {@link PeerReceiver}), as a synchronous copy does, so its later calls see them.
      *
      * @param peerKey the copy's key as it travelled (masked with a token); unmasked here, in place.
      */
@@ -584,8 +585,14 @@ final class ClientSession implements Agent
         {
             peerReceiver = new PeerReceiver(aeron, udpChannel, livenessTimeoutNs);
         }
-        final int status = peerReceiver.receive(backend, streamHandle, dstDeviceAddress, bytes, peerStreamId,
-            PeerKeys.chunkAuthenticator(peerKey, encrypt), callResult.reset());
+        int status = peerReceiver.subscribe(bytes, peerStreamId, callResult.reset());
+        if (status == CUDA_SUCCESS)
+        {
+            // The first of two Results: subscribed, the client may ask the sender now.
+            sendResult(correlationId, CUDA_SUCCESS);
+            status = peerReceiver.receive(backend, streamHandle, dstDeviceAddress, bytes,
+                PeerKeys.chunkAuthenticator(peerKey, encrypt), callResult.reset());
+        }
         if (status == CUDA_SUCCESS)
         {
             errorLog.info("session " + sessionId + " (" + clientId + "): peer copy of " + bytes +

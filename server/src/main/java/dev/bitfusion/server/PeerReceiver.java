@@ -50,6 +50,7 @@ final class PeerReceiver implements FragmentHandler
     private final UnsafeBuffer data = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer plaintext = new UnsafeBuffer(new byte[FragmentAuthenticator.MAX_FRAGMENT_PAYLOAD]);
 
+    private Subscription subscription;
     private BackendSession backend;
     private FragmentAuthenticator authenticator;
     private long streamHandle;
@@ -73,7 +74,26 @@ final class PeerReceiver implements FragmentHandler
     }
 
     /**
-     * Receive one copy, blocking the calling session's thread until it is complete or failed.
+     * Subscribe to the copy's stream: the session then tells its client, which only then asks the sender to send,
+     * so the sender's first setup frame finds the subscription (a lost one is sent again only 100 ms later).
+     *
+     * @param result where the reason goes when the copy cannot be received.
+     * @return CUDA_SUCCESS once subscribed, else the error (and nothing to {@link #receive}).
+     */
+    int subscribe(final long bytes, final int peerStreamId, final CallResult result)
+    {
+        if (bytes <= 0)
+        {
+            result.message = "a peer copy needs a positive byte count, got " + bytes;
+            return CUDA_ERROR_INVALID_VALUE;
+        }
+        subscription = aeron.addSubscription(udpChannel, peerStreamId);
+        return CUDA_SUCCESS;
+    }
+
+    /**
+     * Receive the copy {@link #subscribe} prepared, blocking the calling session's thread until it is complete or
+     * failed; the subscription is closed then.
      *
      * @param authenticator the copy's chunk authenticator ({@code PeerKeys.chunkAuthenticator}).
      * @param result        where the reason goes when the copy fails.
@@ -81,13 +101,8 @@ final class PeerReceiver implements FragmentHandler
      */
     int receive(
         final BackendSession backend, final long streamHandle, final long dstDeviceAddress, final long bytes,
-        final int peerStreamId, final FragmentAuthenticator authenticator, final CallResult result)
+        final FragmentAuthenticator authenticator, final CallResult result)
     {
-        if (bytes <= 0)
-        {
-            result.message = "a peer copy needs a positive byte count, got " + bytes;
-            return CUDA_ERROR_INVALID_VALUE;
-        }
         this.backend = backend;
         this.authenticator = authenticator;
         this.streamHandle = streamHandle;
@@ -98,7 +113,7 @@ final class PeerReceiver implements FragmentHandler
         droppedFragments = 0;
         failure = CUDA_SUCCESS;
         failureMessage = null;
-        try (Subscription subscription = aeron.addSubscription(udpChannel, peerStreamId))
+        try (Subscription subscription = this.subscription)
         {
             final long startNs = System.nanoTime();
             long lastProgressNs = startNs;
@@ -134,6 +149,7 @@ final class PeerReceiver implements FragmentHandler
         }
         finally
         {
+            this.subscription = null;
             this.backend = null;
             this.authenticator = null;
         }

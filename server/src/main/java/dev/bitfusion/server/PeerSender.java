@@ -2,13 +2,13 @@ package dev.bitfusion.server;
 
 import dev.bitfusion.server.backend.BackendSession;
 import dev.bitfusion.server.backend.CallResult;
-import dev.bitfusion.transport.ChannelUris;
 import dev.bitfusion.transport.Endpoint;
 import dev.bitfusion.transport.TransportSettings;
 import dev.bitfusion.transport.auth.FragmentAuthenticator;
 import dev.bitfusion.transport.protocol.MessageHeaderEncoder;
 import dev.bitfusion.transport.protocol.PeerChunkEncoder;
 import io.aeron.Aeron;
+import io.aeron.ChannelUriStringBuilder;
 import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import org.agrona.concurrent.IdleStrategy;
@@ -39,6 +39,8 @@ final class PeerSender
     /** What the sender answers when the receiver never connected: the client then copies through itself. */
     static final int UNREACHABLE = CUDA_ERROR_PEER_ACCESS_UNSUPPORTED;
 
+    /** Twice the flow-control window, so the window is what limits a copy in flight. */
+    static final int PEER_TERM_LENGTH = 2 * TransportSettings.INITIAL_WINDOW_LENGTH;
     private static final int HEAD_LENGTH = MessageHeaderEncoder.ENCODED_LENGTH + PeerChunkEncoder.BLOCK_LENGTH +
         PeerChunkEncoder.dataHeaderLength();
 
@@ -95,7 +97,7 @@ final class PeerSender
         this.authenticator = authenticator;
         failureMessage = null;
         try (ExclusivePublication publication =
-            aeron.addExclusivePublication(ChannelUris.udp(endpoint, settings), peerStreamId))
+            aeron.addExclusivePublication(channel(endpoint), peerStreamId))
         {
             this.publication = publication;
             final long deadlineNs = System.nanoTime() + CONNECT_TIMEOUT_NS;
@@ -124,6 +126,22 @@ final class PeerSender
             this.publication = null;
             this.authenticator = null;
         }
+    }
+
+    /**
+     * A publication made for one copy, and the image its receiver makes of it: terms of the flow-control window's
+     * size, sparse, so that making them costs little (the sessions' 16 MiB terms, allocated twice per copy, would
+     * cost more than the copy).
+     */
+    private String channel(final Endpoint endpoint)
+    {
+        return new ChannelUriStringBuilder()
+            .media("udp")
+            .endpoint(endpoint.toString())
+            .mtu(settings.udpMtuFor(endpoint.host()))
+            .termLength(PEER_TERM_LENGTH)
+            .sparse(true)
+            .build();
     }
 
     /**

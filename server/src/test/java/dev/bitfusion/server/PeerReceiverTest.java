@@ -132,7 +132,8 @@ class PeerReceiverTest
                 }
                 publish.accept(publication);
             });
-            final int status = receiver.receive(tenant, 0, dst, COPY_BYTES, PEER_STREAM,
+            assertEquals(CUDA_SUCCESS, receiver.subscribe(COPY_BYTES, PEER_STREAM, callResult.reset()));
+            final int status = receiver.receive(tenant, 0, dst, COPY_BYTES,
                 PeerKeys.chunkAuthenticator(key, encrypt), callResult.reset());
             sent.get(10, TimeUnit.SECONDS);
             return status;

@@ -13,8 +13,8 @@ import static dev.bitfusion.cuda.CuResult.*;
 /**
  * Copies between two GPUs of this program that sit on different servers go from server to server: the client
  * only coordinates. It draws a stream id and a key for the copy, tells the destination's server to receive
- * ({@code PeerReceive}), then the source's server to send ({@code PeerSend}) to the destination as this process
- * reaches it, and waits for both answers; the bytes never pass through here.
+ * ({@code PeerReceive}) and waits until it is ready, then tells the source's server to send ({@code PeerSend}) to
+ * the destination as this process reaches it, and waits for both answers; the bytes never pass through here.
  * <p>
  * Servers that cannot reach each other (the sender's publication never connected) are remembered as a pair, said
  * once on stderr, and their copies go through this process from then on ({@link #UNREACHABLE}).
@@ -55,10 +55,14 @@ final class PeerCopies
         // Data of an encrypted session stays encrypted on its way between the servers too.
         final boolean encrypt = from.isEncrypted() || to.isEncrypted();
         final CallSlot receive = to.slot();
-        final int receiveSent = to.proxy().peerReceive(receive, STREAM, dst, bytes, peerStreamId, encrypt, key);
-        if (receiveSent != CUDA_SUCCESS)
+        // Only once the destination subscribed is the source asked to send: its first setup frame then finds the
+        // subscription, where a lost one would be sent again only 100 ms later.
+        final int ready =
+            to.awaitAcknowledgement(receive, to.proxy().peerReceive(receive, STREAM, dst, bytes, peerStreamId, encrypt, key));
+        if (ready != CUDA_SUCCESS)
         {
-            return to.await(receive, receiveSent);
+            diagnostics.failed(receive.message());
+            return ready;
         }
         final CallSlot send = from.slot();
         final int sent = from.await(send,

@@ -333,6 +333,22 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
      */
     public int await(final CallSlot slot, final int sent)
     {
+        return awaitReply(slot, sent, false);
+    }
+
+    /**
+     * Wait for the first answer of a call answered twice ({@link SessionProxy#peerReceive}).
+     *
+     * @return CUDA_SUCCESS once the server acknowledged the call, the slot still waiting for the second answer
+     * (take it with {@link #await}); else the call's final CUresult.
+     */
+    public int awaitAcknowledgement(final CallSlot slot, final int sent)
+    {
+        return awaitReply(slot, sent, true);
+    }
+
+    private int awaitReply(final CallSlot slot, final int sent, final boolean acknowledgementEnough)
+    {
         if (sent != CuResult.CUDA_SUCCESS)
         {
             slot.expectedCorrelationId = -1;
@@ -342,10 +358,14 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         slot.awaitIdle.reset();
         while (!slot.done)
         {
-            final int work = pollIfFree();
-            if (slot.done)
+            if (acknowledgementEnough && slot.acknowledged)
             {
-                break;
+                return CuResult.CUDA_SUCCESS;
+            }
+            final int work = pollIfFree();
+            if (slot.done || (acknowledgementEnough && slot.acknowledged))
+            {
+                continue;
             }
             if (work > 0)
             {

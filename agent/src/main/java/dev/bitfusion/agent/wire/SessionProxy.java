@@ -122,8 +122,9 @@ public final class SessionProxy
     }
 
     /**
-     * Tell this session's server to receive a copy from another server's GPU into {@code dst}; the Result comes
-     * once every byte is written or the receive failed.
+     * Tell this session's server to receive a copy from another server's GPU into {@code dst}: it answers once
+     * ready to receive ({@link ServerSession#awaitAcknowledgement}), then once every byte is written or the receive
+     * failed ({@link ServerSession#await}); a failure before it is ready is its only answer.
      *
      * @param peerKey the copy's key; masked here for the wire ({@link PeerKeys#mask}).
      */
@@ -133,6 +134,7 @@ public final class SessionProxy
     {
         final RequestEncoders e = slot.encoders;
         final long correlationId = slot.arm();
+        slot.awaitsAcknowledgement = true;
         session.maskPeerKey(correlationId, peerKey, e.peerKey);
         e.peerReceive.wrapAndApplyHeader(e.buffer, 0, e.header)
             .correlationId(correlationId).streamHandle(stream).dstDeviceAddress(dst).bytes(bytes)
