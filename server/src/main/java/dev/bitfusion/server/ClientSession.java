@@ -423,6 +423,22 @@ final class ClientSession implements Agent
         return work;
     }
 
+    /**
+     * Send the replies back pressure queued, waiting for room until they went or the session is closing (a client
+     * that takes nothing for the liveness timeout closes it).
+     */
+    private void flushPendingReplies()
+    {
+        replyIdleStrategy.reset();
+        while (!pendingReplies.isEmpty() && closeReason == null)
+        {
+            if (sendPendingReplies(System.nanoTime()) == 0)
+            {
+                replyIdleStrategy.idle();
+            }
+        }
+    }
+
     private int sendPendingReplies(final long nowNs)
     {
         int sent = 0;
@@ -588,9 +604,11 @@ final class ClientSession implements Agent
         int status = peerReceiver.subscribe(bytes, peerStreamId, callResult.reset());
         if (status == CUDA_SUCCESS)
         {
-            // The first of two Results: subscribed, the client may ask the sender now.
+            // The first of two Results: subscribed, the client may ask the sender now. It must go out before the
+            // session waits for the chunks, or the client would not ask and the wait would end in a timeout.
             sendResult(correlationId, CUDA_SUCCESS);
-            status = peerReceiver.receive(backend, streamHandle, dstDeviceAddress, bytes,
+            flushPendingReplies();
+            status = closeReason != null ? CUDA_ERROR_DEVICE_UNAVAILABLE : peerReceiver.receive(backend, streamHandle, dstDeviceAddress, bytes,
                 PeerKeys.chunkAuthenticator(peerKey, encrypt), callResult.reset());
         }
         if (status == CUDA_SUCCESS)
