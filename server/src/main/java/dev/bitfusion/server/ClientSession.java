@@ -608,7 +608,12 @@ final class ClientSession implements Agent
             // session waits for the chunks, or the client would not ask and the wait would end in a timeout.
             sendResult(correlationId, CUDA_SUCCESS);
             flushPendingReplies();
-            status = closeReason != null ? CUDA_ERROR_DEVICE_UNAVAILABLE : peerReceiver.receive(backend, streamHandle, dstDeviceAddress, bytes,
+            if (closeReason != null)
+            {
+                peerReceiver.abandon();
+                return;
+            }
+            status = peerReceiver.receive(backend, streamHandle, dstDeviceAddress, bytes,
                 PeerKeys.chunkAuthenticator(peerKey, encrypt), callResult.reset());
         }
         if (status == CUDA_SUCCESS)

@@ -10,6 +10,7 @@ import io.aeron.Subscription;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.logbuffer.Header;
+import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -159,6 +160,15 @@ final class PeerReceiver implements FragmentHandler
                 (droppedFragments > 0 ? "; dropped " + droppedFragments + " fragments that failed authentication" : "");
         }
         return failure;
+    }
+
+    /**
+     * Close the subscription {@link #subscribe} made, for a copy that will not be received (the session is closing).
+     */
+    void abandon()
+    {
+        CloseHelper.quietClose(subscription);
+        subscription = null;
     }
 
     /**
