@@ -3,6 +3,7 @@ package dev.bitfusion.benchmarks;
 import dev.bitfusion.benchmarks.transport.BandwidthBenchmark;
 import dev.bitfusion.benchmarks.fuzz.WireFuzzRun;
 import dev.bitfusion.benchmarks.transport.BridgeBenchmark;
+import dev.bitfusion.benchmarks.transport.PeerCopyBenchmark;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -20,8 +21,9 @@ import java.util.Locale;
  * beside its baseline from the same run, as a ratio against the goal.
  * <p>
  * Arguments: optional regular expressions selecting JMH benchmarks (default: all of this project's, then
- * the bridge's end-to-end benchmark); "Bridge" alone runs only the latter; "WireFuzz [MESSAGES [SEED]]" runs the
- * long fuzz run of the wire instead ({@link WireFuzzRun}).
+ * the bridge's end-to-end benchmark and the copy between servers); "Bridge" alone runs only the bridge's;
+ * "PeerCopy" only the copy between two servers, server to server vs through the client ({@link PeerCopyBenchmark});
+ * "WireFuzz [MESSAGES [SEED]]" runs the long fuzz run of the wire instead ({@link WireFuzzRun}).
  */
 public final class BenchmarkSuite
 {
@@ -34,6 +36,11 @@ public final class BenchmarkSuite
         if (args.length > 0 && args[0].equals("WireFuzz"))
         {
             WireFuzzRun.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
+        if (args.length == 1 && args[0].equals("PeerCopy"))
+        {
+            PeerCopyBenchmark.run(System.out);
             return;
         }
         final Path results = Path.of(System.getProperty("bitfusion.benchmarks.results", "benchmarks/target/results.json"));
@@ -60,6 +67,10 @@ public final class BenchmarkSuite
         if (bridge)
         {
             BridgeBenchmark.run(System.out);
+        }
+        if (args.length == 0)
+        {
+            PeerCopyBenchmark.run(System.out);
         }
     }
 

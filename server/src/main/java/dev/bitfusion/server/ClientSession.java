@@ -7,6 +7,8 @@ import dev.bitfusion.server.backend.ParameterLayout;
 import dev.bitfusion.server.status.TrafficCounters;
 import dev.bitfusion.cuda.CuResult;
 import dev.bitfusion.transport.OwnerLock;
+import dev.bitfusion.transport.TransportSettings;
+import dev.bitfusion.transport.auth.PeerKeys;
 import dev.bitfusion.transport.protocol.SyncKind;
 import dev.bitfusion.transport.protocol.TensorMapArgumentsDecoder;
 import io.aeron.Aeron;
@@ -76,6 +78,8 @@ final class ClientSession implements Agent
     private final GpuDescriptor gpu;
     private final SessionBinding binding;
     private final Aeron aeron;
+    private final String udpChannel;
+    private final TransportSettings transportSettings;
     private final BackendSession backend;
     private final Reservation reservation;
     private final TrafficCounters counters;
@@ -103,6 +107,9 @@ final class ClientSession implements Agent
     private final ArrayDeque<BooleanSupplier> pendingReplies = new ArrayDeque<>();
     private final BackendSession.DeviceDataSink dataSink = this::onDeviceData;
     private final Consumer<String> printfSink = this::onDeviceOutput;
+    /** Made at the session's first copy with another server: most sessions never make one. */
+    private PeerReceiver peerReceiver;
+    private PeerSender peerSender;
 
     private State state = State.AWAIT_REQUEST_STREAM;
     private long deadlineNs;
@@ -118,6 +125,8 @@ final class ClientSession implements Agent
      * @param binding    what ties the session to its client.
      * @param requests   the session's request stream, hearing only the client's publication; the session closes it.
      * @param aeron      makes the reply publication once the client's path is known.
+     * @param udpChannel the server's own UDP channel, where copies from other servers arrive.
+     * @param transportSettings how this server publishes (MTU, term length), for copies to other servers.
      * @param backend    the tenant on its GPU, or null for a session that only holds its reservation (it takes no
      *                   calls); the session closes it.
      * @param reservation the reservation the session holds or is attached to.
@@ -134,6 +143,8 @@ final class ClientSession implements Agent
         final SessionBinding binding,
         final Subscription requests,
         final Aeron aeron,
+        final String udpChannel,
+        final TransportSettings transportSettings,
         final BackendSession backend,
         final Reservation reservation,
         final TrafficCounters counters,
@@ -149,6 +160,8 @@ final class ClientSession implements Agent
         this.gpu = gpu;
         this.binding = binding;
         this.aeron = aeron;
+        this.udpChannel = udpChannel;
+        this.transportSettings = transportSettings;
         this.backend = backend;
         this.reservation = reservation;
         this.counters = counters;
@@ -410,6 +423,22 @@ final class ClientSession implements Agent
         return work;
     }
 
+    /**
+     * Send the replies back pressure queued, waiting for room until they went or the session is closing (a client
+     * that takes nothing for the liveness timeout closes it).
+     */
+    private void flushPendingReplies()
+    {
+        replyIdleStrategy.reset();
+        while (!pendingReplies.isEmpty() && closeReason == null)
+        {
+            if (sendPendingReplies(System.nanoTime()) == 0)
+            {
+                replyIdleStrategy.idle();
+            }
+        }
+    }
+
     private int sendPendingReplies(final long nowNs)
     {
         int sent = 0;
@@ -554,6 +583,83 @@ final class ClientSession implements Agent
     {
         checkAsync(backend.copyDeviceToDevice(streamHandle, dstDeviceAddress, srcDeviceAddress, bytes),
             "cuMemcpyDtoD", dstDeviceAddress);
+    }
+
+    /**
+     * The receiving half of a copy from a GPU of another server: answered by a Result once subscribed (unless it
+     * fails before, then that Result is the only one), then by a Result once the bytes came; the session waits here
+     * until then (bounded, see {@link PeerReceiver}), as a synchronous copy does, so its later calls see them.
+     *
+     * @param peerKey the copy's key as it travelled (masked with a token); unmasked here, in place.
+     */
+    void onPeerReceive(
+        final long correlationId, final long streamHandle, final long dstDeviceAddress, final long bytes,
+        final int peerStreamId, final boolean encrypt, final byte[] peerKey)
+    {
+        PeerKeys.mask(binding.requestAuthenticator(), correlationId, peerKey);
+        if (peerReceiver == null)
+        {
+            peerReceiver = new PeerReceiver(aeron, udpChannel, livenessTimeoutNs);
+        }
+        int status = peerReceiver.subscribe(bytes, peerStreamId, callResult.reset());
+        if (status == CUDA_SUCCESS)
+        {
+            // The first of two Results: subscribed, the client may ask the sender now. It must go out before the
+            // session waits for the chunks, or the client would not ask and the wait would end in a timeout.
+            sendResult(correlationId, CUDA_SUCCESS);
+            flushPendingReplies();
+            if (closeReason != null)
+            {
+                peerReceiver.abandon();
+                return;
+            }
+            status = peerReceiver.receive(backend, streamHandle, dstDeviceAddress, bytes,
+                PeerKeys.chunkAuthenticator(peerKey, encrypt), callResult.reset());
+        }
+        if (status == CUDA_SUCCESS)
+        {
+            errorLog.info("session " + sessionId + " (" + clientId + "): peer copy of " + bytes +
+                " bytes received from another server on stream " + peerStreamId);
+        }
+        else
+        {
+            errorLog.record("session " + sessionId + " (" + clientId + "): " + callResult.message);
+        }
+        if (peerReceiver.droppedFragments() > 0)
+        {
+            errorLog.record("session " + sessionId + " (" + clientId + "): dropped " +
+                peerReceiver.droppedFragments() + " fragments on peer stream " + peerStreamId +
+                " that failed authentication");
+        }
+        sendResult(correlationId, status);
+    }
+
+    /**
+     * The sending half of a copy to a GPU of another server, which the client told to receive it.
+     *
+     * @param peerKey the copy's key as it travelled (masked with a token); unmasked here, in place.
+     */
+    void onPeerSend(
+        final long correlationId, final long streamHandle, final long srcDeviceAddress, final long bytes,
+        final int peerStreamId, final boolean encrypt, final byte[] peerKey, final String peerEndpoint)
+    {
+        PeerKeys.mask(binding.requestAuthenticator(), correlationId, peerKey);
+        if (peerSender == null)
+        {
+            peerSender = new PeerSender(aeron, transportSettings, livenessTimeoutNs);
+        }
+        final int status = peerSender.send(backend, streamHandle, srcDeviceAddress, bytes, peerStreamId, peerEndpoint,
+            PeerKeys.chunkAuthenticator(peerKey, encrypt), printfSink, callResult.reset());
+        if (status == CUDA_SUCCESS)
+        {
+            errorLog.info("session " + sessionId + " (" + clientId + "): peer copy of " + bytes + " bytes sent to " +
+                peerEndpoint + " on stream " + peerStreamId);
+        }
+        else
+        {
+            errorLog.record("session " + sessionId + " (" + clientId + "): " + callResult.message);
+        }
+        sendResult(correlationId, status);
     }
 
     void onMemset(

@@ -73,6 +73,9 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
     private final ClusterOccupancyDecoder clusterOccupancy = new ClusterOccupancyDecoder();
     private final LaunchKernelDecoder launch = new LaunchKernelDecoder();
     private final SessionCloseDecoder sessionClose = new SessionCloseDecoder();
+    private final PeerReceiveDecoder peerReceive = new PeerReceiveDecoder();
+    private final PeerSendDecoder peerSend = new PeerSendDecoder();
+    private final byte[] peerKey = new byte[PeerReceiveDecoder.peerKeyLength()];
 
     /**
      * @param requests the session's request stream; closed with this adapter.
@@ -332,6 +335,21 @@ final class SessionAdapter implements ControlledFragmentHandler, AutoCloseable
                 session.onLaunchKernel(launch.functionHandle(), launch.streamHandle(),
                     launch.gridX(), launch.gridY(), launch.gridZ(), launch.blockX(), launch.blockY(), launch.blockZ(),
                     launch.sharedMemBytes(), launch.clusterX(), launch.clusterY(), launch.clusterZ(), varData);
+            }
+            case PeerReceiveDecoder.TEMPLATE_ID ->
+            {
+                peerReceive.wrap(buffer, offset, blockLength, version);
+                peerReceive.getPeerKey(peerKey, 0, peerKey.length);
+                session.onPeerReceive(peerReceive.correlationId(), peerReceive.streamHandle(),
+                    peerReceive.dstDeviceAddress(), peerReceive.bytes(), peerReceive.peerStreamId(),
+                    peerReceive.encrypt() != 0, peerKey);
+            }
+            case PeerSendDecoder.TEMPLATE_ID ->
+            {
+                peerSend.wrap(buffer, offset, blockLength, version);
+                peerSend.getPeerKey(peerKey, 0, peerKey.length);
+                session.onPeerSend(peerSend.correlationId(), peerSend.streamHandle(), peerSend.srcDeviceAddress(),
+                    peerSend.bytes(), peerSend.peerStreamId(), peerSend.encrypt() != 0, peerKey, peerSend.peerEndpoint());
             }
             case SessionCloseDecoder.TEMPLATE_ID ->
                 session.onSessionClose(sessionClose.wrap(buffer, offset, blockLength, version).sessionId());

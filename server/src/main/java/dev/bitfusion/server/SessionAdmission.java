@@ -312,7 +312,8 @@ final class SessionAdmission
 
         final SessionBinding binding = new SessionBinding(request, sessionId, context, sessionCredentials);
         final ClientSession session = new ClientSession(
-            sessionId, clientId, gpu, binding, requests, aeron, backendSession, reservation, counters,
+            sessionId, clientId, gpu, binding, requests, aeron, udpChannel, context.transportSettings(), backendSession,
+            reservation, counters,
             context.hostMemoryBudget().newAccount(), context.errorLog(), context.transportSettings().livenessTimeoutNs(),
             overIpc ? OwnerLock.ipcClientFile(context.transportSettings().aeronDirectoryName(),
                 request.sessionReplyStreamId()) : null,

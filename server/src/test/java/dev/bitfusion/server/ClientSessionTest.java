@@ -96,7 +96,7 @@ class ClientSessionTest
         session = new ClientSession(SESSION_ID, "test-client", backend.gpus().get(0),
             new SessionBinding(open, SESSION_ID, context, null),
             aeron.addSubscription(ChannelUris.onlySession(REQUEST_CHANNEL, requests.sessionId()), REQUEST_STREAM),
-            aeron, backend.openSession(0, reservation.budget()), reservation, counters, hostMemory.newAccount(), errorLog, LIVENESS_NS,
+            aeron, REQUEST_CHANNEL, context.transportSettings(), backend.openSession(0, reservation.budget()), reservation, counters, hostMemory.newAccount(), errorLog, LIVENESS_NS,
             null, (ended) -> closed.set(true));
     }
 

@@ -30,7 +30,7 @@ class PoolAcrossServersSystemTest
 {
     private static final long SMALL_GPU_MB = 2048;
     private static final long LARGE_GPU_MB = 4096;
-    private static final String MULTI_GPU_VERDICT = "multi_gpu: 2 GPUs, copies between them through the host PASSED";
+    private static final String MULTI_GPU_VERDICT = "multi_gpu: 2 GPUs, copies between them PASSED";
 
     private static ServerProcess serverA;
     private static ServerProcess serverB;
@@ -87,6 +87,15 @@ class PoolAcrossServersSystemTest
 
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(run.output().contains(MULTI_GPU_VERDICT), run.output());
+        // cudaMemcpyPeer copies 4 MiB from A's GPU to B's, cudaMemcpyAsync 4 MiB back: each server sent one copy
+        // straight to the other and received one, and the bytes never passed through the client.
+        for (final ServerProcess server : List.of(serverA, serverB))
+        {
+            final String log = String.join("\n", server.output());
+            assertTrue(log.contains("peer copy of " + (4 << 20) + " bytes sent to"), log);
+            assertTrue(log.contains("peer copy of " + (4 << 20) + " bytes received from another server"), log);
+        }
+        assertFalse(run.output().contains("cannot reach each other"), run.output());
     }
 
     @Test

@@ -13,9 +13,9 @@ import static dev.bitfusion.cuda.CuResult.*;
  * the ranges this process holds are remembered ({@link DeviceAllocations}) so unified-addressing copies tell
  * device from host memory without a round trip.
  * <p>
- * GPUs of a program may sit on different servers and never reach each other's memory: a copy between two
- * of them passes through this process, each piece read after the source GPU's earlier work and written
- * before the destination's later work.
+ * GPUs of a program may sit on different servers: a copy between two of them goes from server to server
+ * ({@link PeerCopies}), or through this process, in pieces, when the servers cannot reach each other or are one
+ * server; either way after the stream's earlier work, and before the destination's later work.
  * <p>
  * Thread safety: thread safe.
  */
@@ -32,6 +32,7 @@ public final class MemoryCalls
     private final MappedMemory mapped;
     private final DeviceAllocations allocations;
     private final Diagnostics diagnostics;
+    private final PeerCopies peerCopies;
 
     MemoryCalls(
         final Sessions sessions, final ContextState contexts, final StreamTable streams, final MappedMemory mapped,
@@ -43,6 +44,7 @@ public final class MemoryCalls
         this.mapped = mapped;
         this.allocations = allocations;
         this.diagnostics = diagnostics;
+        this.peerCopies = new PeerCopies(diagnostics);
     }
 
     /**
@@ -225,7 +227,7 @@ public final class MemoryCalls
     }
 
     /**
-     * Within one GPU the server copies; between two GPUs of this program the bytes pass through here.
+     * Within one GPU the server copies; between two GPUs of this program see {@link #copyBetweenDevices}.
      */
     public int cuMemcpyDtoDAsync(final long dstDevice, final long srcDevice, final long byteCount, final long hStream)
     {
@@ -409,7 +411,10 @@ public final class MemoryCalls
         return session.proxy().memset(StreamTable.wireStream(stream), dst, value, elementSize, width, height, pitch);
     }
 
-    /** Through this process, once the stream's earlier work is done. */
+    /**
+     * Once the stream's earlier work is done: server to server when the GPUs are on two servers that reach each
+     * other, else through this process.
+     */
     private int copyBetweenDevices(
         final long dst, final int dstGpu, final long src, final int srcGpu, final long bytes, final long stream)
     {
@@ -420,6 +425,15 @@ public final class MemoryCalls
         }
         final ServerSession from = sessions.of(srcGpu);
         final ServerSession to = sessions.of(dstGpu);
+        if (peerCopies.serverToServer(from, to))
+        {
+            status = peerCopies.copy(from, to, dst, src, bytes);
+            if (status != PeerCopies.UNREACHABLE)
+            {
+                return status;
+            }
+        }
+        status = CUDA_SUCCESS;
         final long staging = UnsafeApi.allocateMemory(Math.min(bytes, PEER_COPY_PIECE));
         try
         {

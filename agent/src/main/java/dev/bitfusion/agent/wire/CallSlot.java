@@ -25,6 +25,12 @@ public final class CallSlot
     volatile long expectedCorrelationId = -1;
     volatile boolean done;
     int result;
+    /**
+     * A call answered twice (PeerReceive: once ready, once done): set when armed; the first successful Result then
+     * sets {@link #acknowledged} and the slot keeps waiting for the second under the same correlation id.
+     */
+    volatile boolean awaitsAcknowledgement;
+    volatile boolean acknowledged;
     long value1;
     long value2;
     String message;
@@ -59,6 +65,8 @@ public final class CallSlot
         done = false;
         message = null;
         copyReceivedBytes = 0;
+        awaitsAcknowledgement = false;
+        acknowledged = false;
         final long correlationId = (++sequence << CallSlots.SLOT_BITS) | index;
         expectedCorrelationId = correlationId;
         return correlationId;

@@ -127,6 +127,12 @@ final class ReplyAdapter implements FragmentHandler
         final CallSlot slot = slots.waitingFor(result.correlationId());
         if (slot != null)
         {
+            if (slot.awaitsAcknowledgement && result.result() == CuResult.CUDA_SUCCESS)
+            {
+                slot.awaitsAcknowledgement = false;
+                slot.acknowledged = true;
+                return;
+            }
             slot.result = result.result();
             slot.value1 = result.value1();
             slot.value2 = result.value2();

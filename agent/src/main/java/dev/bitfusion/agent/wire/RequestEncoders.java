@@ -43,4 +43,7 @@ final class RequestEncoders
     final TensorMapEncodeEncoder tensorMapEncode = new TensorMapEncodeEncoder();
     final ClusterOccupancyEncoder clusterOccupancy = new ClusterOccupancyEncoder();
     final SessionCloseEncoder sessionClose = new SessionCloseEncoder();
+    final PeerReceiveEncoder peerReceive = new PeerReceiveEncoder();
+    final PeerSendEncoder peerSend = new PeerSendEncoder();
+    final byte[] peerKey = new byte[PeerReceiveEncoder.peerKeyLength()];
 }

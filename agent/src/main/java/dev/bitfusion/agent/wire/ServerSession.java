@@ -14,6 +14,7 @@ import dev.bitfusion.transport.auth.Credentials;
 import dev.bitfusion.transport.auth.FragmentAuthenticator;
 import dev.bitfusion.transport.auth.Handshakes;
 import dev.bitfusion.transport.auth.KeyExchange;
+import dev.bitfusion.transport.auth.PeerKeys;
 import io.aeron.ConcurrentPublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
@@ -174,6 +175,15 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     }
 
     /**
+     * @return true when the session's requests and replies are encrypted: data it asks another server to send it
+     * is then encrypted too.
+     */
+    public boolean isEncrypted()
+    {
+        return encrypt;
+    }
+
+    /**
      * @return true when requests travel over shared memory rather than UDP.
      */
     public boolean isIpc()
@@ -298,6 +308,16 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     }
 
     /**
+     * @param key    a copy's key, left as it is.
+     * @param masked where the key goes as it travels in the request of {@code correlationId}.
+     */
+    void maskPeerKey(final long correlationId, final byte[] key, final byte[] masked)
+    {
+        System.arraycopy(key, 0, masked, 0, key.length);
+        PeerKeys.mask(requestAuthenticator, correlationId, masked);
+    }
+
+    /**
      * Offer once, without waiting: for the goodbye, which the server's liveness check replaces if lost.
      */
     void offerOnce(final DirectBuffer buffer, final int length)
@@ -313,6 +333,22 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
      */
     public int await(final CallSlot slot, final int sent)
     {
+        return awaitReply(slot, sent, false);
+    }
+
+    /**
+     * Wait for the first answer of a call answered twice ({@link SessionProxy#peerReceive}).
+     *
+     * @return CUDA_SUCCESS once the server acknowledged the call, the slot still waiting for the second answer
+     * (take it with {@link #await}); else the call's final CUresult.
+     */
+    public int awaitAcknowledgement(final CallSlot slot, final int sent)
+    {
+        return awaitReply(slot, sent, true);
+    }
+
+    private int awaitReply(final CallSlot slot, final int sent, final boolean acknowledgementEnough)
+    {
         if (sent != CuResult.CUDA_SUCCESS)
         {
             slot.expectedCorrelationId = -1;
@@ -322,10 +358,14 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
         slot.awaitIdle.reset();
         while (!slot.done)
         {
-            final int work = pollIfFree();
-            if (slot.done)
+            if (acknowledgementEnough && slot.acknowledged)
             {
-                break;
+                return CuResult.CUDA_SUCCESS;
+            }
+            final int work = pollIfFree();
+            if (slot.done || (acknowledgementEnough && slot.acknowledged))
+            {
+                continue;
             }
             if (work > 0)
             {

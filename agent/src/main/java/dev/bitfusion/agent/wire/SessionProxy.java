@@ -2,6 +2,7 @@ package dev.bitfusion.agent.wire;
 
 import dev.bitfusion.transport.protocol.*;
 import org.agrona.DirectBuffer;
+import dev.bitfusion.transport.auth.PeerKeys;
 import org.agrona.MutableDirectBuffer;
 
 import java.nio.ByteOrder;
@@ -118,6 +119,44 @@ public final class SessionProxy
         e.dtoD.wrapAndApplyHeader(e.buffer, 0, e.header)
             .streamHandle(stream).dstDeviceAddress(dst).srcDeviceAddress(src).bytes(bytes);
         return session.offer(slot, e.buffer, length(e.dtoD.encodedLength()));
+    }
+
+    /**
+     * Tell this session's server to receive a copy from another server's GPU into {@code dst}: it answers once
+     * ready to receive ({@link ServerSession#awaitAcknowledgement}), then once every byte is written or the receive
+     * failed ({@link ServerSession#await}); a failure before it is ready is its only answer.
+     *
+     * @param peerKey the copy's key; masked here for the wire ({@link PeerKeys#mask}).
+     */
+    public int peerReceive(
+        final CallSlot slot, final long stream, final long dst, final long bytes, final int peerStreamId,
+        final boolean encrypt, final byte[] peerKey)
+    {
+        final RequestEncoders e = slot.encoders;
+        final long correlationId = slot.arm();
+        slot.awaitsAcknowledgement = true;
+        session.maskPeerKey(correlationId, peerKey, e.peerKey);
+        e.peerReceive.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .correlationId(correlationId).streamHandle(stream).dstDeviceAddress(dst).bytes(bytes)
+            .peerStreamId(peerStreamId).encrypt(encrypt ? 1 : 0).putPeerKey(e.peerKey, 0, e.peerKey.length);
+        return session.offer(slot, e.buffer, length(e.peerReceive.encodedLength()));
+    }
+
+    /**
+     * Tell this session's server to send {@code bytes} from {@code src} to the server at {@code peerEndpoint},
+     * which was told to receive them ({@link #peerReceive}) on the same stream with the same key.
+     */
+    public int peerSend(
+        final CallSlot slot, final long stream, final long src, final long bytes, final int peerStreamId,
+        final boolean encrypt, final byte[] peerKey, final String peerEndpoint)
+    {
+        final RequestEncoders e = slot.encoders;
+        final long correlationId = slot.arm();
+        session.maskPeerKey(correlationId, peerKey, e.peerKey);
+        e.peerSend.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .correlationId(correlationId).streamHandle(stream).srcDeviceAddress(src).bytes(bytes)
+            .peerStreamId(peerStreamId).encrypt(encrypt ? 1 : 0).putPeerKey(e.peerKey, 0, e.peerKey.length).peerEndpoint(peerEndpoint);
+        return session.offer(slot, e.buffer, length(e.peerSend.encodedLength()));
     }
 
     public int memset(

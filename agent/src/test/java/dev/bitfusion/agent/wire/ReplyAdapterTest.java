@@ -59,6 +59,35 @@ class ReplyAdapterTest
     }
 
     @Test
+    void shouldKeepWaitingForTheSecondResultOfACallAnsweredTwiceAndTakeAFailedFirstAsFinal()
+    {
+        final CallSlot slot = slots.forCurrentThread();
+        long correlationId = slot.arm();
+        slot.awaitsAcknowledgement = true;
+        final int ready = result(correlationId, 0);
+        adapter.onFragment(buffer, 0, ready, null);
+        assertTrue(slot.acknowledged);
+        assertFalse(slot.done, "the second Result is still to come");
+
+        adapter.onFragment(buffer, 0, result(correlationId, CuResult.CUDA_ERROR_TIMEOUT), null);
+        assertTrue(slot.done);
+        assertEquals(CuResult.CUDA_ERROR_TIMEOUT, slot.result);
+
+        correlationId = slot.arm();
+        slot.awaitsAcknowledgement = true;
+        adapter.onFragment(buffer, 0, result(correlationId, CuResult.CUDA_ERROR_INVALID_VALUE), null);
+        assertFalse(slot.acknowledged);
+        assertTrue(slot.done, "a failure before the acknowledgement is the only answer");
+        assertEquals(CuResult.CUDA_ERROR_INVALID_VALUE, slot.result);
+    }
+
+    private int result(final long correlationId, final int status)
+    {
+        return HEADER + new ResultEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(correlationId).result(status).message("").encodedLength();
+    }
+
+    @Test
     void shouldFailTheCallAReplyWithAHostileLengthAnswers()
     {
         final CallSlot slot = slots.forCurrentThread();

@@ -144,6 +144,22 @@ public final class FragmentAuthenticator implements ReservedValueSupplier
         cipher.xor(0, header.termOffset(), header.termId(), header.sessionId(), buffer, offset, dst, dstOffset, length);
     }
 
+    /**
+     * A word of key stream under this authenticator's tag key, for values that travel inside the stream it tags
+     * and that only its two ends may read ({@link PeerKeys#mask}). The input is a 64-bit word and one byte of
+     * domain: no fragment payload is one byte long (every message has an 8-byte header), so no tag that travels
+     * on the wire is ever one of these words.
+     *
+     * @param input  a value used once per stream (a correlation id).
+     * @param domain which word of key stream for that input.
+     * @return SipHash-2-4 of {@code input} and {@code domain} under the tag key.
+     */
+    public long keyStreamWord(final long input, final int domain)
+    {
+        final UnsafeBuffer domainByte = new UnsafeBuffer(new byte[]{ (byte)domain });
+        return SipHash.hashWithPrefix(k0, k1, input, domainByte, 0, 1);
+    }
+
     private long tag(
         final int termId, final int termOffset, final DirectBuffer buffer, final int offset, final int length)
     {

@@ -86,6 +86,29 @@ class MessageBoundsTest
     }
 
     @Test
+    void shouldCheckTheMessagesOfACopyBetweenServers()
+    {
+        final byte[] key = new byte[16];
+        final int receive = HEADER + new PeerReceiveEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(11).bytes(1 << 20).peerStreamId(100_007).putPeerKey(key, 0, 16).encodedLength();
+        assertEquals(MessageBounds.VALID, bounds.check(buffer, 0, receive), bounds.reason());
+        assertEquals(11, bounds.correlationId());
+        assertEquals(MessageBounds.MALFORMED, bounds.check(buffer, 0, receive - 1), "the key cut off");
+
+        final int send = HEADER + new PeerSendEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(12).putPeerKey(key, 0, 16).peerEndpoint("gpu-b:56001").encodedLength();
+        assertEquals(MessageBounds.VALID, bounds.check(buffer, 0, send), bounds.reason());
+        buffer.putInt(HEADER + PeerSendEncoder.BLOCK_LENGTH, 5000, ByteOrder.LITTLE_ENDIAN);
+        assertEquals(MessageBounds.MALFORMED, bounds.check(buffer, 0, send), "5000 bytes of endpoint claimed");
+        assertEquals(12, bounds.correlationId());
+
+        final int chunk = HEADER + new PeerChunkEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .byteOffset(4096).putData(new byte[100], 0, 100).encodedLength();
+        assertEquals(MessageBounds.VALID, bounds.check(buffer, 0, chunk), bounds.reason());
+        assertEquals(MessageBounds.MALFORMED, bounds.check(buffer, 0, chunk - 1), "the data cut off");
+    }
+
+    @Test
     void shouldTellAStringLongerThanTheSchemaAllowsFromAMalformedMessage()
     {
         final int length = sessionOpen("x".repeat(10), new byte[0]);
