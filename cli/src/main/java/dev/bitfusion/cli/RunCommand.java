@@ -334,8 +334,11 @@ final class RunCommand implements Callable<Integer>
             }
             if (ticket == null)
             {
-                ticket = new PoolQuery.WaitTicket(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE), System.currentTimeMillis(),
-                    megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
+                ticket = new PoolQuery.WaitTicket(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE),
+                    System.currentTimeMillis(), megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
+                // In line on every server before saying so: a request that comes after this line is behind it.
+                PoolQuery.listGpusOfAll(servers, ClientSettings.discoverQueryCredentials(), ticket,
+                    ClientSettings.OPEN_TIMEOUT_NS_DEFAULT);
                 System.err.println("bitfusion " + name + ": waiting up to " + timeoutSeconds + " s (--timeout) for " +
                     describeSlice() + ", in line with the other waiting requests: " + why);
             }
