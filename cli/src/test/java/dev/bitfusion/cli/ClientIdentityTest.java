@@ -3,8 +3,11 @@ package dev.bitfusion.cli;
 import dev.bitfusion.agent.ClientSettings;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClientIdentityTest
 {
@@ -50,12 +53,31 @@ class ClientIdentityTest
     }
 
     @Test
-    void shouldReadWhatTheClientWritesItself()
+    void shouldReadWhatBitfusionRunWritesWhichDropsTheProgramsDirectoryBeforeItsArguments()
     {
-        final ClientIdentity client = ClientIdentity.parse(ClientSettings.defaultClientId() + " bitfusion run: ./prog [t]");
+        final ClientIdentity client = ClientIdentity.parse(ClientSettings.defaultClientId() + " bitfusion run: " +
+            RunCommand.shownCommand(List.of("/work/a/long/path/to/the/build/of/the/cuda/examples/kernel_loop", "60")) +
+            " [t]");
+        final String whole = RunCommand.shownCommand(List.of("/opt/cuda-examples/kernel_loop", "60"));
+        final String cut = RunCommand.shownCommand(List.of("/usr/bin/python", "-c", "x".repeat(100)));
 
         assertEquals(ProcessHandle.current().pid(), client.pid());
-        assertEquals("./prog", client.command());
+        assertEquals("kernel_loop 60", client.command());
+        assertEquals("t", client.tag());
+        assertEquals("/opt/cuda-examples/kernel_loop 60", whole, "kept whole where there is room");
+        assertEquals(60, cut.length(), cut);
+        assertTrue(cut.startsWith("python -c xxx") && cut.endsWith("x..."), cut);
+    }
+
+    @Test
+    void shouldReadTheReservationFileOfRequestGpusAsItsCommand()
+    {
+        final ClientIdentity client = ClientIdentity.parse(
+            "ann@ws1:77 (77@ws1) bitfusion request_gpus: /home/ann/.bitfusion/reservation [bitfusion request_gpus 5f]");
+
+        assertEquals(77L, client.pid());
+        assertEquals("/home/ann/.bitfusion/reservation", client.command());
+        assertEquals("bitfusion request_gpus 5f", client.tag());
     }
 
     @Test
