@@ -16,7 +16,7 @@ import java.io.IOException;
  * {"timestampMs":1714557600000, "intervalMs":1000,
  *  "servers":[
  *   {"address":"10.0.0.5:56001", "reachable":true, "error":null,
- *    "backend":"cuda", "protocolVersion":5, "openSessions":2,
+ *    "backend":"cuda", "protocolVersion":5, "openSessions":2, "waiters":0,
  *    "gpus":[{"index":0, "name":"NVIDIA H100", "totalBytes":..., "reservedBytes":..., "allocatedBytes":...,
  *             "slices":[{"reservation":3, "sliceBytes":..., "allocatedBytes":..., "ageMs":65000, "sessions":2,
  *                        "calls":123456, "bytes":987654, "callsPerSecond":1234.5, "bytesPerSecond":98765.4,
@@ -24,10 +24,11 @@ import java.io.IOException;
  *                                  "user":"ann", "host":"ws1", "pid":4242, "command":"python train.py",
  *                                  "tag":"bitfusion run 9f.."}}]}]},
  *   {"address":"10.0.0.6:56001", "reachable":false, "error":"no answer from ...",
- *    "backend":null, "protocolVersion":null, "openSessions":null, "gpus":[]}]}
+ *    "backend":null, "protocolVersion":null, "openSessions":null, "waiters":null, "gpus":[]}]}
  * </pre>
  * {@code reachable} is false when the server did not answer at all; a server that answered but refused the
- * credentials is reachable, with its refusal in {@code error} and no GPUs. {@code intervalMs} is the time since the
+ * credentials is reachable, with its refusal in {@code error} and no GPUs. {@code waiters} counts the clients waiting
+ * in the server's line for room ({@code bitfusion run --timeout}). {@code intervalMs} is the time since the
  * look before by this host's clock; the rates are over the servers' own interval ({@link PoolSample}). A slice's
  * {@code calls} and {@code bytes} count from its reservation on, so a script may compute rates of its own.
  * <p>
@@ -69,6 +70,7 @@ final class PoolSampleJsonWriter
         server.put("backend", pool != null ? pool.backend() : null);
         server.put("protocolVersion", pool != null ? pool.protocolVersion() : null);
         server.put("openSessions", pool != null ? pool.openSessions() : null);
+        server.put("waiters", pool != null ? answer.waiters() : null);
         final ArrayNode gpus = server.putArray("gpus");
         if (pool != null)
         {

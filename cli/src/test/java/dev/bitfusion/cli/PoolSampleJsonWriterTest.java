@@ -42,8 +42,9 @@ class PoolSampleJsonWriterTest
         assertEquals(1_000, document.get("intervalMs").asLong());
 
         final JsonNode up = document.get("servers").get(0);
-        assertEquals(List.of("address", "reachable", "error", "backend", "protocolVersion", "openSessions", "gpus"),
-            keys(up));
+        assertEquals(List.of("address", "reachable", "error", "backend", "protocolVersion", "openSessions", "waiters",
+            "gpus"), keys(up));
+        assertEquals(3, up.get("waiters").asInt());
         assertEquals("10.0.0.5:56001", up.get("address").asString());
         assertTrue(up.get("reachable").asBoolean());
         assertTrue(up.get("error").isNull());
@@ -70,6 +71,7 @@ class PoolSampleJsonWriterTest
         assertFalse(down.get("reachable").asBoolean());
         assertTrue(down.get("error").asString().startsWith("no answer from bitfusion server 10.0.0.6:56001"));
         assertTrue(down.get("backend").isNull());
+        assertTrue(down.get("waiters").isNull());
         assertEquals(0, down.get("gpus").size());
     }
 

@@ -74,7 +74,7 @@ class PoolSampleTest
         return new PoolQuery.Answer(server, new GpuPoolInfo("emulated", 5, 2 * slices.length, List.of(
             new GpuPoolInfo.Gpu(0, "Bitfusion Emulated GPU", 4L << 30, 3L << 30, 1L << 20, List.of(slices))),
             "gpu-host", "13.0", "emulated"),
-            null, 0, -1, false);
+            null, 3, -1, false);
     }
 
     static PoolQuery.Answer unreachable(final Endpoint server)
