@@ -15,20 +15,23 @@ import java.io.IOException;
  * <pre>
  * {"timestampMs":1714557600000, "intervalMs":1000,
  *  "servers":[
- *   {"address":"10.0.0.5:56001", "reachable":true, "error":null,
- *    "backend":"cuda", "protocolVersion":5, "openSessions":2, "waiters":0,
+ *   {"address":"10.0.0.5:56001", "reachable":true, "error":null, "hostname":"gpu-a",
+ *    "backend":"cuda", "cudaVersion":"12.4", "driverVersion":"560.35.03", "protocolVersion":5, "openSessions":2,
+ *    "waiters":0,
  *    "gpus":[{"index":0, "name":"NVIDIA H100", "totalBytes":..., "reservedBytes":..., "allocatedBytes":...,
  *             "slices":[{"reservation":3, "sliceBytes":..., "allocatedBytes":..., "ageMs":65000, "sessions":2,
  *                        "calls":123456, "bytes":987654, "callsPerSecond":1234.5, "bytesPerSecond":98765.4,
  *                        "client":{"id":"ann@ws1:4242 (4242@ws1) bitfusion run: python train.py [bitfusion run 9f..]",
  *                                  "user":"ann", "host":"ws1", "pid":4242, "command":"python train.py",
  *                                  "tag":"bitfusion run 9f.."}}]}]},
- *   {"address":"10.0.0.6:56001", "reachable":false, "error":"no answer from ...",
- *    "backend":null, "protocolVersion":null, "openSessions":null, "waiters":null, "gpus":[]}]}
+ *   {"address":"10.0.0.6:56001", "reachable":false, "error":"no answer from ...", "hostname":null,
+ *    "backend":null, "cudaVersion":null, "driverVersion":null, "protocolVersion":null, "openSessions":null,
+ *    "waiters":null, "gpus":[]}]}
  * </pre>
  * {@code reachable} is false when the server did not answer at all; a server that answered but refused the
  * credentials is reachable, with its refusal in {@code error} and no GPUs. {@code waiters} counts the clients waiting
- * in the server's line for room ({@code bitfusion run --timeout}). {@code intervalMs} is the time since the
+ * in the server's line for room ({@code bitfusion run --timeout}). The host name and versions are those the server
+ * reports (what {@code --filter} compares); a version it cannot tell is null. {@code intervalMs} is the time since the
  * look before by this host's clock; the rates are over the servers' own interval ({@link PoolSample}). A slice's
  * {@code calls} and {@code bytes} count from its reservation on, so a script may compute rates of its own.
  * <p>
@@ -67,7 +70,10 @@ final class PoolSampleJsonWriter
         server.put("address", answer.server().toString());
         server.put("reachable", pool != null || answer.refused());
         server.put("error", answer.error());
+        server.put("hostname", pool != null ? told(pool.hostname()) : null);
         server.put("backend", pool != null ? pool.backend() : null);
+        server.put("cudaVersion", pool != null ? told(pool.cudaVersion()) : null);
+        server.put("driverVersion", pool != null ? told(pool.driverVersion()) : null);
         server.put("protocolVersion", pool != null ? pool.protocolVersion() : null);
         server.put("openSessions", pool != null ? pool.openSessions() : null);
         server.put("waiters", pool != null ? answer.waiters() : null);
@@ -114,6 +120,14 @@ final class PoolSampleJsonWriter
             clientNode.put("tag", client.tag());
         }
         return node;
+    }
+
+    /**
+     * @return the text, or null for the empty text of a server that cannot tell.
+     */
+    private static String told(final String text)
+    {
+        return text == null || text.isEmpty() ? null : text;
     }
 
     /**

@@ -14,7 +14,7 @@ import java.util.Locale;
  * <pre>
  * bitfusion smi  2024-05-01 12:00:00  rates over the last 1.0 s
  *
- * 10.0.0.5:56001  cuda, protocol 5, 2 sessions, 1 client waiting for room
+ * 10.0.0.5:56001 (gpu-a)  cuda, driver 560.35.03, CUDA 12.4, protocol 5, 2 sessions, 1 client waiting for room
  *   GPU  NAME                          TOTAL     RESERVED  ALLOCATED
  *   0    NVIDIA H100 80GB HBM3     81559 MiB    40779 MiB   1024 MiB
  *        RESERVATION      SLICE  ALLOCATED      AGE  SESSIONS    CALLS/S      BYTES/S  HOST         PID  COMMAND
@@ -64,8 +64,10 @@ final class PoolSampleTextWriter
                 .append(": ").append(answer.error()).append('\n');
             return;
         }
-        out.append(String.format(Locale.ROOT, "%s  %s, protocol %d, %d session%s%s%n", answer.server(), pool.backend(),
-            pool.protocolVersion(), pool.openSessions(), pool.openSessions() == 1 ? "" : "s",
+        out.append(String.format(Locale.ROOT, "%s%s  %s, driver %s, CUDA %s, protocol %d, %d session%s%s%n",
+            answer.server(), pool.hostname().isEmpty() ? "" : " (" + pool.hostname() + ")", pool.backend(),
+            orDash(pool.driverVersion()), orDash(pool.cudaVersion()), pool.protocolVersion(), pool.openSessions(),
+            pool.openSessions() == 1 ? "" : "s",
             answer.waiters() > 0 ? ", " + answer.waiters() + " client" + (answer.waiters() == 1 ? "" : "s") +
             " waiting for room" : ""));
         out.append(String.format(Locale.ROOT, GPU_FORMAT, "GPU", "NAME", "TOTAL", "RESERVED", "ALLOCATED"));
@@ -94,6 +96,11 @@ final class PoolSampleTextWriter
                     parsed ? (client.command() != null ? client.command() : "-") : client.id()));
             }
         }
+    }
+
+    private static String orDash(final String text)
+    {
+        return text.isEmpty() ? "-" : text;
     }
 
     private static String mebibytes(final long bytes)

@@ -42,8 +42,11 @@ class PoolSampleJsonWriterTest
         assertEquals(1_000, document.get("intervalMs").asLong());
 
         final JsonNode up = document.get("servers").get(0);
-        assertEquals(List.of("address", "reachable", "error", "backend", "protocolVersion", "openSessions", "waiters",
-            "gpus"), keys(up));
+        assertEquals(List.of("address", "reachable", "error", "hostname", "backend", "cudaVersion", "driverVersion",
+            "protocolVersion", "openSessions", "waiters", "gpus"), keys(up));
+        assertEquals("gpu-host", up.get("hostname").asString());
+        assertEquals("13.0", up.get("cudaVersion").asString());
+        assertEquals("emulated", up.get("driverVersion").asString());
         assertEquals(3, up.get("waiters").asInt());
         assertEquals("10.0.0.5:56001", up.get("address").asString());
         assertTrue(up.get("reachable").asBoolean());
@@ -72,6 +75,8 @@ class PoolSampleJsonWriterTest
         assertTrue(down.get("error").asString().startsWith("no answer from bitfusion server 10.0.0.6:56001"));
         assertTrue(down.get("backend").isNull());
         assertTrue(down.get("waiters").isNull());
+        assertTrue(down.get("hostname").isNull());
+        assertTrue(down.get("cudaVersion").isNull());
         assertEquals(0, down.get("gpus").size());
     }
 

@@ -31,7 +31,8 @@ class PoolSampleTextWriterTest
         final List<String> lines = out.toString().lines().toList();
         assertTrue(lines.get(0).startsWith("bitfusion smi  "), out::toString);
         assertTrue(lines.get(0).endsWith("rates over the last 1.0 s"), out::toString);
-        assertTrue(out.toString().contains("10.0.0.5:56001  emulated, protocol 5, 4 sessions, 3 clients waiting for room\n"),
+        assertTrue(out.toString().contains("10.0.0.5:56001 (gpu-host)  emulated, driver emulated, CUDA 13.0, protocol 5, 4 sessions, " +
+            "3 clients waiting for room\n"),
             out::toString);
         final String held = line(lines, "       3 ");
         assertEquals(List.of("3", "1024", "MiB", "1", "MiB", "1m06s", "2", "1234.0", "96.7", "KiB", "ws1", "4242", "train"),
