@@ -2,6 +2,7 @@ package dev.bitfusion.benchmarks;
 
 import dev.bitfusion.benchmarks.transport.BandwidthBenchmark;
 import dev.bitfusion.benchmarks.fuzz.WireFuzzRun;
+import dev.bitfusion.benchmarks.pool.PlacementBenchmark;
 import dev.bitfusion.benchmarks.transport.BridgeBenchmark;
 import dev.bitfusion.benchmarks.transport.PeerCopyBenchmark;
 import org.openjdk.jmh.results.RunResult;
@@ -21,9 +22,11 @@ import java.util.Locale;
  * beside its baseline from the same run, as a ratio against the goal.
  * <p>
  * Arguments: optional regular expressions selecting JMH benchmarks (default: all of this project's, then
- * the bridge's end-to-end benchmark and the copy between servers); "Bridge" alone runs only the bridge's;
- * "PeerCopy" only the copy between two servers, server to server vs through the client ({@link PeerCopyBenchmark});
- * "WireFuzz [MESSAGES [SEED]]" runs the long fuzz run of the wire instead ({@link WireFuzzRun}).
+ * the bridge's end-to-end benchmark, the copy between servers and the placement benchmark); "Bridge" alone runs only
+ * the bridge's; "PeerCopy" only the copy between two servers, server to server vs through the client
+ * ({@link PeerCopyBenchmark}); "Placement" only bitfusion run's placement over 1, 4 and 16 servers
+ * ({@link PlacementBenchmark}); "WireFuzz [MESSAGES [SEED]]" runs the long fuzz run of the wire instead
+ * ({@link WireFuzzRun}).
  */
 public final class BenchmarkSuite
 {
@@ -41,6 +44,11 @@ public final class BenchmarkSuite
         if (args.length == 1 && args[0].equals("PeerCopy"))
         {
             PeerCopyBenchmark.run(System.out);
+            return;
+        }
+        if (args.length == 1 && args[0].equals("Placement"))
+        {
+            PlacementBenchmark.run(System.out);
             return;
         }
         final Path results = Path.of(System.getProperty("bitfusion.benchmarks.results", "benchmarks/target/results.json"));
@@ -71,6 +79,7 @@ public final class BenchmarkSuite
         if (args.length == 0)
         {
             PeerCopyBenchmark.run(System.out);
+            PlacementBenchmark.run(System.out);
         }
     }
 

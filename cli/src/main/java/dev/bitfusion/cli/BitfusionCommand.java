@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         ServerCommand.class,
         ListGpusCommand.class,
+        SmiCommand.class,
         DemoCommand.class,
         RunCommand.class,
         RequestGpusCommand.class,

@@ -23,7 +23,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bitfusion health}: one report section per configured server (its facts, its own host checks, and
- * the latency and bandwidth measured to it), then one for this host. Exit code 0 unless a check is FATAL.
+ * the latency and bandwidth measured to it), then one for this host. Exit code 0 unless a check is FATAL. The servers
+ * are asked at once, first for the pool's GPUs as {@code bitfusion run} asks, then for their facts
+ * ({@link RemoteServerProbe}); only the measurements go one server after another.
  * <p>
  * Servers come from {@code --server_list}, else {@code BITFUSION_SERVERS}, else the servers file
  * ({@link dev.bitfusion.agent.ServerConfig}).
@@ -57,8 +59,8 @@ final class HealthCommand implements Callable<Integer>
             servers.add(new ServerAddress(endpoint.host(), endpoint.port()));
         }
 
-        final RemoteServerProbe probe = new RemoteServerProbe(
-            new ClientSettings().token(), TimeUnit.MILLISECONDS.toNanos(timeoutMs), System.err);
+        final RemoteServerProbe probe = RemoteServerProbe.ask(
+            endpoints, new ClientSettings().token(), TimeUnit.MILLISECONDS.toNanos(timeoutMs), System.err);
         final List<HealthReport> reports = HealthRun.run(
             HostView.system(), localOptions(), servers, probe, new ClientInfo(BitfusionVersion.current(), Protocol.VERSION));
 

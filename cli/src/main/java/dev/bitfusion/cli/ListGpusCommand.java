@@ -1,8 +1,8 @@
 package dev.bitfusion.cli;
 
+import dev.bitfusion.agent.ClientSettings;
 import dev.bitfusion.agent.pool.GpuPoolInfo;
 import dev.bitfusion.agent.pool.PoolQuery;
-import dev.bitfusion.agent.wire.QueryRefusedException;
 import dev.bitfusion.transport.Endpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,7 +12,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code bitfusion list_gpus}: each server's GPUs with total and free memory and the slices in use.
+ * {@code bitfusion list_gpus}: each server's GPUs with total and free memory and the slices in use, from the same view
+ * of the pool as {@code bitfusion run} (every server asked at once, {@link PoolQuery#listGpusOfAll}), printed in the
+ * order the servers are given.
  */
 @Command(name = "list_gpus", mixinStandardHelpOptions = true, description = "List the GPUs of each server.")
 final class ListGpusCommand implements Callable<Integer>
@@ -20,10 +22,10 @@ final class ListGpusCommand implements Callable<Integer>
     @Option(names = "--server_list", paramLabel = "HOST:PORT,...", description = "Servers to ask (else BITFUSION_SERVERS).")
     String serverList;
 
-    @Option(names = "--timeout-ms", description = "How long to wait for each server (default 3000).")
+    @Option(names = "--timeout-ms", description = "How long to wait for the servers, asked at once (default 3000).")
     long timeoutMs = 3000;
 
-    public Integer call()
+    public Integer call() throws InterruptedException
     {
         final List<Endpoint> servers = ServerList.resolve(serverList);
         if (servers.isEmpty())
@@ -32,20 +34,17 @@ final class ListGpusCommand implements Callable<Integer>
             return 2;
         }
         int failures = 0;
-        for (final Endpoint server : servers)
+        for (final PoolQuery.Answer answer : PoolQuery.listGpusOfAll(
+            servers, ClientSettings.discoverQueryCredentials(), TimeUnit.MILLISECONDS.toNanos(timeoutMs)))
         {
-            try
+            if (answer.gpus() != null)
             {
-                print(server, PoolQuery.listGpus(server, TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+                print(answer.server(), answer.gpus());
             }
-            catch (final QueryRefusedException ex)
+            else
             {
-                System.out.println("server " + server + ": REFUSED: " + ex.getMessage());
-                failures++;
-            }
-            catch (final RuntimeException ex)
-            {
-                System.out.println("server " + server + ": UNREACHABLE: " + ex.getMessage());
+                System.out.println("server " + answer.server() + ": " + (answer.refused() ? "REFUSED" : "UNREACHABLE") +
+                    ": " + answer.error());
                 failures++;
             }
         }

@@ -27,6 +27,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * {@code bitfusion run}: start an unmodified CUDA program on remote GPU slices.
@@ -389,8 +390,8 @@ final class RunCommand implements Callable<Integer>
             .waitTicket(ticket != null ? ticket.ticket() : 0, ticket != null ? ticket.sinceMs() : 0)
             .gpuCount(gpuCount)
             .encrypt(encrypt)
-            .clientId(ClientSettings.defaultClientId() + " bitfusion " + name + ": " +
-                abbreviated(String.join(" ", command)) + " [" + tag + "]");
+            .clientId(ClientSettings.defaultClientId() + " bitfusion " + name + ": " + shownCommand(command) +
+                " [" + tag + "]");
         if (megabytes != null)
         {
             settings.memoryMb(megabytes);
@@ -403,12 +404,21 @@ final class RunCommand implements Callable<Integer>
     }
 
     /**
-     * @return the command as listings show it: a client id has room for a short one only.
+     * @return the command as listings show it (smi, list_gpus): a client id has room for a short one only, so a
+     * command too long for it loses its program's directory first, then the end of its arguments.
      */
-    private static String abbreviated(final String commandLine)
+    static String shownCommand(final List<String> command)
     {
-        return commandLine.length() <= COMMAND_SHOWN_CHARS ? commandLine :
-            commandLine.substring(0, COMMAND_SHOWN_CHARS - 3) + "...";
+        final String commandLine = String.join(" ", command);
+        if (commandLine.length() <= COMMAND_SHOWN_CHARS)
+        {
+            return commandLine;
+        }
+        final String program = command.get(0);
+        final String shorter = program.substring(program.lastIndexOf('/') + 1) +
+            command.stream().skip(1).map(argument -> " " + argument).collect(Collectors.joining());
+        return shorter.length() <= COMMAND_SHOWN_CHARS ? shorter :
+            shorter.substring(0, COMMAND_SHOWN_CHARS - 3) + "...";
     }
 
     /**

@@ -62,7 +62,7 @@ import static dev.bitfusion.cuda.CuResult.*;
  * {@link #requestClose()} and the accessors from any thread; device printf from the threads of a launch, one
  * at a time.
  */
-final class ClientSession implements Agent
+final class ClientSession implements Agent, SessionTraffic
 {
     private static final long MIN_REPLY_CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(2);
     /** How often an IPC client's process lock is probed: a few system calls each time. */
@@ -120,6 +120,10 @@ final class ClientSession implements Agent
     private String endReason;
     private volatile boolean endToBeTold;
     private volatile String closeReason;
+    /** Calls and bytes as they stood when the session ended; its counters are closed after. */
+    private long endedCalls;
+    private long endedBytes;
+    private volatile boolean trafficEnded;
 
     /**
      * @param binding    what ties the session to its client.
@@ -227,20 +231,14 @@ final class ClientSession implements Agent
         return reservation.id() == sessionId;
     }
 
-    /**
-     * @return calls executed so far.
-     */
-    long calls()
+    public long calls()
     {
-        return counters.calls();
+        return trafficEnded ? endedCalls : counters.calls();
     }
 
-    /**
-     * @return bytes of requests and replies so far.
-     */
-    long bytes()
+    public long bytes()
     {
-        return counters.bytesIn() + counters.bytesOut();
+        return trafficEnded ? endedBytes : counters.bytesIn() + counters.bytesOut();
     }
 
     /**
@@ -298,6 +296,9 @@ final class ClientSession implements Agent
     {
         final long heldBytes = allocatedBytes();
         final long calls = counters.calls();
+        endedCalls = calls;
+        endedBytes = counters.bytesIn() + counters.bytesOut();
+        trafficEnded = true;
         if (backend != null)
         {
             CloseHelper.quietClose(backend::close);

@@ -17,16 +17,18 @@ import java.util.List;
  * of the request, so a stranger never makes the server send more than it sent.
  * <pre>
  *   SessionOpenReply  correlationId, status (why refused), protocolVersion, no slice, no attributes, message
- *   GpuList           correlationId, protocolVersion, openSessions, status, clientIdsShown,
+ *   GpuList           correlationId, protocolVersion, openSessions, status, clientIdsShown, waiters, waitersAhead,
  *                     gpus[index, totalBytes, unreservedBytes, allocatedBytes,
- *                          slices[sessionId, sliceBytes, allocatedBytes, clientId], name],
+ *                          slices[sessionId, sliceBytes, allocatedBytes, ageMs, calls, bytes, sessions,
+ *                                 clientId], name],
  *                     backend, message (why refused), hostname, cudaVersion, driverVersion
  * </pre>
  * The host name and versions are what placement filters on ({@code --filter server.cuda-version=12.4}); the CUDA
  * version is written as people and Bitfusion's filters say it, major.minor.
  * <p>
  * Who holds a slice (its client id) is shown to the server's administrator, on a server without a token, and to
- * the asker for the slices of its own tag; to anyone else it reads {@link #OTHER_TENANT}.
+ * the asker for the slices of its own tag; to anyone else it reads {@link #OTHER_TENANT}. A slice's calls and bytes
+ * are cumulative over all the sessions it has had, so a client that lists twice gets the rate between.
  * Thread safety: the control thread only.
  */
 final class ControlReplyProxy
@@ -157,6 +159,7 @@ final class ControlReplyProxy
             .waiters(waiters)
             .waitersAhead(waitersAhead);
         final List<GpuDescriptor> gpus = backend.gpus();
+        final long nowMs = System.currentTimeMillis();
         final GpuListEncoder.GpusEncoder gpusEncoder = gpuListEncoder.gpusCount(gpus.size());
         for (final GpuDescriptor gpu : gpus)
         {
@@ -180,6 +183,10 @@ final class ControlReplyProxy
                     .sessionId(reservation.id())
                     .sliceBytes(reservation.budget().sliceBytes())
                     .allocatedBytes(reservation.budget().heldBytes())
+                    .ageMs(Math.max(0, nowMs - reservation.startedAtMs()))
+                    .calls(reservation.calls())
+                    .bytes(reservation.bytes())
+                    .sessions(reservation.sessionCount())
                     .clientId(showAll || (ownSuffix != null && clientId.endsWith(ownSuffix)) ? clientId : OTHER_TENANT);
             }
             gpusEncoder.name(gpu.name());

@@ -5,9 +5,9 @@ import dev.bitfusion.server.backend.SliceBudget;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * A slice of one GPU held for a job. The session that took the slice is its holder ({@code bitfusion run}, the
@@ -18,6 +18,9 @@ import java.util.Set;
  * Life: it begins with its holder's session; when the holder's session ends (closed, or its client gone), every
  * session attached to it is ended too, and its slice returns to the GPU's ledger only once the last of them has
  * freed what it held, so the GPU is never promised twice.
+ * <p>
+ * Traffic: its calls and bytes are those of every session it has had, the running ones read live and the ended ones
+ * as they stood when they left, so two listings a second apart give the job's rate even when a process ended between.
  * <p>
  * Thread safety: thread safe; the control thread attaches, session threads leave.
  */
@@ -31,7 +34,10 @@ final class Reservation
     private final long startedAtMs;
     private final byte[] key = new byte[dev.bitfusion.transport.protocol.SessionOpenEncoder.reservationKeyLength()];
     private final SliceBudget budget;
-    private final Set<Long> members = new LinkedHashSet<>();
+    /** The sessions attached, the holder's included, with their traffic once they run (null before). */
+    private final Map<Long, SessionTraffic> members = new LinkedHashMap<>();
+    private long endedCalls;
+    private long endedBytes;
     private boolean ended;
 
     /**
@@ -46,7 +52,7 @@ final class Reservation
         this.startedAtMs = System.currentTimeMillis();
         this.budget = new SliceBudget(sliceBytes);
         KEYS.nextBytes(key);
-        members.add(id);
+        members.put(id, null);
     }
 
     long id()
@@ -101,8 +107,46 @@ final class Reservation
         {
             return false;
         }
-        members.add(sessionId);
+        members.put(sessionId, null);
         return true;
+    }
+
+    /**
+     * @param sessionId a session of this reservation that has started.
+     * @param traffic   its calls and bytes, which count for the reservation from now on.
+     */
+    synchronized void count(final long sessionId, final SessionTraffic traffic)
+    {
+        if (members.containsKey(sessionId))
+        {
+            members.put(sessionId, traffic);
+        }
+    }
+
+    /**
+     * @return calls executed by all its sessions so far, those that left included.
+     */
+    synchronized long calls()
+    {
+        long calls = endedCalls;
+        for (final SessionTraffic traffic : members.values())
+        {
+            calls += traffic != null ? traffic.calls() : 0;
+        }
+        return calls;
+    }
+
+    /**
+     * @return bytes of requests and replies of all its sessions so far, those that left included.
+     */
+    synchronized long bytes()
+    {
+        long bytes = endedBytes;
+        for (final SessionTraffic traffic : members.values())
+        {
+            bytes += traffic != null ? traffic.bytes() : 0;
+        }
+        return bytes;
     }
 
     /**
@@ -129,11 +173,17 @@ final class Reservation
      */
     synchronized List<Long> leave(final long sessionId)
     {
-        members.remove(sessionId);
+        final SessionTraffic traffic = members.remove(sessionId);
+        if (traffic != null)
+        {
+            // Taken in the same step as the member goes, so no listing counts the session twice or not at all.
+            endedCalls += traffic.calls();
+            endedBytes += traffic.bytes();
+        }
         if (sessionId == id && !ended)
         {
             ended = true;
-            return new ArrayList<>(members);
+            return new ArrayList<>(members.keySet());
         }
         return List.of();
     }

@@ -100,12 +100,14 @@ final class SessionRegistry
     }
 
     /**
-     * @param session a session just started on its reservation; when the reservation ended meanwhile (its holder
-     *                went while the session opened), the session is asked to end at once.
+     * @param session a session just started on its reservation, whose traffic counts for it from now on; when the
+     *                reservation ended meanwhile (its holder went while the session opened), the session is asked to
+     *                end at once.
      */
     void add(final ClientSession session, final Reservation reservation)
     {
         sessions.put(session.sessionId(), session);
+        reservation.count(session.sessionId(), session);
         if (reservation.hasEnded())
         {
             session.requestClose(RESERVATION_ENDED);

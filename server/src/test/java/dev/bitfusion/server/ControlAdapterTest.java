@@ -225,6 +225,7 @@ class ControlAdapterTest
             assertEquals(16 << 20, reply.sliceBytes());
             assertEquals(1, registry.size());
             assertEquals(GPU_BYTES - (16 << 20), registry.ledger(0).unreservedBytes());
+            assertListedSlice(reply.sessionId());
 
             final int close = MessageHeaderEncoder.ENCODED_LENGTH + new SessionCloseEncoder()
                 .wrapAndApplyHeader(request, 0, header).sessionId(reply.sessionId()).encodedLength();
@@ -470,6 +471,23 @@ class ControlAdapterTest
             .clientTag("")
             .putPadding(padding, 0, padding.length)
             .encodedLength();
+    }
+
+    /** The session's slice as a listing shows it: one session, held since just now, no calls yet. */
+    private void assertListedSlice(final long sessionId)
+    {
+        send(controlRequests, listGpus(17));
+        final GpuListDecoder.GpusDecoder gpus = awaitList(17).gpus();
+        gpus.next();
+        final GpuListDecoder.GpusDecoder.SlicesDecoder slices = gpus.slices();
+        assertEquals(1, slices.count());
+        slices.next();
+        assertEquals(sessionId, slices.sessionId());
+        assertEquals(16 << 20, slices.sliceBytes());
+        assertEquals(1, slices.sessions());
+        assertTrue(slices.ageMs() >= 0 && slices.ageMs() < TimeUnit.SECONDS.toMillis(30), "age " + slices.ageMs());
+        assertEquals(0, slices.calls());
+        assertTrue(slices.bytes() >= 0);
     }
 
     private GpuListDecoder awaitList(final long correlationId)

@@ -33,6 +33,38 @@ class ReservationTest
     }
 
     @Test
+    void shouldCountTheTrafficOfEverySessionItHadThoseThatLeftIncluded()
+    {
+        final Traffic holder = new Traffic(1, 100);
+        final Traffic member = new Traffic(10, 1000);
+        reservation.count(HOLDER, holder);
+        assertTrue(reservation.attach(8));
+        assertEquals(1, reservation.calls(), "a member that has not started yet counts nothing");
+        reservation.count(8, member);
+        member.calls = 20;
+        member.bytes = 3000;
+        assertEquals(21, reservation.calls());
+        assertEquals(3100, reservation.bytes());
+
+        reservation.leave(8);
+        member.calls = 999; // what a closed session's counters might read: no longer counted
+        holder.calls = 2;
+
+        assertEquals(22, reservation.calls(), "the member's part stays as it stood when it left");
+        assertEquals(3100, reservation.bytes());
+        assertEquals(1, reservation.sessionCount());
+    }
+
+    @Test
+    void shouldNotCountASessionThatIsNotAttached()
+    {
+        reservation.count(99, new Traffic(5, 5));
+
+        assertEquals(0, reservation.calls());
+        assertEquals(1, reservation.sessionCount());
+    }
+
+    @Test
     void shouldRefuseToAttachOnceTheHolderLeft()
     {
         reservation.leave(HOLDER);
@@ -50,5 +82,28 @@ class ReservationTest
         assertFalse(reservation.isKey(key));
         assertFalse(reservation.isKey(new byte[16]));
         assertFalse(new Reservation(HOLDER, 0, 1000, "other").isKey(reservation.key()), "each reservation has its own");
+    }
+
+    /** A session's traffic as a test sets it. */
+    private static final class Traffic implements SessionTraffic
+    {
+        long calls;
+        long bytes;
+
+        Traffic(final long calls, final long bytes)
+        {
+            this.calls = calls;
+            this.bytes = bytes;
+        }
+
+        public long calls()
+        {
+            return calls;
+        }
+
+        public long bytes()
+        {
+            return bytes;
+        }
     }
 }

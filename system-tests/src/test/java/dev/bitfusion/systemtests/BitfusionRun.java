@@ -132,6 +132,14 @@ final class BitfusionRun implements AutoCloseable
     }
 
     /**
+     * @return the process id of {@code bitfusion run}'s JVM (bin/bitfusion execs it), the parent of the program.
+     */
+    long pid()
+    {
+        return process.pid();
+    }
+
+    /**
      * Send SIGTERM to {@code bitfusion run} itself, as a user's Ctrl-C or a job scheduler would.
      */
     void terminate()

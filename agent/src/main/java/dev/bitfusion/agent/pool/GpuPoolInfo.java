@@ -3,7 +3,7 @@ package dev.bitfusion.agent.pool;
 import java.util.List;
 
 /**
- * A server's GPUs and the slices open on them, as {@code bitfusion list_gpus} shows them.
+ * A server's GPUs and the slices open on them, as {@code bitfusion list_gpus} and {@code bitfusion smi} show them.
  *
  * @param backend         "emulated" or "cuda".
  * @param protocolVersion the server's protocol version.
@@ -35,12 +35,21 @@ public record GpuPoolInfo(
     }
 
     /**
-     * @param sessionId      the session holding it.
-     * @param clientId       who opened it.
+     * A reservation: its holder's session and what all the sessions attached to it do. The last four are -1 from a
+     * server that does not say (before protocol 5).
+     *
+     * @param sessionId      the session holding it, which names the reservation.
+     * @param clientId       who holds it, or "(another tenant)" when the asker may not see it.
      * @param sliceBytes     its size.
-     * @param allocatedBytes what it holds now.
+     * @param allocatedBytes what its sessions hold now.
+     * @param ageMs          how long it has been held.
+     * @param sessions       sessions attached, the holder's included.
+     * @param calls          calls executed by all its sessions so far, those that ended included.
+     * @param bytes          bytes of requests and replies of all its sessions so far, those that ended included.
      */
-    public record Slice(long sessionId, String clientId, long sliceBytes, long allocatedBytes)
+    public record Slice(
+        long sessionId, String clientId, long sliceBytes, long allocatedBytes, long ageMs, int sessions, long calls,
+        long bytes)
     {
     }
 }

@@ -17,11 +17,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Asks a server for its GPUs and slices over UDP, without opening a session.
@@ -33,9 +28,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class PoolQuery
 {
-    /** At most this many servers are asked at the same moment; each ask holds a thread and a link while it waits. */
-    static final int MAX_ASKERS = 16;
-
     private PoolQuery()
     {
     }
@@ -142,7 +134,7 @@ public final class PoolQuery
                         {
                             final int waiters = decoder.waiters();
                             final int waitersAhead = decoder.waitersAhead();
-                            answer[0] = new Answer(server, decode(decoder), null, waiters, waitersAhead);
+                            answer[0] = new Answer(server, decode(decoder), null, waiters, waitersAhead, false);
                         }
                     }
                 },
@@ -163,14 +155,16 @@ public final class PoolQuery
      * @param error        why it gave none, or null.
      * @param waiters      how many clients wait in line for room there.
      * @param waitersAhead how many of them are ahead of the asker, or -1 when the asker is not in line there.
+     * @param refused      true when it answered but refused the credentials (it is up): else, with no answer, it was
+     *                     not reached.
      */
-    public record Answer(Endpoint server, GpuPoolInfo gpus, String error, int waiters, int waitersAhead)
+    public record Answer(Endpoint server, GpuPoolInfo gpus, String error, int waiters, int waitersAhead, boolean refused)
     {
     }
 
     /**
-     * Ask every server at once, so a pool of many servers, some of them down, answers in about one timeout
-     * rather than one per server.
+     * Ask every server at once ({@link ServerFanOut}), so a pool of many servers, some of them down, answers in about
+     * one timeout rather than one per server.
      *
      * @param servers     the pool.
      * @param credentials what to prove.
@@ -192,52 +186,14 @@ public final class PoolQuery
         final WaitTicket waitTicket,
         final long timeoutNs) throws InterruptedException
     {
-        final AtomicInteger threadCount = new AtomicInteger();
-        final ExecutorService askers = Executors.newFixedThreadPool(Math.max(1, Math.min(servers.size(), MAX_ASKERS)),
-            task ->
-            {
-                final Thread thread = new Thread(task, "bitfusion-pool-query-" + threadCount.incrementAndGet());
-                thread.setDaemon(true);
-                return thread;
-            });
-        try
+        final List<Answer> answers = new ArrayList<>();
+        for (final ServerFanOut.Reply<Answer> reply :
+            ServerFanOut.ask(servers, server -> listGpus(server, credentials, "", waitTicket, timeoutNs)))
         {
-            final List<Future<Answer>> asked = new ArrayList<>();
-            for (final Endpoint server : servers)
-            {
-                asked.add(askers.submit(() -> ask(server, credentials, waitTicket, timeoutNs)));
-            }
-            final List<Answer> answers = new ArrayList<>();
-            for (final Future<Answer> answer : asked)
-            {
-                try
-                {
-                    answers.add(answer.get());
-                }
-                catch (final ExecutionException ex)
-                {
-                    throw new IllegalStateException(ex.getCause()); // ask() catches what a server can cause.
-                }
-            }
-            return answers;
+            answers.add(reply.answer() != null ? reply.answer() : new Answer(reply.server(), null, reply.reason(), 0, -1,
+                reply.failure() instanceof QueryRefusedException));
         }
-        finally
-        {
-            askers.shutdownNow();
-        }
-    }
-
-    private static Answer ask(
-        final Endpoint server, final Credentials credentials, final WaitTicket waitTicket, final long timeoutNs)
-    {
-        try
-        {
-            return listGpus(server, credentials, "", waitTicket, timeoutNs);
-        }
-        catch (final RuntimeException ex)
-        {
-            return new Answer(server, null, ex.getMessage() != null ? ex.getMessage() : ex.toString(), 0, -1);
-        }
+        return answers;
     }
 
     private static String refusalOf(final GpuListDecoder decoder)
@@ -269,7 +225,13 @@ public final class PoolQuery
                 final long sessionId = slice.sessionId();
                 final long sliceBytes = slice.sliceBytes();
                 final long sliceAllocated = slice.allocatedBytes();
-                slices.add(new GpuPoolInfo.Slice(sessionId, slice.clientId(), sliceBytes, sliceAllocated));
+                // A server before protocol 5 does not say: its null values (the type's minimum) read as -1.
+                final long ageMs = Math.max(-1, slice.ageMs());
+                final long calls = Math.max(-1, slice.calls());
+                final long bytes = Math.max(-1, slice.bytes());
+                final int sessions = Math.max(-1, slice.sessions());
+                slices.add(new GpuPoolInfo.Slice(
+                    sessionId, slice.clientId(), sliceBytes, sliceAllocated, ageMs, sessions, calls, bytes));
             }
             gpus.add(new GpuPoolInfo.Gpu(index, gpu.name(), total, unreserved, allocated, slices));
         }

@@ -278,7 +278,7 @@ class PlacementTest
         final List<GpuPoolInfo.Slice> slices = new ArrayList<>();
         for (int i = 0; i < tenants; i++)
         {
-            slices.add(new GpuPoolInfo.Slice(i + 1, "", (totalMib - unreservedMib) * MIB / tenants, 0));
+            slices.add(new GpuPoolInfo.Slice(i + 1, "", (totalMib - unreservedMib) * MIB / tenants, 0, 0, 1, 0, 0));
         }
         return new GpuPoolInfo.Gpu(index, "emulated", totalMib * MIB, unreservedMib * MIB, 0, slices);
     }
