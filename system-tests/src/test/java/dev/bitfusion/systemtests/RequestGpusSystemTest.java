@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,6 +95,22 @@ class RequestGpusSystemTest
             assertEquals(0, client.await(120), client.output());
             assertTrue(client.output().contains(verdict("vector_add")), client.output());
         }
+
+        // smi, as a script reads it, while a client runs: the one slice, held by request_gpus, with the client attached.
+        final BitfusionRun looping = command("client", "-f", file.toString(), "--", binary("kernel_loop"), "60");
+        assertTrue(looping.awaitLine(line -> line.contains("looping"), 60_000) != null, looping.output());
+        final BitfusionRun smi = command("smi", "--json", "--server_list", server.serverList());
+        assertEquals(0, smi.await(60), smi.output());
+        final JsonNode document = JsonMapper.builder().build().readTree(
+            smi.output().lines().filter(line -> line.startsWith("{")).findFirst().orElseThrow());
+        final JsonNode slices = document.get("servers").get(0).get("gpus").get(0).get("slices");
+        assertEquals(1, slices.size(), document.toString());
+        assertEquals(2, slices.get(0).get("sessions").asInt(), "the holder and the client: " + document);
+        assertTrue(slices.get(0).get("client").get("tag").asString().startsWith("bitfusion request_gpus "),
+            document.toString());
+        assertTrue(slices.get(0).get("callsPerSecond").asDouble() > 0, "the client loops: " + document);
+        looping.terminate();
+        looping.await(30);
 
         // Two clients sharing the one slice, each holding 40% of it at the same moment.
         final Path barrier = Files.createDirectory(directory.resolve("barrier"));
