@@ -338,13 +338,29 @@ final class RunCommand implements Callable<Integer>
                 ticket = new PoolQuery.WaitTicket(ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE),
                     System.currentTimeMillis(), megabytes != null ? 0 : fraction, megabytes != null ? megabytes : 0);
                 // In line on every server before saying so: a request that comes after this line is behind it.
-                PoolQuery.listGpusOfAll(servers, ClientSettings.discoverQueryCredentials(), ticket,
-                    ClientSettings.OPEN_TIMEOUT_NS_DEFAULT);
+                final List<PoolQuery.Answer> inLine = PoolQuery.listGpusOfAll(
+                    servers, ClientSettings.discoverQueryCredentials(), ticket, ClientSettings.OPEN_TIMEOUT_NS_DEFAULT);
                 System.err.println("bitfusion " + name + ": waiting up to " + timeoutSeconds + " s (--timeout) for " +
-                    describeSlice() + ", in line with the other waiting requests: " + why);
+                    describeSlice() + ": " + why + "; " + placeInLine(inLine));
             }
             Thread.sleep(Math.min(WAIT_POLL_MS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNs - nowNs))));
         }
+    }
+
+    /**
+     * @return where this request stands in the servers' lines, in words.
+     */
+    private static String placeInLine(final List<PoolQuery.Answer> answers)
+    {
+        final int[] ahead = answers.stream().mapToInt(PoolQuery.Answer::waitersAhead).filter(count -> count >= 0).toArray();
+        if (ahead.length == 0)
+        {
+            return "no server put it in line";
+        }
+        final int fewest = Arrays.stream(ahead).min().orElse(0);
+        return "in line on " + ahead.length + " server" + (ahead.length == 1 ? "" : "s") + ", " +
+            (fewest == 0 ? "first in line" : fewest + (fewest == 1 ? " request" : " requests") + " ahead") +
+            (ahead.length == 1 ? "" : " where it is nearest the front");
     }
 
     /**

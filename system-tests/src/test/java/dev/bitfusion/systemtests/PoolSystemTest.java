@@ -177,8 +177,9 @@ class PoolSystemTest
         resources.add(half);
         final BitfusionRun large = started(BitfusionRun.start("-n", "1", "-p", "1.0", "--timeout", "120",
             "--server_list", serverA.serverList(), "--", binary("vector_add")));
-        assertNotNull(large.awaitLine(line -> line.startsWith("bitfusion run: waiting up to 120 s"), 60_000),
-            large.output());
+        final String waiting = large.awaitLine(line -> line.startsWith("bitfusion run: waiting up to 120 s"), 60_000);
+        assertNotNull(waiting, large.output());
+        assertTrue(waiting.endsWith("in line on 1 server, first in line"), waiting);
 
         // A quarter fits in the half that is free, but the whole GPU was asked for first.
         final BitfusionRun small = started(BitfusionRun.start("-n", "1", "-p", "0.25", "--timeout", "0",
