@@ -411,15 +411,20 @@ final class ClientSession implements Agent, SessionTraffic
             end("client disconnected");
         }
 
-        if (isClientProcessGone(nowNs))
+        // The driver already waited out the peer timeout without a status message from the client's driver, or the
+        // IPC client's process lock is free.
+        final boolean processGone = isClientProcessGone(nowNs);
+        final boolean repliesGone = !replyProxy.isConnected();
+        if (state != State.DONE && (processGone || repliesGone))
         {
-            end("client process gone");
-        }
-
-        // The driver already waited out the peer timeout without a status message from the client's driver.
-        if (!replyProxy.isConnected())
-        {
-            end("client stopped receiving replies");
+            // A goodbye the client wrote just before its process ended is read first: it closed the session, it did
+            // not vanish.
+            if (pendingReplies.isEmpty())
+            {
+                work += adapter.poll();
+            }
+            end(closeReason != null ? closeReason :
+                processGone ? "client process gone" : "client stopped receiving replies");
         }
         return work;
     }
