@@ -120,7 +120,6 @@ final class SessionRegistry
      */
     void remove(final ClientSession session, final Reservation reservation)
     {
-        sessions.remove(session.sessionId());
         for (final long attached : reservation.leave(session.sessionId()))
         {
             final ClientSession other = sessions.get(attached);
@@ -134,6 +133,8 @@ final class SessionRegistry
             reservations.remove(reservation.id());
             ledgers.get(reservation.gpuIndex()).release(reservation.id());
         }
+        // Last: whoever sees the session gone sees its slice returned too.
+        sessions.remove(session.sessionId());
     }
 
     /**
