@@ -83,6 +83,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     private boolean encrypt;
     private long sessionId;
     private Reservation reservation;
+    private boolean holdOnly;
     private DeviceInfo device;
     private long openCorrelationId;
     private Credentials.Transcript openTranscript;
@@ -528,7 +529,12 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
                 why + "; CUDA calls now fail with CUDA_ERROR_DEVICE_UNAVAILABLE";
             lastErrorMessage = message;
             stickyError = CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE;
-            System.err.println(message);
+            if (!holdOnly)
+            {
+                // A holder's loss is its owner's to report (ReservationHolder.lostReason): the program's own sessions
+                // say this line when they are lost, and only they.
+                System.err.println(message);
+            }
             slots.completeAll(CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE, message);
         }
         return CuResult.CUDA_ERROR_DEVICE_UNAVAILABLE;
@@ -617,6 +623,7 @@ public final class ServerSession implements AutoCloseable, ReplyAdapter.Listener
     private void openSession(final int gpuIndex, final Reservation reservation, final ClientSettings settings)
     {
         this.reservation = reservation;
+        this.holdOnly = settings.holdOnly();
         credentials = Credentials.ofToken(settings.token());
         encrypt = settings.encrypt();
         if (encrypt && !credentials.hasToken())
