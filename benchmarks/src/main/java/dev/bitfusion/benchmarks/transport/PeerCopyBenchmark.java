@@ -14,8 +14,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.DatagramSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -37,7 +35,6 @@ public final class PeerCopyBenchmark
     private static final int PIECE = Math.min(4 << 20, BYTES);
     private static final int WARMUPS = 2;
     private static final int REPETITIONS = 7;
-    private static final String TOKEN = "benchmark-token";
 
     private final RemoteDriver driver;
     private final NativeBuffer out = NativeBuffer.allocate(Long.BYTES);
@@ -66,7 +63,7 @@ public final class PeerCopyBenchmark
                 GpuServer serverB = launch(b, withToken);
                 RemoteDriver driver = new RemoteDriver(new ClientSettings().server(a).gpuCount(2)
                     .deviceServers(new Endpoint[]{ a, b }).gpuIndices(new int[]{ 0, 0 }).transport("udp")
-                    .memoryFraction(0.5).token(withToken ? TOKEN : ""), System.out))
+                    .memoryFraction(0.5).token(withToken ? RemoteSetup.TOKEN : ""), System.out))
             {
                 new PeerCopyBenchmark(driver).measure(out, withToken ?
                     "servers with a token: through the client, its requests are tagged" :
@@ -184,23 +181,9 @@ public final class PeerCopyBenchmark
     {
         return GpuServer.launch(new GpuServer.Context()
             .endpoint(endpoint)
-            .authenticator(withToken ? tokenAuthenticator() : TokenAuthenticator.acceptAll())
+            .authenticator(withToken ? RemoteSetup.tokenAuthenticator() : TokenAuthenticator.acceptAll())
             .backend(new EmulatedBackend(1, 256L << 20))
             .errorLog(new ServerErrorLog(new PrintStream(OutputStream.nullOutputStream()))));
-    }
-
-    private static TokenAuthenticator tokenAuthenticator() throws IOException
-    {
-        final Path tokenFile = Files.createTempFile("bitfusion-benchmark-token", ".txt");
-        try
-        {
-            Files.writeString(tokenFile, TOKEN);
-            return TokenAuthenticator.fromFile(tokenFile);
-        }
-        finally
-        {
-            Files.delete(tokenFile);
-        }
     }
 
     private static int freePort() throws IOException

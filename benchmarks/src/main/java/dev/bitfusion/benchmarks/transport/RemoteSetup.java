@@ -30,7 +30,8 @@ final class RemoteSetup implements AutoCloseable
     private final NativeBuffer out = NativeBuffer.allocate(Long.BYTES);
 
     /** The token of servers that require one. */
-    private static final String TOKEN = "benchmark-token";
+    /** The token of the benchmarks' servers that use one. */
+    static final String TOKEN = "benchmark-token";
 
     /**
      * @param authentication "off" for a server without a token, "token" for one that requires it (and a client
@@ -77,7 +78,10 @@ final class RemoteSetup implements AutoCloseable
         }
     }
 
-    private static TokenAuthenticator tokenAuthenticator() throws IOException
+    /**
+     * @return an authenticator of {@link #TOKEN}, read from a file as a server reads its --token-file.
+     */
+    static TokenAuthenticator tokenAuthenticator() throws IOException
     {
         final Path tokenFile = Files.createTempFile("bitfusion-benchmark-token", ".txt");
         try
